@@ -1,0 +1,1 @@
+//! Spec-example goldens (being written).

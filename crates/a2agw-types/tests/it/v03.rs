@@ -1,0 +1,1 @@
+//! 0.3 compatibility tests (being written).
