@@ -1,2 +1,62 @@
 //! Project automation for a2a-gateway: `cargo xtask codegen|tidy|ci`.
-fn main() {}
+//!
+//! - `codegen [--check]`: regenerate `crates/a2agw-proto/src/generated/` from
+//!   `proto/` with protox (no system `protoc`); `--check` only compares.
+//! - `tidy`: layering table, Cargo.toml hygiene and crate-doc checks (also
+//!   run by `cargo test` through `tidy::tests`).
+//! - `ci`: fmt, clippy, tests, deny, tidy and `codegen --check`, in that
+//!   order, stopping at the first failure.
+
+mod ci;
+mod codegen;
+mod tidy;
+
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+
+const USAGE: &str = "\
+usage: cargo xtask <command>
+
+commands:
+  codegen [--check]   regenerate crates/a2agw-proto/src/generated/ from proto/
+                      (--check: fail if the checked-in files are stale)
+  tidy                check the layering table and Cargo.toml hygiene
+  ci                  run fmt, clippy, tests, deny, tidy and codegen --check";
+
+fn main() -> ExitCode {
+    match run() {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(err) => {
+            eprintln!("xtask: error: {err:#}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+fn run() -> anyhow::Result<()> {
+    let args: Vec<String> = std::env::args().skip(1).collect();
+    let args: Vec<&str> = args.iter().map(String::as_str).collect();
+    let root = workspace_root();
+    match args.as_slice() {
+        ["codegen"] => codegen::run(&root, codegen::Mode::Write),
+        ["codegen", "--check"] => codegen::run(&root, codegen::Mode::Check),
+        ["tidy"] => tidy::run(&root),
+        ["ci"] => ci::run(&root),
+        ["help" | "--help" | "-h"] => {
+            eprintln!("{USAGE}");
+            Ok(())
+        }
+        _ => {
+            eprintln!("{USAGE}");
+            anyhow::bail!("unknown or missing command: {args:?}")
+        }
+    }
+}
+
+/// The workspace root: the parent of this crate's directory.
+fn workspace_root() -> PathBuf {
+    let xtask_dir = Path::new(env!("CARGO_MANIFEST_DIR"));
+    xtask_dir
+        .parent()
+        .map_or_else(|| xtask_dir.to_path_buf(), Path::to_path_buf)
+}

@@ -26,7 +26,11 @@ pub struct AgentCard {
     #[serde(default, deserialize_with = "serde_util::null_default")]
     pub description: String,
     /// Ordered, the first is preferred. REQUIRED, at least one.
-    #[serde(alias = "supported_interfaces", default, deserialize_with = "serde_util::null_default")]
+    #[serde(
+        alias = "supported_interfaces",
+        default,
+        deserialize_with = "serde_util::null_default"
+    )]
     pub supported_interfaces: Vec<AgentInterface>,
     /// The organisation behind the agent.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -35,7 +39,11 @@ pub struct AgentCard {
     #[serde(default, deserialize_with = "serde_util::null_default")]
     pub version: String,
     /// Documentation URL (explicit presence).
-    #[serde(alias = "documentation_url", default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        alias = "documentation_url",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
     pub documentation_url: Option<String>,
     /// What the agent supports. REQUIRED.
     #[serde(default, deserialize_with = "serde_util::null_default")]
@@ -57,16 +65,28 @@ pub struct AgentCard {
     )]
     pub security_requirements: Vec<SecurityRequirement>,
     /// Accepted input media types. REQUIRED.
-    #[serde(alias = "default_input_modes", default, deserialize_with = "serde_util::null_default")]
+    #[serde(
+        alias = "default_input_modes",
+        default,
+        deserialize_with = "serde_util::null_default"
+    )]
     pub default_input_modes: Vec<String>,
     /// Produced output media types. REQUIRED.
-    #[serde(alias = "default_output_modes", default, deserialize_with = "serde_util::null_default")]
+    #[serde(
+        alias = "default_output_modes",
+        default,
+        deserialize_with = "serde_util::null_default"
+    )]
     pub default_output_modes: Vec<String>,
     /// What the agent can do. REQUIRED.
     #[serde(default, deserialize_with = "serde_util::null_default")]
     pub skills: Vec<AgentSkill>,
     /// JWS signatures over the card.
-    #[serde(default, deserialize_with = "serde_util::null_default", skip_serializing_if = "Vec::is_empty")]
+    #[serde(
+        default,
+        deserialize_with = "serde_util::null_default",
+        skip_serializing_if = "Vec::is_empty"
+    )]
     pub signatures: Vec<AgentCardSignature>,
     /// Icon URL (explicit presence).
     #[serde(alias = "icon_url", default, skip_serializing_if = "Option::is_none")]
@@ -81,13 +101,25 @@ pub struct AgentInterface {
     #[serde(default, deserialize_with = "serde_util::null_default")]
     pub url: String,
     /// `JSONRPC`, `GRPC`, `HTTP+JSON` or a custom binding URI. REQUIRED.
-    #[serde(alias = "protocol_binding", default, deserialize_with = "serde_util::null_default")]
+    #[serde(
+        alias = "protocol_binding",
+        default,
+        deserialize_with = "serde_util::null_default"
+    )]
     pub protocol_binding: String,
     /// Tenant to echo in every request to this interface.
-    #[serde(default, deserialize_with = "serde_util::null_default", skip_serializing_if = "String::is_empty")]
+    #[serde(
+        default,
+        deserialize_with = "serde_util::null_default",
+        skip_serializing_if = "String::is_empty"
+    )]
     pub tenant: String,
     /// `Major.Minor`. REQUIRED.
-    #[serde(alias = "protocol_version", default, deserialize_with = "serde_util::null_default")]
+    #[serde(
+        alias = "protocol_version",
+        default,
+        deserialize_with = "serde_util::null_default"
+    )]
     pub protocol_version: String,
 }
 
@@ -111,13 +143,25 @@ pub struct AgentCapabilities {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub streaming: Option<bool>,
     /// Push notifications are supported.
-    #[serde(alias = "push_notifications", default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        alias = "push_notifications",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
     pub push_notifications: Option<bool>,
     /// Supported extensions.
-    #[serde(default, deserialize_with = "serde_util::null_default", skip_serializing_if = "Vec::is_empty")]
+    #[serde(
+        default,
+        deserialize_with = "serde_util::null_default",
+        skip_serializing_if = "Vec::is_empty"
+    )]
     pub extensions: Vec<AgentExtension>,
     /// An extended card is available to authenticated callers.
-    #[serde(alias = "extended_agent_card", default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        alias = "extended_agent_card",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
     pub extended_agent_card: Option<bool>,
 }
 
@@ -126,13 +170,25 @@ pub struct AgentCapabilities {
 #[serde(rename_all = "camelCase")]
 pub struct AgentExtension {
     /// The extension's URI.
-    #[serde(default, deserialize_with = "serde_util::null_default", skip_serializing_if = "String::is_empty")]
+    #[serde(
+        default,
+        deserialize_with = "serde_util::null_default",
+        skip_serializing_if = "String::is_empty"
+    )]
     pub uri: String,
     /// Description.
-    #[serde(default, deserialize_with = "serde_util::null_default", skip_serializing_if = "String::is_empty")]
+    #[serde(
+        default,
+        deserialize_with = "serde_util::null_default",
+        skip_serializing_if = "String::is_empty"
+    )]
     pub description: String,
     /// Clients must activate it.
-    #[serde(default, deserialize_with = "serde_util::null_default", skip_serializing_if = "serde_util::is_false")]
+    #[serde(
+        default,
+        deserialize_with = "serde_util::null_default",
+        skip_serializing_if = "serde_util::is_false"
+    )]
     pub required: bool,
     /// Extension parameters.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -156,7 +212,11 @@ pub struct AgentSkill {
     #[serde(default, deserialize_with = "serde_util::null_default")]
     pub tags: Vec<String>,
     /// Example prompts.
-    #[serde(default, deserialize_with = "serde_util::null_default", skip_serializing_if = "Vec::is_empty")]
+    #[serde(
+        default,
+        deserialize_with = "serde_util::null_default",
+        skip_serializing_if = "Vec::is_empty"
+    )]
     pub examples: Vec<String>,
     /// Input media types (override the card's defaults).
     #[serde(

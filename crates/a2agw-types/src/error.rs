@@ -65,12 +65,18 @@ impl DecodeError {
         let path = e.path().to_string();
         let inner = e.into_inner();
         let kind = match inner.classify() {
-            serde_json::error::Category::Syntax | serde_json::error::Category::Io => DecodeErrorKind::Syntax,
+            serde_json::error::Category::Syntax | serde_json::error::Category::Io => {
+                DecodeErrorKind::Syntax
+            }
             serde_json::error::Category::Eof => DecodeErrorKind::Eof,
             serde_json::error::Category::Data => DecodeErrorKind::Data,
         };
         // serde_json appends " at line L column C"; keep it, it helps with raw bodies.
-        DecodeError { kind, path: if path == "." { String::new() } else { path }, message: inner.to_string() }
+        DecodeError {
+            kind,
+            path: if path == "." { String::new() } else { path },
+            message: inner.to_string(),
+        }
     }
 }
 
@@ -86,7 +92,10 @@ pub struct FieldViolation {
 impl FieldViolation {
     /// A violation of `field`.
     pub fn new(field: impl Into<String>, description: impl Into<String>) -> Self {
-        FieldViolation { field: field.into(), description: description.into() }
+        FieldViolation {
+            field: field.into(),
+            description: description.into(),
+        }
     }
 }
 
@@ -126,12 +135,20 @@ pub struct ConversionError {
 impl ConversionError {
     /// A field of a 1.0 value that 0.3 cannot express.
     pub fn to_v03(field: impl Into<String>, reason: impl Into<String>) -> Self {
-        ConversionError { field: field.into(), target: "0.3", reason: reason.into() }
+        ConversionError {
+            field: field.into(),
+            target: "0.3",
+            reason: reason.into(),
+        }
     }
 
     /// A field of a 0.3 value that 1.0 cannot express.
     pub fn to_v1(field: impl Into<String>, reason: impl Into<String>) -> Self {
-        ConversionError { field: field.into(), target: "1.0", reason: reason.into() }
+        ConversionError {
+            field: field.into(),
+            target: "1.0",
+            reason: reason.into(),
+        }
     }
 }
 
@@ -148,6 +165,8 @@ pub fn from_json<T: serde::de::DeserializeOwned>(bytes: &[u8]) -> Result<T, Deco
 }
 
 /// Decodes `T` from a JSON value, naming the offending field on failure.
-pub fn from_value<T: serde::de::DeserializeOwned>(value: serde_json::Value) -> Result<T, DecodeError> {
+pub fn from_value<T: serde::de::DeserializeOwned>(
+    value: serde_json::Value,
+) -> Result<T, DecodeError> {
     serde_path_to_error::deserialize(value).map_err(DecodeError::from_path_error)
 }

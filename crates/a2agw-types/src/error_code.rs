@@ -113,7 +113,9 @@ impl ErrorCode {
     /// The error's name in the 0.3 spec, where it differs (`None` for codes 0.3 lacks).
     pub const fn spec_name_v03(self) -> Option<&'static str> {
         match self {
-            ErrorCode::ExtendedAgentCardNotConfigured => Some("AuthenticatedExtendedCardNotConfiguredError"),
+            ErrorCode::ExtendedAgentCardNotConfigured => {
+                Some("AuthenticatedExtendedCardNotConfiguredError")
+            }
             ErrorCode::ExtensionSupportRequired | ErrorCode::VersionNotSupported => None,
             other => Some(other.spec_name()),
         }
@@ -141,7 +143,10 @@ impl ErrorCode {
 
     /// The code for an `ErrorInfo.reason`.
     pub fn from_reason(reason: &str) -> Option<Self> {
-        ErrorCode::ALL.iter().copied().find(|c| c.reason() == reason)
+        ErrorCode::ALL
+            .iter()
+            .copied()
+            .find(|c| c.reason() == reason)
     }
 
     /// A default human-readable message.
@@ -202,7 +207,12 @@ impl std::error::Error for A2aError {}
 impl A2aError {
     /// An error with `code` and `message`.
     pub fn new(code: ErrorCode, message: impl Into<String>) -> Self {
-        A2aError { code, message: message.into(), metadata: BTreeMap::new(), violations: Vec::new() }
+        A2aError {
+            code,
+            message: message.into(),
+            metadata: BTreeMap::new(),
+            violations: Vec::new(),
+        }
     }
 
     /// Adds an `ErrorInfo.metadata` entry.
@@ -214,7 +224,11 @@ impl A2aError {
 
     /// -32001 for `task_id`.
     pub fn task_not_found(task_id: &str) -> Self {
-        A2aError::new(ErrorCode::TaskNotFound, format!("Task not found: {task_id}")).with_metadata("taskId", task_id)
+        A2aError::new(
+            ErrorCode::TaskNotFound,
+            format!("Task not found: {task_id}"),
+        )
+        .with_metadata("taskId", task_id)
     }
 
     /// -32602 with field violations.
@@ -222,10 +236,18 @@ impl A2aError {
         let message = if violations.is_empty() {
             ErrorCode::InvalidParams.default_message().to_owned()
         } else {
-            let detail: Vec<String> = violations.iter().map(|v| format!("`{}`: {}", v.field, v.description)).collect();
+            let detail: Vec<String> = violations
+                .iter()
+                .map(|v| format!("`{}`: {}", v.field, v.description))
+                .collect();
             format!("Invalid parameters: {}", detail.join("; "))
         };
-        A2aError { code: ErrorCode::InvalidParams, message, metadata: BTreeMap::new(), violations }
+        A2aError {
+            code: ErrorCode::InvalidParams,
+            message,
+            metadata: BTreeMap::new(),
+            violations,
+        }
     }
 
     /// -32004 with a message.
@@ -290,7 +312,11 @@ impl A2aError {
             ProtocolVersion::V0_3 => {
                 let mut o = Map::new();
                 if !self.metadata.is_empty() {
-                    o.extend(self.metadata.iter().map(|(k, v)| (k.clone(), Value::String(v.clone()))));
+                    o.extend(
+                        self.metadata
+                            .iter()
+                            .map(|(k, v)| (k.clone(), Value::String(v.clone()))),
+                    );
                 }
                 if !self.violations.is_empty() {
                     let v: Vec<Value> = self
@@ -303,7 +329,11 @@ impl A2aError {
                 (!o.is_empty()).then_some(Value::Object(o))
             }
         };
-        crate::JsonRpcError { code: self.code.code(), message: self.message.clone(), data }
+        crate::JsonRpcError {
+            code: self.code.code(),
+            message: self.message.clone(),
+            data,
+        }
     }
 
     /// Reads an error back from a JSON-RPC error object (client side); unknown codes
@@ -312,7 +342,8 @@ impl A2aError {
         let code = ErrorCode::from_code(e.code).unwrap_or(ErrorCode::InternalError);
         let mut err = A2aError::new(code, e.message.clone());
         if ErrorCode::from_code(e.code).is_none() {
-            err.metadata.insert("jsonrpcCode".into(), e.code.to_string());
+            err.metadata
+                .insert("jsonrpcCode".into(), e.code.to_string());
         }
         if let Some(Value::Array(items)) = &e.data {
             for item in items {
@@ -329,7 +360,9 @@ impl A2aError {
                         err.violations.extend(fv.iter().map(|v| {
                             FieldViolation::new(
                                 v.get("field").and_then(Value::as_str).unwrap_or_default(),
-                                v.get("description").and_then(Value::as_str).unwrap_or_default(),
+                                v.get("description")
+                                    .and_then(Value::as_str)
+                                    .unwrap_or_default(),
                             )
                         }));
                     }

@@ -9,10 +9,18 @@ use serde::{Deserialize, Serialize};
 #[serde(rename_all = "camelCase")]
 pub struct TaskStatusUpdateEvent {
     /// REQUIRED.
-    #[serde(alias = "task_id", default, deserialize_with = "serde_util::null_default")]
+    #[serde(
+        alias = "task_id",
+        default,
+        deserialize_with = "serde_util::null_default"
+    )]
     pub task_id: String,
     /// REQUIRED.
-    #[serde(alias = "context_id", default, deserialize_with = "serde_util::null_default")]
+    #[serde(
+        alias = "context_id",
+        default,
+        deserialize_with = "serde_util::null_default"
+    )]
     pub context_id: String,
     /// The new status. REQUIRED.
     #[serde(default, deserialize_with = "serde_util::null_default")]
@@ -27,16 +35,28 @@ pub struct TaskStatusUpdateEvent {
 #[serde(rename_all = "camelCase")]
 pub struct TaskArtifactUpdateEvent {
     /// REQUIRED.
-    #[serde(alias = "task_id", default, deserialize_with = "serde_util::null_default")]
+    #[serde(
+        alias = "task_id",
+        default,
+        deserialize_with = "serde_util::null_default"
+    )]
     pub task_id: String,
     /// REQUIRED.
-    #[serde(alias = "context_id", default, deserialize_with = "serde_util::null_default")]
+    #[serde(
+        alias = "context_id",
+        default,
+        deserialize_with = "serde_util::null_default"
+    )]
     pub context_id: String,
     /// The artifact (or chunk). REQUIRED.
     #[serde(default, deserialize_with = "serde_util::null_default")]
     pub artifact: Artifact,
     /// Append these parts to the earlier artifact with the same id.
-    #[serde(default, deserialize_with = "serde_util::null_default", skip_serializing_if = "serde_util::is_false")]
+    #[serde(
+        default,
+        deserialize_with = "serde_util::null_default",
+        skip_serializing_if = "serde_util::is_false"
+    )]
     pub append: bool,
     /// This is the last chunk of the artifact.
     #[serde(

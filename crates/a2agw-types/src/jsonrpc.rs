@@ -111,7 +111,9 @@ impl<'de> Deserialize<'de> for RequestId {
             Value::String(s) => Ok(RequestId::String(s)),
             Value::Number(n) => Ok(RequestId::Number(n)),
             Value::Null => Ok(RequestId::Null),
-            _ => Err(D::Error::custom("a JSON-RPC id must be a string, a number or null")),
+            _ => Err(D::Error::custom(
+                "a JSON-RPC id must be a string, a number or null",
+            )),
         }
     }
 }
@@ -145,7 +147,12 @@ pub struct JsonRpcRequest {
 impl JsonRpcRequest {
     /// A request for `method` with `params`.
     pub fn new(id: impl Into<RequestId>, method: impl Into<String>, params: Value) -> Self {
-        JsonRpcRequest { jsonrpc: JSONRPC_VERSION.into(), id: id.into(), method: method.into(), params: Some(params) }
+        JsonRpcRequest {
+            jsonrpc: JSONRPC_VERSION.into(),
+            id: id.into(),
+            method: method.into(),
+            params: Some(params),
+        }
     }
 }
 
@@ -161,12 +168,18 @@ pub struct JsonRpcResponse {
 impl JsonRpcResponse {
     /// A success response.
     pub fn success(id: RequestId, result: Value) -> Self {
-        JsonRpcResponse { id, outcome: Ok(result) }
+        JsonRpcResponse {
+            id,
+            outcome: Ok(result),
+        }
     }
 
     /// An error response.
     pub fn error(id: RequestId, error: JsonRpcError) -> Self {
-        JsonRpcResponse { id, outcome: Err(error) }
+        JsonRpcResponse {
+            id,
+            outcome: Err(error),
+        }
     }
 }
 
@@ -197,12 +210,17 @@ impl<'de> Deserialize<'de> for JsonRpcResponse {
         }
         let r = Raw::deserialize(d)?;
         if r.jsonrpc != JSONRPC_VERSION {
-            return Err(D::Error::custom(format_args!("`jsonrpc` must be \"2.0\", got {:?}", r.jsonrpc)));
+            return Err(D::Error::custom(format_args!(
+                "`jsonrpc` must be \"2.0\", got {:?}",
+                r.jsonrpc
+            )));
         }
         let outcome = match (r.result, r.error) {
             (Some(v), None) => Ok(v),
             (None, Some(e)) => Err(e),
-            (Some(_), Some(_)) => return Err(D::Error::custom("a response has both `result` and `error`")),
+            (Some(_), Some(_)) => {
+                return Err(D::Error::custom("a response has both `result` and `error`"));
+            }
             (None, None) => return Err(D::Error::custom("a response needs `result` or `error`")),
         };
         Ok(JsonRpcResponse { id: r.id, outcome })
@@ -367,10 +385,16 @@ impl A2aRequest {
             A2aRequest::ListTasks(_) => Method::ListTasks,
             A2aRequest::CancelTask(_) => Method::CancelTask,
             A2aRequest::SubscribeToTask(_) => Method::SubscribeToTask,
-            A2aRequest::CreateTaskPushNotificationConfig(_) => Method::CreateTaskPushNotificationConfig,
+            A2aRequest::CreateTaskPushNotificationConfig(_) => {
+                Method::CreateTaskPushNotificationConfig
+            }
             A2aRequest::GetTaskPushNotificationConfig(_) => Method::GetTaskPushNotificationConfig,
-            A2aRequest::ListTaskPushNotificationConfigs(_) => Method::ListTaskPushNotificationConfigs,
-            A2aRequest::DeleteTaskPushNotificationConfig(_) => Method::DeleteTaskPushNotificationConfig,
+            A2aRequest::ListTaskPushNotificationConfigs(_) => {
+                Method::ListTaskPushNotificationConfigs
+            }
+            A2aRequest::DeleteTaskPushNotificationConfig(_) => {
+                Method::DeleteTaskPushNotificationConfig
+            }
             A2aRequest::GetExtendedAgentCard(_) => Method::GetExtendedAgentCard,
         }
     }
@@ -410,7 +434,9 @@ impl A2aRequest {
     /// The 1.0 parameters as ProtoJSON.
     pub fn params_json(&self) -> Value {
         let v = match self {
-            A2aRequest::SendMessage(r) | A2aRequest::SendStreamingMessage(r) => serde_json::to_value(r),
+            A2aRequest::SendMessage(r) | A2aRequest::SendStreamingMessage(r) => {
+                serde_json::to_value(r)
+            }
             A2aRequest::GetTask(r) => serde_json::to_value(r),
             A2aRequest::ListTasks(r) => serde_json::to_value(r),
             A2aRequest::CancelTask(r) => serde_json::to_value(r),
@@ -442,7 +468,9 @@ impl A2aRequest {
         };
         let req = match method {
             Method::SendMessage => A2aRequest::SendMessage(decode_params(params)?),
-            Method::SendStreamingMessage => A2aRequest::SendStreamingMessage(decode_params(params)?),
+            Method::SendStreamingMessage => {
+                A2aRequest::SendStreamingMessage(decode_params(params)?)
+            }
             Method::GetTask => A2aRequest::GetTask(decode_params(params)?),
             Method::ListTasks => A2aRequest::ListTasks(decode_params(params)?),
             Method::CancelTask => A2aRequest::CancelTask(decode_params(params)?),
@@ -450,14 +478,18 @@ impl A2aRequest {
             Method::CreateTaskPushNotificationConfig => {
                 A2aRequest::CreateTaskPushNotificationConfig(decode_params(params)?)
             }
-            Method::GetTaskPushNotificationConfig => A2aRequest::GetTaskPushNotificationConfig(decode_params(params)?),
+            Method::GetTaskPushNotificationConfig => {
+                A2aRequest::GetTaskPushNotificationConfig(decode_params(params)?)
+            }
             Method::ListTaskPushNotificationConfigs => {
                 A2aRequest::ListTaskPushNotificationConfigs(decode_params(params)?)
             }
             Method::DeleteTaskPushNotificationConfig => {
                 A2aRequest::DeleteTaskPushNotificationConfig(decode_params(params)?)
             }
-            Method::GetExtendedAgentCard => A2aRequest::GetExtendedAgentCard(decode_params(params)?),
+            Method::GetExtendedAgentCard => {
+                A2aRequest::GetExtendedAgentCard(decode_params(params)?)
+            }
         };
         req.validate().map_err(A2aError::from)?;
         Ok(req)
@@ -467,14 +499,20 @@ impl A2aRequest {
 impl Validate for A2aRequest {
     fn validate_into(&self, path: &str, out: &mut Vec<FieldViolation>) {
         match self {
-            A2aRequest::SendMessage(r) | A2aRequest::SendStreamingMessage(r) => r.validate_into(path, out),
+            A2aRequest::SendMessage(r) | A2aRequest::SendStreamingMessage(r) => {
+                r.validate_into(path, out)
+            }
             A2aRequest::GetTask(r) => r.validate_into(path, out),
             A2aRequest::ListTasks(r) => r.validate_into(path, out),
             A2aRequest::CancelTask(r) => r.validate_into(path, out),
             A2aRequest::SubscribeToTask(r) => r.validate_into(path, out),
             A2aRequest::CreateTaskPushNotificationConfig(r) => {
                 if r.task_id.is_empty() {
-                    let field = if path.is_empty() { "taskId".to_owned() } else { format!("{path}.taskId") };
+                    let field = if path.is_empty() {
+                        "taskId".to_owned()
+                    } else {
+                        format!("{path}.taskId")
+                    };
                     out.push(FieldViolation::new(field, "is required"));
                 }
                 r.validate_into(path, out);
@@ -489,7 +527,11 @@ impl Validate for A2aRequest {
 
 fn decode_params<T: serde::de::DeserializeOwned>(params: Value) -> Result<T, A2aError> {
     crate::from_value(params).map_err(|e| {
-        let field = if e.path.is_empty() { "params".to_owned() } else { e.path.clone() };
+        let field = if e.path.is_empty() {
+            "params".to_owned()
+        } else {
+            e.path.clone()
+        };
         A2aError::invalid_params(vec![FieldViolation::new(field, e.message)])
     })
 }
@@ -539,7 +581,11 @@ pub fn decode_request(body: &[u8]) -> Result<DecodedRequest, Box<RejectedRequest
     let value: Value = match crate::from_json(body) {
         Ok(v) => v,
         Err(e) => {
-            let what = if e.kind == DecodeErrorKind::Eof { "truncated JSON" } else { "invalid JSON" };
+            let what = if e.kind == DecodeErrorKind::Eof {
+                "truncated JSON"
+            } else {
+                "invalid JSON"
+            };
             return Err(reject(
                 RequestId::Null,
                 ProtocolVersion::V1_0,
@@ -551,7 +597,11 @@ pub fn decode_request(body: &[u8]) -> Result<DecodedRequest, Box<RejectedRequest
     let obj = match value {
         Value::Object(o) => o,
         Value::Array(_) => {
-            return Err(reject(RequestId::Null, ProtocolVersion::V1_0, invalid("batch requests are not supported")));
+            return Err(reject(
+                RequestId::Null,
+                ProtocolVersion::V1_0,
+                invalid("batch requests are not supported"),
+            ));
         }
         other => {
             return Err(reject(
@@ -559,7 +609,10 @@ pub fn decode_request(body: &[u8]) -> Result<DecodedRequest, Box<RejectedRequest
                 ProtocolVersion::V1_0,
                 A2aError::new(
                     ErrorCode::InvalidRequest,
-                    format!("a JSON-RPC request must be an object, got {}", json_type_name(&other)),
+                    format!(
+                        "a JSON-RPC request must be an object, got {}",
+                        json_type_name(&other)
+                    ),
                 ),
             ));
         }
@@ -579,13 +632,25 @@ pub fn decode_request(body: &[u8]) -> Result<DecodedRequest, Box<RejectedRequest
     };
     let answer_id = id.clone().unwrap_or_default();
     let method_name = obj.get("method").and_then(Value::as_str);
-    let version = method_name.and_then(Method::from_name).map_or(ProtocolVersion::V1_0, |(_, v)| v);
+    let version = method_name
+        .and_then(Method::from_name)
+        .map_or(ProtocolVersion::V1_0, |(_, v)| v);
     match obj.get("jsonrpc") {
         Some(Value::String(s)) if s == JSONRPC_VERSION => {}
-        _ => return Err(reject(answer_id, version, invalid("`jsonrpc` must be \"2.0\""))),
+        _ => {
+            return Err(reject(
+                answer_id,
+                version,
+                invalid("`jsonrpc` must be \"2.0\""),
+            ));
+        }
     }
     let Some(method_name) = method_name else {
-        return Err(reject(answer_id, version, invalid("`method` must be a string")));
+        return Err(reject(
+            answer_id,
+            version,
+            invalid("`method` must be a string"),
+        ));
     };
     if id.is_none() {
         return Err(reject(
@@ -598,7 +663,10 @@ pub fn decode_request(body: &[u8]) -> Result<DecodedRequest, Box<RejectedRequest
         return Err(reject(
             answer_id,
             version,
-            A2aError::new(ErrorCode::MethodNotFound, format!("Method not found: `{method_name}`")),
+            A2aError::new(
+                ErrorCode::MethodNotFound,
+                format!("Method not found: `{method_name}`"),
+            ),
         ));
     };
     let params = obj.get("params").cloned();
@@ -607,7 +675,11 @@ pub fn decode_request(body: &[u8]) -> Result<DecodedRequest, Box<RejectedRequest
         ProtocolVersion::V0_3 => crate::v03::request_from_params(method, params),
     }
     .map_err(|e| reject(answer_id.clone(), version, e))?;
-    Ok(DecodedRequest { id: answer_id, version, request })
+    Ok(DecodedRequest {
+        id: answer_id,
+        version,
+        request,
+    })
 }
 
 /// The result of one A2A operation (or one stream event), before it is put on the wire.

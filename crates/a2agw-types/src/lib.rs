@@ -42,31 +42,34 @@ pub mod v03;
 pub type Metadata = serde_json::Map<String, serde_json::Value>;
 
 pub use card::{
-    AgentCapabilities, AgentCard, AgentCardSignature, AgentExtension, AgentInterface, AgentProvider, AgentSkill,
-    binding,
+    AgentCapabilities, AgentCard, AgentCardSignature, AgentExtension, AgentInterface,
+    AgentProvider, AgentSkill, binding,
 };
 pub use error::{
-    ConversionError, DecodeError, DecodeErrorKind, Error, FieldViolation, Result, ValidationError, from_json,
-    from_value,
+    ConversionError, DecodeError, DecodeErrorKind, Error, FieldViolation, Result, ValidationError,
+    from_json, from_value,
 };
 pub use error_code::{A2aError, BAD_REQUEST_TYPE, ERROR_DOMAIN, ERROR_INFO_TYPE, ErrorCode};
-pub use events::{SendMessageResponse, StreamResponse, TaskArtifactUpdateEvent, TaskStatusUpdateEvent};
+pub use events::{
+    SendMessageResponse, StreamResponse, TaskArtifactUpdateEvent, TaskStatusUpdateEvent,
+};
 pub use jsonrpc::{
-    A2aRequest, A2aResponse, DecodedRequest, JSONRPC_VERSION, JsonRpcError, JsonRpcRequest, JsonRpcResponse, Method,
-    ProtocolVersion, RejectedRequest, RequestId, decode_request,
+    A2aRequest, A2aResponse, DecodedRequest, JSONRPC_VERSION, JsonRpcError, JsonRpcRequest,
+    JsonRpcResponse, Method, ProtocolVersion, RejectedRequest, RequestId, decode_request,
 };
 pub use message::{Message, Part, PartContent, Role};
 pub use push::{AuthenticationInfo, TaskPushNotificationConfig};
 pub use requests::{
     CancelTaskRequest, DeleteTaskPushNotificationConfigRequest, Empty, GetExtendedAgentCardRequest,
     GetTaskPushNotificationConfigRequest, GetTaskRequest, ListTaskPushNotificationConfigsRequest,
-    ListTaskPushNotificationConfigsResponse, ListTasksRequest, ListTasksResponse, SendMessageConfiguration,
-    SendMessageRequest, SubscribeToTaskRequest,
+    ListTaskPushNotificationConfigsResponse, ListTasksRequest, ListTasksResponse,
+    SendMessageConfiguration, SendMessageRequest, SubscribeToTaskRequest,
 };
 pub use security::{
-    ApiKeySecurityScheme, AuthorizationCodeOAuthFlow, ClientCredentialsOAuthFlow, DeviceCodeOAuthFlow,
-    HttpAuthSecurityScheme, ImplicitOAuthFlow, MutualTlsSecurityScheme, OAuth2SecurityScheme, OAuthFlows,
-    OpenIdConnectSecurityScheme, PasswordOAuthFlow, Scopes, SecurityRequirement, SecurityScheme, StringList,
+    ApiKeySecurityScheme, AuthorizationCodeOAuthFlow, ClientCredentialsOAuthFlow,
+    DeviceCodeOAuthFlow, HttpAuthSecurityScheme, ImplicitOAuthFlow, MutualTlsSecurityScheme,
+    OAuth2SecurityScheme, OAuthFlows, OpenIdConnectSecurityScheme, PasswordOAuthFlow, Scopes,
+    SecurityRequirement, SecurityScheme, StringList,
 };
 pub use task::{Artifact, Task, TaskState, TaskStatus};
 pub use timestamp::{Timestamp, TimestampError};

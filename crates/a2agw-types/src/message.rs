@@ -23,7 +23,11 @@ proto_enum! {
 #[serde(rename_all = "camelCase")]
 pub struct Message {
     /// Unique id, chosen by the message's creator. REQUIRED.
-    #[serde(alias = "message_id", default, deserialize_with = "serde_util::null_default")]
+    #[serde(
+        alias = "message_id",
+        default,
+        deserialize_with = "serde_util::null_default"
+    )]
     pub message_id: String,
     /// The context this message belongs to.
     #[serde(
@@ -51,7 +55,11 @@ pub struct Message {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub metadata: Option<Metadata>,
     /// URIs of extensions that contributed to this message.
-    #[serde(default, deserialize_with = "serde_util::null_default", skip_serializing_if = "Vec::is_empty")]
+    #[serde(
+        default,
+        deserialize_with = "serde_util::null_default",
+        skip_serializing_if = "Vec::is_empty"
+    )]
     pub extensions: Vec<String>,
     /// Ids of related tasks.
     #[serde(
@@ -122,22 +130,34 @@ pub struct Part {
 impl Part {
     /// A text part.
     pub fn text(text: impl Into<String>) -> Self {
-        Part { content: PartContent::Text(text.into()), ..Part::default() }
+        Part {
+            content: PartContent::Text(text.into()),
+            ..Part::default()
+        }
     }
 
     /// A data part.
     pub fn data(value: serde_json::Value) -> Self {
-        Part { content: PartContent::Data(value), ..Part::default() }
+        Part {
+            content: PartContent::Data(value),
+            ..Part::default()
+        }
     }
 
     /// A raw-bytes part.
     pub fn raw(bytes: impl Into<Vec<u8>>) -> Self {
-        Part { content: PartContent::Raw(bytes.into()), ..Part::default() }
+        Part {
+            content: PartContent::Raw(bytes.into()),
+            ..Part::default()
+        }
     }
 
     /// A URL (file reference) part.
     pub fn url(url: impl Into<String>) -> Self {
-        Part { content: PartContent::Url(url.into()), ..Part::default() }
+        Part {
+            content: PartContent::Url(url.into()),
+            ..Part::default()
+        }
     }
 }
 
@@ -146,7 +166,10 @@ impl Part {
 struct PartOut<'a> {
     #[serde(skip_serializing_if = "Option::is_none")]
     text: Option<&'a str>,
-    #[serde(skip_serializing_if = "Option::is_none", serialize_with = "ser_opt_b64")]
+    #[serde(
+        skip_serializing_if = "Option::is_none",
+        serialize_with = "ser_opt_b64"
+    )]
     raw: Option<&'a [u8]>,
     #[serde(skip_serializing_if = "Option::is_none")]
     url: Option<&'a str>,
@@ -184,7 +207,11 @@ struct PartIn {
     metadata: Option<Metadata>,
     #[serde(default, deserialize_with = "serde_util::null_default")]
     filename: String,
-    #[serde(alias = "media_type", default, deserialize_with = "serde_util::null_default")]
+    #[serde(
+        alias = "media_type",
+        default,
+        deserialize_with = "serde_util::null_default"
+    )]
     media_type: String,
 }
 
@@ -233,6 +260,11 @@ impl<'de> Deserialize<'de> for Part {
         let content = contents
             .pop()
             .ok_or_else(|| D::Error::custom("a Part needs one of `text`, `raw`, `url`, `data`"))?;
-        Ok(Part { content, metadata: p.metadata, filename: p.filename, media_type: p.media_type })
+        Ok(Part {
+            content,
+            metadata: p.metadata,
+            filename: p.filename,
+            media_type: p.media_type,
+        })
     }
 }

@@ -8,10 +8,18 @@ use serde::{Deserialize, Serialize};
 #[serde(rename_all = "camelCase")]
 pub struct TaskPushNotificationConfig {
     /// Tenant.
-    #[serde(default, deserialize_with = "serde_util::null_default", skip_serializing_if = "String::is_empty")]
+    #[serde(
+        default,
+        deserialize_with = "serde_util::null_default",
+        skip_serializing_if = "String::is_empty"
+    )]
     pub tenant: String,
     /// The config's id (assigned by the server when absent).
-    #[serde(default, deserialize_with = "serde_util::null_default", skip_serializing_if = "String::is_empty")]
+    #[serde(
+        default,
+        deserialize_with = "serde_util::null_default",
+        skip_serializing_if = "String::is_empty"
+    )]
     pub id: String,
     /// The task.
     #[serde(
@@ -25,7 +33,11 @@ pub struct TaskPushNotificationConfig {
     #[serde(default, deserialize_with = "serde_util::null_default")]
     pub url: String,
     /// A secret chosen by the client, sent with each notification.
-    #[serde(default, deserialize_with = "serde_util::null_default", skip_serializing_if = "String::is_empty")]
+    #[serde(
+        default,
+        deserialize_with = "serde_util::null_default",
+        skip_serializing_if = "String::is_empty"
+    )]
     pub token: String,
     /// How the server authenticates to the webhook.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -40,7 +52,14 @@ impl std::fmt::Debug for TaskPushNotificationConfig {
             .field("id", &self.id)
             .field("task_id", &self.task_id)
             .field("url", &self.url)
-            .field("token", &if self.token.is_empty() { "" } else { "<redacted>" })
+            .field(
+                "token",
+                &if self.token.is_empty() {
+                    ""
+                } else {
+                    "<redacted>"
+                },
+            )
             .field("authentication", &self.authentication)
             .finish()
     }
@@ -54,7 +73,11 @@ pub struct AuthenticationInfo {
     #[serde(default, deserialize_with = "serde_util::null_default")]
     pub scheme: String,
     /// The credentials.
-    #[serde(default, deserialize_with = "serde_util::null_default", skip_serializing_if = "String::is_empty")]
+    #[serde(
+        default,
+        deserialize_with = "serde_util::null_default",
+        skip_serializing_if = "String::is_empty"
+    )]
     pub credentials: String,
 }
 
@@ -62,7 +85,14 @@ impl std::fmt::Debug for AuthenticationInfo {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("AuthenticationInfo")
             .field("scheme", &self.scheme)
-            .field("credentials", &if self.credentials.is_empty() { "" } else { "<redacted>" })
+            .field(
+                "credentials",
+                &if self.credentials.is_empty() {
+                    ""
+                } else {
+                    "<redacted>"
+                },
+            )
             .finish()
     }
 }

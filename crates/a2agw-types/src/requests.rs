@@ -17,7 +17,11 @@ pub struct SendMessageConfiguration {
     )]
     pub accepted_output_modes: Vec<String>,
     /// A webhook to register for the task.
-    #[serde(alias = "task_push_notification_config", default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        alias = "task_push_notification_config",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
     pub task_push_notification_config: Option<TaskPushNotificationConfig>,
     /// How many recent history messages to return (explicit presence).
     #[serde(
@@ -42,7 +46,11 @@ pub struct SendMessageConfiguration {
 #[serde(rename_all = "camelCase")]
 pub struct SendMessageRequest {
     /// Tenant.
-    #[serde(default, deserialize_with = "serde_util::null_default", skip_serializing_if = "String::is_empty")]
+    #[serde(
+        default,
+        deserialize_with = "serde_util::null_default",
+        skip_serializing_if = "String::is_empty"
+    )]
     pub tenant: String,
     /// The message. REQUIRED.
     #[serde(default, deserialize_with = "serde_util::null_default")]
@@ -60,7 +68,11 @@ pub struct SendMessageRequest {
 #[serde(rename_all = "camelCase")]
 pub struct GetTaskRequest {
     /// Tenant.
-    #[serde(default, deserialize_with = "serde_util::null_default", skip_serializing_if = "String::is_empty")]
+    #[serde(
+        default,
+        deserialize_with = "serde_util::null_default",
+        skip_serializing_if = "String::is_empty"
+    )]
     pub tenant: String,
     /// The task id. REQUIRED.
     #[serde(default, deserialize_with = "serde_util::null_default")]
@@ -80,7 +92,11 @@ pub struct GetTaskRequest {
 #[serde(rename_all = "camelCase")]
 pub struct ListTasksRequest {
     /// Tenant.
-    #[serde(default, deserialize_with = "serde_util::null_default", skip_serializing_if = "String::is_empty")]
+    #[serde(
+        default,
+        deserialize_with = "serde_util::null_default",
+        skip_serializing_if = "String::is_empty"
+    )]
     pub tenant: String,
     /// Only tasks in this context.
     #[serde(
@@ -122,10 +138,18 @@ pub struct ListTasksRequest {
     )]
     pub history_length: Option<i32>,
     /// Only tasks whose status timestamp is at or after this.
-    #[serde(alias = "status_timestamp_after", default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        alias = "status_timestamp_after",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
     pub status_timestamp_after: Option<Timestamp>,
     /// Include artifacts (explicit presence; absent = false).
-    #[serde(alias = "include_artifacts", default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        alias = "include_artifacts",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
     pub include_artifacts: Option<bool>,
 }
 
@@ -141,13 +165,25 @@ pub struct ListTasksResponse {
     #[serde(default, deserialize_with = "serde_util::null_default")]
     pub tasks: Vec<Task>,
     /// Cursor for the next page; `""` on the last page.
-    #[serde(alias = "next_page_token", default, deserialize_with = "serde_util::null_default")]
+    #[serde(
+        alias = "next_page_token",
+        default,
+        deserialize_with = "serde_util::null_default"
+    )]
     pub next_page_token: String,
     /// The page size used.
-    #[serde(alias = "page_size", default, deserialize_with = "serde_util::int32::or_null::deserialize")]
+    #[serde(
+        alias = "page_size",
+        default,
+        deserialize_with = "serde_util::int32::or_null::deserialize"
+    )]
     pub page_size: i32,
     /// Number of matching tasks before paging.
-    #[serde(alias = "total_size", default, deserialize_with = "serde_util::int32::or_null::deserialize")]
+    #[serde(
+        alias = "total_size",
+        default,
+        deserialize_with = "serde_util::int32::or_null::deserialize"
+    )]
     pub total_size: i32,
 }
 
@@ -156,7 +192,11 @@ pub struct ListTasksResponse {
 #[serde(rename_all = "camelCase")]
 pub struct CancelTaskRequest {
     /// Tenant.
-    #[serde(default, deserialize_with = "serde_util::null_default", skip_serializing_if = "String::is_empty")]
+    #[serde(
+        default,
+        deserialize_with = "serde_util::null_default",
+        skip_serializing_if = "String::is_empty"
+    )]
     pub tenant: String,
     /// The task id. REQUIRED.
     #[serde(default, deserialize_with = "serde_util::null_default")]
@@ -171,7 +211,11 @@ pub struct CancelTaskRequest {
 #[serde(rename_all = "camelCase")]
 pub struct SubscribeToTaskRequest {
     /// Tenant.
-    #[serde(default, deserialize_with = "serde_util::null_default", skip_serializing_if = "String::is_empty")]
+    #[serde(
+        default,
+        deserialize_with = "serde_util::null_default",
+        skip_serializing_if = "String::is_empty"
+    )]
     pub tenant: String,
     /// The task id. REQUIRED.
     #[serde(default, deserialize_with = "serde_util::null_default")]
@@ -183,10 +227,18 @@ pub struct SubscribeToTaskRequest {
 #[serde(rename_all = "camelCase")]
 pub struct GetTaskPushNotificationConfigRequest {
     /// Tenant.
-    #[serde(default, deserialize_with = "serde_util::null_default", skip_serializing_if = "String::is_empty")]
+    #[serde(
+        default,
+        deserialize_with = "serde_util::null_default",
+        skip_serializing_if = "String::is_empty"
+    )]
     pub tenant: String,
     /// The task id. REQUIRED.
-    #[serde(alias = "task_id", default, deserialize_with = "serde_util::null_default")]
+    #[serde(
+        alias = "task_id",
+        default,
+        deserialize_with = "serde_util::null_default"
+    )]
     pub task_id: String,
     /// The config id. REQUIRED.
     #[serde(default, deserialize_with = "serde_util::null_default")]
@@ -198,10 +250,18 @@ pub struct GetTaskPushNotificationConfigRequest {
 #[serde(rename_all = "camelCase")]
 pub struct DeleteTaskPushNotificationConfigRequest {
     /// Tenant.
-    #[serde(default, deserialize_with = "serde_util::null_default", skip_serializing_if = "String::is_empty")]
+    #[serde(
+        default,
+        deserialize_with = "serde_util::null_default",
+        skip_serializing_if = "String::is_empty"
+    )]
     pub tenant: String,
     /// The task id. REQUIRED.
-    #[serde(alias = "task_id", default, deserialize_with = "serde_util::null_default")]
+    #[serde(
+        alias = "task_id",
+        default,
+        deserialize_with = "serde_util::null_default"
+    )]
     pub task_id: String,
     /// The config id. REQUIRED.
     #[serde(default, deserialize_with = "serde_util::null_default")]
@@ -213,10 +273,18 @@ pub struct DeleteTaskPushNotificationConfigRequest {
 #[serde(rename_all = "camelCase")]
 pub struct ListTaskPushNotificationConfigsRequest {
     /// Tenant.
-    #[serde(default, deserialize_with = "serde_util::null_default", skip_serializing_if = "String::is_empty")]
+    #[serde(
+        default,
+        deserialize_with = "serde_util::null_default",
+        skip_serializing_if = "String::is_empty"
+    )]
     pub tenant: String,
     /// The task id. REQUIRED.
-    #[serde(alias = "task_id", default, deserialize_with = "serde_util::null_default")]
+    #[serde(
+        alias = "task_id",
+        default,
+        deserialize_with = "serde_util::null_default"
+    )]
     pub task_id: String,
     /// Page size (0 = server default).
     #[serde(
@@ -245,7 +313,11 @@ fn is_zero(n: &i32) -> bool {
 #[serde(rename_all = "camelCase")]
 pub struct ListTaskPushNotificationConfigsResponse {
     /// The configs.
-    #[serde(default, deserialize_with = "serde_util::null_default", skip_serializing_if = "Vec::is_empty")]
+    #[serde(
+        default,
+        deserialize_with = "serde_util::null_default",
+        skip_serializing_if = "Vec::is_empty"
+    )]
     pub configs: Vec<TaskPushNotificationConfig>,
     /// Cursor for the next page; empty on the last.
     #[serde(
@@ -262,7 +334,11 @@ pub struct ListTaskPushNotificationConfigsResponse {
 #[serde(rename_all = "camelCase")]
 pub struct GetExtendedAgentCardRequest {
     /// Tenant.
-    #[serde(default, deserialize_with = "serde_util::null_default", skip_serializing_if = "String::is_empty")]
+    #[serde(
+        default,
+        deserialize_with = "serde_util::null_default",
+        skip_serializing_if = "String::is_empty"
+    )]
     pub tenant: String,
 }
 

@@ -26,7 +26,11 @@ oneof_wrapper! {
 #[serde(rename_all = "camelCase")]
 pub struct ApiKeySecurityScheme {
     /// Description.
-    #[serde(default, deserialize_with = "serde_util::null_default", skip_serializing_if = "String::is_empty")]
+    #[serde(
+        default,
+        deserialize_with = "serde_util::null_default",
+        skip_serializing_if = "String::is_empty"
+    )]
     pub description: String,
     /// `query`, `header` or `cookie`. REQUIRED.
     #[serde(default, deserialize_with = "serde_util::null_default")]
@@ -41,7 +45,11 @@ pub struct ApiKeySecurityScheme {
 #[serde(rename_all = "camelCase")]
 pub struct HttpAuthSecurityScheme {
     /// Description.
-    #[serde(default, deserialize_with = "serde_util::null_default", skip_serializing_if = "String::is_empty")]
+    #[serde(
+        default,
+        deserialize_with = "serde_util::null_default",
+        skip_serializing_if = "String::is_empty"
+    )]
     pub description: String,
     /// The IANA scheme name, e.g. `Bearer`. REQUIRED.
     #[serde(default, deserialize_with = "serde_util::null_default")]
@@ -61,7 +69,11 @@ pub struct HttpAuthSecurityScheme {
 #[serde(rename_all = "camelCase")]
 pub struct OAuth2SecurityScheme {
     /// Description.
-    #[serde(default, deserialize_with = "serde_util::null_default", skip_serializing_if = "String::is_empty")]
+    #[serde(
+        default,
+        deserialize_with = "serde_util::null_default",
+        skip_serializing_if = "String::is_empty"
+    )]
     pub description: String,
     /// The flow. REQUIRED.
     pub flows: OAuthFlows,
@@ -81,10 +93,18 @@ pub struct OAuth2SecurityScheme {
 #[serde(rename_all = "camelCase")]
 pub struct OpenIdConnectSecurityScheme {
     /// Description.
-    #[serde(default, deserialize_with = "serde_util::null_default", skip_serializing_if = "String::is_empty")]
+    #[serde(
+        default,
+        deserialize_with = "serde_util::null_default",
+        skip_serializing_if = "String::is_empty"
+    )]
     pub description: String,
     /// The discovery URL. REQUIRED.
-    #[serde(alias = "open_id_connect_url", default, deserialize_with = "serde_util::null_default")]
+    #[serde(
+        alias = "open_id_connect_url",
+        default,
+        deserialize_with = "serde_util::null_default"
+    )]
     pub open_id_connect_url: String,
 }
 
@@ -93,7 +113,11 @@ pub struct OpenIdConnectSecurityScheme {
 #[serde(rename_all = "camelCase")]
 pub struct MutualTlsSecurityScheme {
     /// Description.
-    #[serde(default, deserialize_with = "serde_util::null_default", skip_serializing_if = "String::is_empty")]
+    #[serde(
+        default,
+        deserialize_with = "serde_util::null_default",
+        skip_serializing_if = "String::is_empty"
+    )]
     pub description: String,
 }
 
@@ -121,10 +145,18 @@ pub type Scopes = BTreeMap<String, String>;
 #[serde(rename_all = "camelCase")]
 pub struct AuthorizationCodeOAuthFlow {
     /// REQUIRED.
-    #[serde(alias = "authorization_url", default, deserialize_with = "serde_util::null_default")]
+    #[serde(
+        alias = "authorization_url",
+        default,
+        deserialize_with = "serde_util::null_default"
+    )]
     pub authorization_url: String,
     /// REQUIRED.
-    #[serde(alias = "token_url", default, deserialize_with = "serde_util::null_default")]
+    #[serde(
+        alias = "token_url",
+        default,
+        deserialize_with = "serde_util::null_default"
+    )]
     pub token_url: String,
     /// Refresh URL.
     #[serde(
@@ -152,7 +184,11 @@ pub struct AuthorizationCodeOAuthFlow {
 #[serde(rename_all = "camelCase")]
 pub struct ClientCredentialsOAuthFlow {
     /// REQUIRED.
-    #[serde(alias = "token_url", default, deserialize_with = "serde_util::null_default")]
+    #[serde(
+        alias = "token_url",
+        default,
+        deserialize_with = "serde_util::null_default"
+    )]
     pub token_url: String,
     /// Refresh URL.
     #[serde(
@@ -188,7 +224,11 @@ pub struct ImplicitOAuthFlow {
     )]
     pub refresh_url: String,
     /// Scopes.
-    #[serde(default, deserialize_with = "serde_util::null_default", skip_serializing_if = "BTreeMap::is_empty")]
+    #[serde(
+        default,
+        deserialize_with = "serde_util::null_default",
+        skip_serializing_if = "BTreeMap::is_empty"
+    )]
     pub scopes: Scopes,
 }
 
@@ -213,7 +253,11 @@ pub struct PasswordOAuthFlow {
     )]
     pub refresh_url: String,
     /// Scopes.
-    #[serde(default, deserialize_with = "serde_util::null_default", skip_serializing_if = "BTreeMap::is_empty")]
+    #[serde(
+        default,
+        deserialize_with = "serde_util::null_default",
+        skip_serializing_if = "BTreeMap::is_empty"
+    )]
     pub scopes: Scopes,
 }
 
@@ -222,10 +266,18 @@ pub struct PasswordOAuthFlow {
 #[serde(rename_all = "camelCase")]
 pub struct DeviceCodeOAuthFlow {
     /// REQUIRED.
-    #[serde(alias = "device_authorization_url", default, deserialize_with = "serde_util::null_default")]
+    #[serde(
+        alias = "device_authorization_url",
+        default,
+        deserialize_with = "serde_util::null_default"
+    )]
     pub device_authorization_url: String,
     /// REQUIRED.
-    #[serde(alias = "token_url", default, deserialize_with = "serde_util::null_default")]
+    #[serde(
+        alias = "token_url",
+        default,
+        deserialize_with = "serde_util::null_default"
+    )]
     pub token_url: String,
     /// Refresh URL.
     #[serde(

@@ -137,10 +137,12 @@ pub(crate) mod int32 {
             f.write_str("a 32-bit integer")
         }
         fn visit_i64<E: de::Error>(self, v: i64) -> Result<i32, E> {
-            i32::try_from(v).map_err(|_| E::custom(format_args!("{v} is out of range for a 32-bit integer")))
+            i32::try_from(v)
+                .map_err(|_| E::custom(format_args!("{v} is out of range for a 32-bit integer")))
         }
         fn visit_u64<E: de::Error>(self, v: u64) -> Result<i32, E> {
-            i32::try_from(v).map_err(|_| E::custom(format_args!("{v} is out of range for a 32-bit integer")))
+            i32::try_from(v)
+                .map_err(|_| E::custom(format_args!("{v} is out of range for a 32-bit integer")))
         }
         fn visit_f64<E: de::Error>(self, v: f64) -> Result<i32, E> {
             if v.fract() == 0.0 && v >= f64::from(i32::MIN) && v <= f64::from(i32::MAX) {
@@ -169,7 +171,9 @@ pub(crate) mod int32 {
         #[derive(Deserialize)]
         struct Wrap(#[serde(deserialize_with = "super::deserialize")] i32);
 
-        pub(crate) fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<Option<i32>, D::Error> {
+        pub(crate) fn deserialize<'de, D: Deserializer<'de>>(
+            d: D,
+        ) -> Result<Option<i32>, D::Error> {
             Ok(Option::<Wrap>::deserialize(d)?.map(|w| w.0))
         }
     }
@@ -188,7 +192,9 @@ pub(crate) mod int32 {
 pub(crate) mod opt_b64 {
     use serde::{Deserialize, Deserializer, de::Error};
 
-    pub(crate) fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<Option<Vec<u8>>, D::Error> {
+    pub(crate) fn deserialize<'de, D: Deserializer<'de>>(
+        d: D,
+    ) -> Result<Option<Vec<u8>>, D::Error> {
         match Option::<String>::deserialize(d)? {
             None => Ok(None),
             Some(s) => super::decode_b64(&s)
@@ -199,6 +205,8 @@ pub(crate) mod opt_b64 {
 }
 
 /// A `google.protobuf.Value` inside a oneof: present `null` is a value, not absence.
-pub(crate) fn present_value<'de, D: Deserializer<'de>>(d: D) -> Result<Option<serde_json::Value>, D::Error> {
+pub(crate) fn present_value<'de, D: Deserializer<'de>>(
+    d: D,
+) -> Result<Option<serde_json::Value>, D::Error> {
     serde_json::Value::deserialize(d).map(Some)
 }

@@ -32,7 +32,10 @@ proto_enum! {
 impl TaskState {
     /// COMPLETED, FAILED, CANCELED or REJECTED: the task never changes again.
     pub const fn is_terminal(self) -> bool {
-        matches!(self, TaskState::Completed | TaskState::Failed | TaskState::Canceled | TaskState::Rejected)
+        matches!(
+            self,
+            TaskState::Completed | TaskState::Failed | TaskState::Canceled | TaskState::Rejected
+        )
     }
 
     /// INPUT_REQUIRED or AUTH_REQUIRED: the task waits on the client.
@@ -59,7 +62,11 @@ pub struct TaskStatus {
 impl TaskStatus {
     /// A status in `state`, stamped now, with no message.
     pub fn now(state: TaskState) -> Self {
-        TaskStatus { state, message: None, timestamp: Some(Timestamp::now()) }
+        TaskStatus {
+            state,
+            message: None,
+            timestamp: Some(Timestamp::now()),
+        }
     }
 }
 
@@ -88,7 +95,11 @@ pub struct Task {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub artifacts: Option<Vec<Artifact>>,
     /// The messages exchanged, oldest first.
-    #[serde(default, deserialize_with = "serde_util::null_default", skip_serializing_if = "Vec::is_empty")]
+    #[serde(
+        default,
+        deserialize_with = "serde_util::null_default",
+        skip_serializing_if = "Vec::is_empty"
+    )]
     pub history: Vec<Message>,
     /// Extension and custom data.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -118,13 +129,25 @@ impl Task {
 #[serde(rename_all = "camelCase")]
 pub struct Artifact {
     /// Unique within the task. REQUIRED.
-    #[serde(alias = "artifact_id", default, deserialize_with = "serde_util::null_default")]
+    #[serde(
+        alias = "artifact_id",
+        default,
+        deserialize_with = "serde_util::null_default"
+    )]
     pub artifact_id: String,
     /// Human-readable name.
-    #[serde(default, deserialize_with = "serde_util::null_default", skip_serializing_if = "String::is_empty")]
+    #[serde(
+        default,
+        deserialize_with = "serde_util::null_default",
+        skip_serializing_if = "String::is_empty"
+    )]
     pub name: String,
     /// Human-readable description.
-    #[serde(default, deserialize_with = "serde_util::null_default", skip_serializing_if = "String::is_empty")]
+    #[serde(
+        default,
+        deserialize_with = "serde_util::null_default",
+        skip_serializing_if = "String::is_empty"
+    )]
     pub description: String,
     /// Content. REQUIRED, at least one.
     #[serde(default, deserialize_with = "serde_util::null_default")]
@@ -133,6 +156,10 @@ pub struct Artifact {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub metadata: Option<Metadata>,
     /// URIs of extensions that contributed to this artifact.
-    #[serde(default, deserialize_with = "serde_util::null_default", skip_serializing_if = "Vec::is_empty")]
+    #[serde(
+        default,
+        deserialize_with = "serde_util::null_default",
+        skip_serializing_if = "Vec::is_empty"
+    )]
     pub extensions: Vec<String>,
 }

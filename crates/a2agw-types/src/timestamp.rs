@@ -33,7 +33,10 @@ pub enum TimestampError {
 
 impl Timestamp {
     /// The Unix epoch.
-    pub const UNIX_EPOCH: Timestamp = Timestamp { seconds: 0, nanos: 0 };
+    pub const UNIX_EPOCH: Timestamp = Timestamp {
+        seconds: 0,
+        nanos: 0,
+    };
 
     /// A timestamp from seconds and nanoseconds since the Unix epoch.
     pub fn new(seconds: i64, nanos: i32) -> Result<Self, TimestampError> {
@@ -60,7 +63,8 @@ impl Timestamp {
 
     /// A timestamp from milliseconds since the Unix epoch.
     pub fn from_unix_millis(ms: i64) -> Result<Self, TimestampError> {
-        let nanos = i32::try_from(ms.rem_euclid(1000) * 1_000_000).map_err(|_| TimestampError::OutOfRange)?;
+        let nanos = i32::try_from(ms.rem_euclid(1000) * 1_000_000)
+            .map_err(|_| TimestampError::OutOfRange)?;
         Self::new(ms.div_euclid(1000), nanos)
     }
 
@@ -73,10 +77,13 @@ impl Timestamp {
 
     /// Parses an RFC 3339 timestamp; any offset is converted to UTC.
     pub fn parse(s: &str) -> Result<Self, TimestampError> {
-        let dt = OffsetDateTime::parse(s, &Rfc3339).map_err(|_| TimestampError::Syntax(s.to_owned()))?;
+        let dt =
+            OffsetDateTime::parse(s, &Rfc3339).map_err(|_| TimestampError::Syntax(s.to_owned()))?;
         let nanos = dt.unix_timestamp_nanos();
-        let seconds = i64::try_from(nanos.div_euclid(1_000_000_000)).map_err(|_| TimestampError::OutOfRange)?;
-        let sub = i32::try_from(nanos.rem_euclid(1_000_000_000)).map_err(|_| TimestampError::OutOfRange)?;
+        let seconds = i64::try_from(nanos.div_euclid(1_000_000_000))
+            .map_err(|_| TimestampError::OutOfRange)?;
+        let sub = i32::try_from(nanos.rem_euclid(1_000_000_000))
+            .map_err(|_| TimestampError::OutOfRange)?;
         Self::new(seconds, sub)
     }
 }
@@ -145,7 +152,10 @@ mod tests {
     fn bounds() {
         assert!(Timestamp::parse("0001-01-01T00:00:00Z").is_ok());
         assert!(Timestamp::parse("9999-12-31T23:59:59.999999999Z").is_ok());
-        assert_eq!(Timestamp::new(MAX_SECONDS + 1, 0), Err(TimestampError::OutOfRange));
+        assert_eq!(
+            Timestamp::new(MAX_SECONDS + 1, 0),
+            Err(TimestampError::OutOfRange)
+        );
         assert!(Timestamp::parse("yesterday").is_err());
         assert!(Timestamp::parse("").is_err());
     }

@@ -13,12 +13,20 @@ pub trait Validate {
     fn validate(&self) -> Result<(), ValidationError> {
         let mut violations = Vec::new();
         self.validate_into("", &mut violations);
-        if violations.is_empty() { Ok(()) } else { Err(ValidationError { violations }) }
+        if violations.is_empty() {
+            Ok(())
+        } else {
+            Err(ValidationError { violations })
+        }
     }
 }
 
 fn join(path: &str, field: &str) -> String {
-    if path.is_empty() { field.to_owned() } else { format!("{path}.{field}") }
+    if path.is_empty() {
+        field.to_owned()
+    } else {
+        format!("{path}.{field}")
+    }
 }
 
 fn required_str(path: &str, field: &str, value: &str, out: &mut Vec<FieldViolation>) {
@@ -29,13 +37,19 @@ fn required_str(path: &str, field: &str, value: &str, out: &mut Vec<FieldViolati
 
 fn required_list<T>(path: &str, field: &str, value: &[T], out: &mut Vec<FieldViolation>) {
     if value.is_empty() {
-        out.push(FieldViolation::new(join(path, field), "is required and must not be empty"));
+        out.push(FieldViolation::new(
+            join(path, field),
+            "is required and must not be empty",
+        ));
     }
 }
 
 fn non_negative(path: &str, field: &str, value: Option<i32>, out: &mut Vec<FieldViolation>) {
     if let Some(n) = value.filter(|n| *n < 0) {
-        out.push(FieldViolation::new(join(path, field), format!("must not be negative, got {n}")));
+        out.push(FieldViolation::new(
+            join(path, field),
+            format!("must not be negative, got {n}"),
+        ));
     }
 }
 
@@ -43,7 +57,10 @@ impl Validate for Message {
     fn validate_into(&self, path: &str, out: &mut Vec<FieldViolation>) {
         required_str(path, "messageId", &self.message_id, out);
         if self.role == Role::Unspecified {
-            out.push(FieldViolation::new(join(path, "role"), "is required (ROLE_USER or ROLE_AGENT)"));
+            out.push(FieldViolation::new(
+                join(path, "role"),
+                "is required (ROLE_USER or ROLE_AGENT)",
+            ));
         }
         required_list(path, "parts", &self.parts, out);
     }
@@ -59,7 +76,10 @@ impl Validate for Artifact {
 impl Validate for TaskStatus {
     fn validate_into(&self, path: &str, out: &mut Vec<FieldViolation>) {
         if self.state == TaskState::Unspecified {
-            out.push(FieldViolation::new(join(path, "state"), "is required (not TASK_STATE_UNSPECIFIED)"));
+            out.push(FieldViolation::new(
+                join(path, "state"),
+                "is required (not TASK_STATE_UNSPECIFIED)",
+            ));
         }
         if let Some(m) = &self.message {
             m.validate_into(&join(path, "message"), out);
@@ -102,7 +122,9 @@ impl Validate for StreamResponse {
             StreamResponse::Task(t) => t.validate_into(&join(path, "task"), out),
             StreamResponse::Message(m) => m.validate_into(&join(path, "message"), out),
             StreamResponse::StatusUpdate(e) => e.validate_into(&join(path, "statusUpdate"), out),
-            StreamResponse::ArtifactUpdate(e) => e.validate_into(&join(path, "artifactUpdate"), out),
+            StreamResponse::ArtifactUpdate(e) => {
+                e.validate_into(&join(path, "artifactUpdate"), out)
+            }
         }
     }
 }
@@ -204,7 +226,10 @@ impl Validate for ListTaskPushNotificationConfigsRequest {
     fn validate_into(&self, path: &str, out: &mut Vec<FieldViolation>) {
         required_str(path, "taskId", &self.task_id, out);
         if self.page_size < 0 {
-            out.push(FieldViolation::new(join(path, "pageSize"), format!("must not be negative, got {}", self.page_size)));
+            out.push(FieldViolation::new(
+                join(path, "pageSize"),
+                format!("must not be negative, got {}", self.page_size),
+            ));
         }
     }
 }
@@ -225,7 +250,10 @@ impl Validate for AgentInterface {
         if !is_major_minor(&self.protocol_version) {
             out.push(FieldViolation::new(
                 join(path, "protocolVersion"),
-                format!("must be `Major.Minor` (e.g. `1.0`), got `{}`", self.protocol_version),
+                format!(
+                    "must be `Major.Minor` (e.g. `1.0`), got `{}`",
+                    self.protocol_version
+                ),
             ));
         }
     }
@@ -249,12 +277,20 @@ impl Validate for SecurityScheme {
                 if !matches!(s.location.as_str(), "query" | "header" | "cookie") {
                     out.push(FieldViolation::new(
                         join(&p, "location"),
-                        format!("must be `query`, `header` or `cookie`, got `{}`", s.location),
+                        format!(
+                            "must be `query`, `header` or `cookie`, got `{}`",
+                            s.location
+                        ),
                     ));
                 }
             }
             SecurityScheme::HttpAuthSecurityScheme(s) => {
-                required_str(&join(path, "httpAuthSecurityScheme"), "scheme", &s.scheme, out);
+                required_str(
+                    &join(path, "httpAuthSecurityScheme"),
+                    "scheme",
+                    &s.scheme,
+                    out,
+                );
             }
             SecurityScheme::Oauth2SecurityScheme(s) => {
                 let p = join(path, "oauth2SecurityScheme.flows");
@@ -265,18 +301,33 @@ impl Validate for SecurityScheme {
                         required_str(&p, "tokenUrl", &f.token_url, out);
                     }
                     OAuthFlows::ClientCredentials(f) => {
-                        required_str(&join(&p, "clientCredentials"), "tokenUrl", &f.token_url, out);
+                        required_str(
+                            &join(&p, "clientCredentials"),
+                            "tokenUrl",
+                            &f.token_url,
+                            out,
+                        );
                     }
                     OAuthFlows::DeviceCode(f) => {
                         let p = join(&p, "deviceCode");
-                        required_str(&p, "deviceAuthorizationUrl", &f.device_authorization_url, out);
+                        required_str(
+                            &p,
+                            "deviceAuthorizationUrl",
+                            &f.device_authorization_url,
+                            out,
+                        );
                         required_str(&p, "tokenUrl", &f.token_url, out);
                     }
                     OAuthFlows::Implicit(_) | OAuthFlows::Password(_) => {}
                 }
             }
             SecurityScheme::OpenIdConnectSecurityScheme(s) => {
-                required_str(&join(path, "openIdConnectSecurityScheme"), "openIdConnectUrl", &s.open_id_connect_url, out);
+                required_str(
+                    &join(path, "openIdConnectSecurityScheme"),
+                    "openIdConnectUrl",
+                    &s.open_id_connect_url,
+                    out,
+                );
             }
             SecurityScheme::MtlsSecurityScheme(_) => {}
         }

@@ -14,7 +14,14 @@ fn decode(body: Value) -> DecodedRequest {
 
 #[test]
 fn parse_error_has_null_id() {
-    for body in ["", "{", "{\"jsonrpc\":\"2.0\",", "not json", "{\"a\":1}}", "\u{0}"] {
+    for body in [
+        "",
+        "{",
+        "{\"jsonrpc\":\"2.0\",",
+        "not json",
+        "{\"a\":1}}",
+        "\u{0}",
+    ] {
         let r = reject(body);
         assert_eq!(r.error.code, ErrorCode::ParseError, "{body:?}");
         assert_eq!(r.id, RequestId::Null);
@@ -25,29 +32,61 @@ fn parse_error_has_null_id() {
 fn invalid_request() {
     let cases = [
         (r#"[]"#, RequestId::Null),
-        (r#"[{"jsonrpc":"2.0","id":1,"method":"GetTask","params":{"id":"x"}}]"#, RequestId::Null),
+        (
+            r#"[{"jsonrpc":"2.0","id":1,"method":"GetTask","params":{"id":"x"}}]"#,
+            RequestId::Null,
+        ),
         (r#"42"#, RequestId::Null),
         (r#""GetTask""#, RequestId::Null),
-        (r#"{"id":1,"method":"GetTask","params":{"id":"x"}}"#, RequestId::from(1)),
-        (r#"{"jsonrpc":"1.0","id":1,"method":"GetTask"}"#, RequestId::from(1)),
-        (r#"{"jsonrpc":2.0,"id":"a","method":"GetTask"}"#, RequestId::from("a")),
+        (
+            r#"{"id":1,"method":"GetTask","params":{"id":"x"}}"#,
+            RequestId::from(1),
+        ),
+        (
+            r#"{"jsonrpc":"1.0","id":1,"method":"GetTask"}"#,
+            RequestId::from(1),
+        ),
+        (
+            r#"{"jsonrpc":2.0,"id":"a","method":"GetTask"}"#,
+            RequestId::from("a"),
+        ),
         (r#"{"jsonrpc":"2.0","id":1}"#, RequestId::from(1)),
         (r#"{"jsonrpc":"2.0","id":1,"method":7}"#, RequestId::from(1)),
-        (r#"{"jsonrpc":"2.0","id":{"x":1},"method":"GetTask"}"#, RequestId::Null),
-        (r#"{"jsonrpc":"2.0","id":[1],"method":"GetTask"}"#, RequestId::Null),
+        (
+            r#"{"jsonrpc":"2.0","id":{"x":1},"method":"GetTask"}"#,
+            RequestId::Null,
+        ),
+        (
+            r#"{"jsonrpc":"2.0","id":[1],"method":"GetTask"}"#,
+            RequestId::Null,
+        ),
         // A notification: A2A has none, so it is refused rather than silently dropped.
-        (r#"{"jsonrpc":"2.0","method":"GetTask","params":{"id":"x"}}"#, RequestId::Null),
+        (
+            r#"{"jsonrpc":"2.0","method":"GetTask","params":{"id":"x"}}"#,
+            RequestId::Null,
+        ),
     ];
     for (body, id) in cases {
         let r = reject(body);
-        assert_eq!(r.error.code, ErrorCode::InvalidRequest, "{body}: {}", r.error);
+        assert_eq!(
+            r.error.code,
+            ErrorCode::InvalidRequest,
+            "{body}: {}",
+            r.error
+        );
         assert_eq!(r.id, id, "{body}");
     }
 }
 
 #[test]
 fn method_not_found_keeps_id() {
-    for m in ["NoSuchMethod", "sendMessage", "message/Send", "tasks/list", ""] {
+    for m in [
+        "NoSuchMethod",
+        "sendMessage",
+        "message/Send",
+        "tasks/list",
+        "",
+    ] {
         let r = reject(&json!({"jsonrpc":"2.0","id":"req-1","method":m,"params":{}}).to_string());
         assert_eq!(r.error.code, ErrorCode::MethodNotFound, "{m}");
         assert_eq!(r.id, RequestId::from("req-1"));
@@ -58,23 +97,66 @@ fn method_not_found_keeps_id() {
 #[test]
 fn invalid_params_name_the_field() {
     let cases = [
-        (json!({"message": {"role": "ROLE_USER", "parts": [{"text": "hi"}]}}), "message.messageId"),
-        (json!({"message": {"messageId": "m", "parts": [{"text": "hi"}]}}), "message.role"),
-        (json!({"message": {"messageId": "m", "role": "ROLE_UNSPECIFIED", "parts": [{"text": "hi"}]}}), "message.role"),
-        (json!({"message": {"messageId": "m", "role": "ROLE_USER", "parts": []}}), "message.parts"),
-        (json!({"message": {"messageId": "m", "role": "ROLE_USER"}}), "message.parts"),
+        (
+            json!({"message": {"role": "ROLE_USER", "parts": [{"text": "hi"}]}}),
+            "message.messageId",
+        ),
+        (
+            json!({"message": {"messageId": "m", "parts": [{"text": "hi"}]}}),
+            "message.role",
+        ),
+        (
+            json!({"message": {"messageId": "m", "role": "ROLE_UNSPECIFIED", "parts": [{"text": "hi"}]}}),
+            "message.role",
+        ),
+        (
+            json!({"message": {"messageId": "m", "role": "ROLE_USER", "parts": []}}),
+            "message.parts",
+        ),
+        (
+            json!({"message": {"messageId": "m", "role": "ROLE_USER"}}),
+            "message.parts",
+        ),
         (json!({}), "message.messageId"),
-        (json!({"message": {"messageId": "m", "role": "ROLE_BOSS", "parts": [{"text": "x"}]}}), "message.role"),
-        (json!({"message": {"messageId": 5, "role": "ROLE_USER", "parts": [{"text": "x"}]}}), "message.messageId"),
-        (json!({"message": {"messageId": "m", "role": "ROLE_USER", "parts": [{"text": "x", "url": "u"}]}}), "message.parts[0]"),
-        (json!({"message": {"messageId": "m", "role": "ROLE_USER", "parts": [{}]}}), "message.parts[0]"),
-        (json!({"message": {"messageId": "m", "role": "ROLE_USER", "parts": [{"raw": "***"}]}}), "message.parts[0].raw"),
-        (json!({"message": {"messageId": "m", "role": "ROLE_USER", "parts": [{"text": "x"}]}, "configuration": {"historyLength": -1}}), "configuration.historyLength"),
-        (json!({"message": {"messageId": "m", "role": "ROLE_USER", "parts": [{"text": "x"}]}, "configuration": {"historyLength": 1e12}}), "configuration.historyLength"),
+        (
+            json!({"message": {"messageId": "m", "role": "ROLE_BOSS", "parts": [{"text": "x"}]}}),
+            "message.role",
+        ),
+        (
+            json!({"message": {"messageId": 5, "role": "ROLE_USER", "parts": [{"text": "x"}]}}),
+            "message.messageId",
+        ),
+        (
+            json!({"message": {"messageId": "m", "role": "ROLE_USER", "parts": [{"text": "x", "url": "u"}]}}),
+            "message.parts[0]",
+        ),
+        (
+            json!({"message": {"messageId": "m", "role": "ROLE_USER", "parts": [{}]}}),
+            "message.parts[0]",
+        ),
+        (
+            json!({"message": {"messageId": "m", "role": "ROLE_USER", "parts": [{"raw": "***"}]}}),
+            "message.parts[0].raw",
+        ),
+        (
+            json!({"message": {"messageId": "m", "role": "ROLE_USER", "parts": [{"text": "x"}]}, "configuration": {"historyLength": -1}}),
+            "configuration.historyLength",
+        ),
+        (
+            json!({"message": {"messageId": "m", "role": "ROLE_USER", "parts": [{"text": "x"}]}, "configuration": {"historyLength": 1e12}}),
+            "configuration.historyLength",
+        ),
     ];
     for (params, field) in cases {
-        let r = reject(&json!({"jsonrpc":"2.0","id":3,"method":"SendMessage","params":params}).to_string());
-        assert_eq!(r.error.code, ErrorCode::InvalidParams, "{params}: {}", r.error);
+        let r = reject(
+            &json!({"jsonrpc":"2.0","id":3,"method":"SendMessage","params":params}).to_string(),
+        );
+        assert_eq!(
+            r.error.code,
+            ErrorCode::InvalidParams,
+            "{params}: {}",
+            r.error
+        );
         assert_eq!(r.id, RequestId::from(3));
         assert!(
             r.error.violations.iter().any(|v| v.field == field),
@@ -93,15 +175,27 @@ fn list_tasks_ranges() {
         (json!({"historyLength": -1}), "historyLength"),
         (json!({"pageSize": 4294967296u64}), "pageSize"),
         (json!({"status": "TASK_STATE_DONE"}), "status"),
-        (json!({"statusTimestampAfter": "yesterday"}), "statusTimestampAfter"),
+        (
+            json!({"statusTimestampAfter": "yesterday"}),
+            "statusTimestampAfter",
+        ),
     ] {
-        let r = reject(&json!({"jsonrpc":"2.0","id":1,"method":"ListTasks","params":params}).to_string());
+        let r = reject(
+            &json!({"jsonrpc":"2.0","id":1,"method":"ListTasks","params":params}).to_string(),
+        );
         assert_eq!(r.error.code, ErrorCode::InvalidParams, "{params}");
         assert_eq!(r.error.violations[0].field, field, "{params}");
     }
-    let ok = decode(json!({"jsonrpc":"2.0","id":1,"method":"ListTasks","params":{"pageSize": "10", "status": 2, "includeArtifacts": true}}));
-    let A2aRequest::ListTasks(r) = ok.request else { panic!() };
-    assert_eq!((r.page_size, r.status, r.include_artifacts), (Some(10), TaskState::Working, Some(true)));
+    let ok = decode(
+        json!({"jsonrpc":"2.0","id":1,"method":"ListTasks","params":{"pageSize": "10", "status": 2, "includeArtifacts": true}}),
+    );
+    let A2aRequest::ListTasks(r) = ok.request else {
+        panic!()
+    };
+    assert_eq!(
+        (r.page_size, r.status, r.include_artifacts),
+        (Some(10), TaskState::Working, Some(true))
+    );
 }
 
 #[test]
@@ -127,7 +221,9 @@ fn unknown_fields_and_snake_case_are_accepted() {
             "somethingNew": {"a": 1}
         }
     }));
-    let A2aRequest::SendMessage(r) = d.request else { panic!() };
+    let A2aRequest::SendMessage(r) = d.request else {
+        panic!()
+    };
     assert_eq!(r.message.message_id, "m1");
     assert_eq!(r.message.context_id, "c");
     assert_eq!(r.message.role, Role::User);
@@ -139,7 +235,14 @@ fn unknown_fields_and_snake_case_are_accepted() {
 
 #[test]
 fn ids_are_echoed_exactly() {
-    for id in [json!("abc"), json!(7), json!(-3), json!(1.5), json!(null), json!(12345678901234567890u64)] {
+    for id in [
+        json!("abc"),
+        json!(7),
+        json!(-3),
+        json!(1.5),
+        json!(null),
+        json!(12345678901234567890u64),
+    ] {
         let d = decode(json!({"jsonrpc":"2.0","id":id,"method":"GetTask","params":{"id":"t"}}));
         let resp = JsonRpcResponse::success(d.id, json!({}));
         assert_eq!(serde_json::to_value(&resp).unwrap()["id"], id);
@@ -148,16 +251,23 @@ fn ids_are_echoed_exactly() {
 
 #[test]
 fn create_push_config_needs_task_id() {
-    let r = reject(r#"{"jsonrpc":"2.0","id":1,"method":"CreateTaskPushNotificationConfig","params":{"url":"https://x"}}"#);
+    let r = reject(
+        r#"{"jsonrpc":"2.0","id":1,"method":"CreateTaskPushNotificationConfig","params":{"url":"https://x"}}"#,
+    );
     assert_eq!(r.error.violations[0].field, "taskId");
-    let r = reject(r#"{"jsonrpc":"2.0","id":1,"method":"CreateTaskPushNotificationConfig","params":{"taskId":"t","url":"https://x","authentication":{}}}"#);
+    let r = reject(
+        r#"{"jsonrpc":"2.0","id":1,"method":"CreateTaskPushNotificationConfig","params":{"taskId":"t","url":"https://x","authentication":{}}}"#,
+    );
     assert_eq!(r.error.violations[0].field, "authentication.scheme");
 }
 
 #[test]
 fn method_names_both_versions() {
     for m in Method::ALL {
-        assert_eq!(Method::from_name(m.name()), Some((*m, ProtocolVersion::V1_0)));
+        assert_eq!(
+            Method::from_name(m.name()),
+            Some((*m, ProtocolVersion::V1_0))
+        );
         if let Some(n) = m.name_v03() {
             assert_eq!(Method::from_name(n), Some((*m, ProtocolVersion::V0_3)));
         }
@@ -168,10 +278,22 @@ fn method_names_both_versions() {
 
 #[test]
 fn version_header() {
-    assert_eq!(ProtocolVersion::from_header("1.0").unwrap(), Some(ProtocolVersion::V1_0));
-    assert_eq!(ProtocolVersion::from_header("1.0.1").unwrap(), Some(ProtocolVersion::V1_0));
-    assert_eq!(ProtocolVersion::from_header(" 0.3 ").unwrap(), Some(ProtocolVersion::V0_3));
-    assert_eq!(ProtocolVersion::from_header("0.3.0").unwrap(), Some(ProtocolVersion::V0_3));
+    assert_eq!(
+        ProtocolVersion::from_header("1.0").unwrap(),
+        Some(ProtocolVersion::V1_0)
+    );
+    assert_eq!(
+        ProtocolVersion::from_header("1.0.1").unwrap(),
+        Some(ProtocolVersion::V1_0)
+    );
+    assert_eq!(
+        ProtocolVersion::from_header(" 0.3 ").unwrap(),
+        Some(ProtocolVersion::V0_3)
+    );
+    assert_eq!(
+        ProtocolVersion::from_header("0.3.0").unwrap(),
+        Some(ProtocolVersion::V0_3)
+    );
     assert_eq!(ProtocolVersion::from_header("").unwrap(), None);
     for bad in ["99.0", "1", "1.x", "2.0", "0.2", "one"] {
         let e = ProtocolVersion::from_header(bad).unwrap_err();
@@ -205,7 +327,10 @@ fn error_codes_and_details() {
         assert_eq!(c.code(), code);
         assert_eq!(ErrorCode::from_reason(c.reason()), Some(c));
     }
-    assert_eq!(ErrorCode::ExtendedAgentCardNotConfigured.spec_name_v03(), Some("AuthenticatedExtendedCardNotConfiguredError"));
+    assert_eq!(
+        ErrorCode::ExtendedAgentCardNotConfigured.spec_name_v03(),
+        Some("AuthenticatedExtendedCardNotConfiguredError")
+    );
 
     let e = A2aError::task_not_found("t-1");
     let rpc = e.to_jsonrpc(ProtocolVersion::V1_0);
@@ -218,29 +343,48 @@ fn error_codes_and_details() {
     );
     assert_eq!(A2aError::from_jsonrpc(&rpc), e);
     let rpc03 = e.to_jsonrpc(ProtocolVersion::V0_3);
-    assert_eq!(serde_json::to_value(&rpc03).unwrap(), json!({"code": -32001, "message": "Task not found: t-1", "data": {"taskId": "t-1"}}));
+    assert_eq!(
+        serde_json::to_value(&rpc03).unwrap(),
+        json!({"code": -32001, "message": "Task not found: t-1", "data": {"taskId": "t-1"}})
+    );
 
     let bad = A2aError::invalid_params(vec![FieldViolation::new("message.parts", "is required")]);
     let rpc = serde_json::to_value(bad.to_jsonrpc(ProtocolVersion::V1_0)).unwrap();
-    assert_eq!(rpc["data"][0]["@type"], "type.googleapis.com/google.rpc.BadRequest");
-    assert_eq!(rpc["data"][0]["fieldViolations"][0]["field"], "message.parts");
+    assert_eq!(
+        rpc["data"][0]["@type"],
+        "type.googleapis.com/google.rpc.BadRequest"
+    );
+    assert_eq!(
+        rpc["data"][0]["fieldViolations"][0]["field"],
+        "message.parts"
+    );
     // Standard codes without violations carry no data.
-    let pe = serde_json::to_value(A2aError::new(ErrorCode::ParseError, "x").to_jsonrpc(ProtocolVersion::V1_0)).unwrap();
+    let pe = serde_json::to_value(
+        A2aError::new(ErrorCode::ParseError, "x").to_jsonrpc(ProtocolVersion::V1_0),
+    )
+    .unwrap();
     assert!(pe.get("data").is_none());
 }
 
 #[test]
 fn responses_have_exactly_one_of_result_and_error() {
-    let ok: JsonRpcResponse = serde_json::from_str(r#"{"jsonrpc":"2.0","id":1,"result":null}"#).unwrap();
+    let ok: JsonRpcResponse =
+        serde_json::from_str(r#"{"jsonrpc":"2.0","id":1,"result":null}"#).unwrap();
     assert_eq!(ok.outcome, Ok(Value::Null));
     for bad in [
         r#"{"jsonrpc":"2.0","id":1}"#,
         r#"{"jsonrpc":"2.0","id":1,"result":{},"error":{"code":1,"message":"x"}}"#,
         r#"{"jsonrpc":"1.0","id":1,"result":{}}"#,
     ] {
-        assert!(serde_json::from_str::<JsonRpcResponse>(bad).is_err(), "{bad}");
+        assert!(
+            serde_json::from_str::<JsonRpcResponse>(bad).is_err(),
+            "{bad}"
+        );
     }
-    let e = JsonRpcResponse::error(RequestId::from("a"), A2aError::unsupported("no").to_jsonrpc(ProtocolVersion::V1_0));
+    let e = JsonRpcResponse::error(
+        RequestId::from("a"),
+        A2aError::unsupported("no").to_jsonrpc(ProtocolVersion::V1_0),
+    );
     let v = serde_json::to_value(&e).unwrap();
     assert_eq!(v["jsonrpc"], "2.0");
     assert!(v.get("result").is_none());

@@ -34,7 +34,10 @@ fn truncated_json_is_eof() {
             "cut at {cut}: {e}"
         );
     }
-    assert_eq!(from_json::<Task>(b"").unwrap_err().kind, DecodeErrorKind::Eof);
+    assert_eq!(
+        from_json::<Task>(b"").unwrap_err().kind,
+        DecodeErrorKind::Eof
+    );
 }
 
 #[test]
@@ -48,12 +51,24 @@ fn wrong_types_name_the_field() {
     let cases: [(serde_json::Value, &str); 8] = [
         (json!({"id": 5}), "id"),
         (json!({"id": "t", "status": "working"}), "status"),
-        (json!({"id": "t", "status": {"state": true}}), "status.state"),
+        (
+            json!({"id": "t", "status": {"state": true}}),
+            "status.state",
+        ),
         (json!({"id": "t", "history": {}}), "history"),
-        (json!({"id": "t", "history": [{"parts": "x"}]}), "history[0].parts"),
-        (json!({"id": "t", "artifacts": [{"artifactId": "a", "parts": [{"raw": 12}]}]}), "artifacts[0].parts[0].raw"),
+        (
+            json!({"id": "t", "history": [{"parts": "x"}]}),
+            "history[0].parts",
+        ),
+        (
+            json!({"id": "t", "artifacts": [{"artifactId": "a", "parts": [{"raw": 12}]}]}),
+            "artifacts[0].parts[0].raw",
+        ),
         (json!({"id": "t", "metadata": [1]}), "metadata"),
-        (json!({"id": "t", "status": {"state": "TASK_STATE_WORKING", "timestamp": "2025-13-45T00:00:00Z"}}), "status.timestamp"),
+        (
+            json!({"id": "t", "status": {"state": "TASK_STATE_WORKING", "timestamp": "2025-13-45T00:00:00Z"}}),
+            "status.timestamp",
+        ),
     ];
     for (v, path) in cases {
         let e = from_json::<Task>(v.to_string().as_bytes()).unwrap_err();
@@ -67,7 +82,10 @@ fn unknown_enum_names_are_refused_with_the_name() {
     let e = from_json::<TaskStatus>(br#"{"state":"TASK_STATE_DONE"}"#).unwrap_err();
     assert_eq!(e.path, "state");
     assert!(e.message.contains("TASK_STATE_DONE"), "{e}");
-    assert!(e.message.contains("TASK_STATE_COMPLETED"), "lists the valid names: {e}");
+    assert!(
+        e.message.contains("TASK_STATE_COMPLETED"),
+        "lists the valid names: {e}"
+    );
     // 0.3 spellings are not 1.0 names.
     assert!(from_json::<TaskStatus>(br#"{"state":"completed"}"#).is_err());
     assert!(from_json::<Message>(br#"{"role":"user"}"#).is_err());
@@ -75,45 +93,89 @@ fn unknown_enum_names_are_refused_with_the_name() {
     assert!(from_json::<TaskStatus>(br#"{"state":99}"#).is_err());
     assert!(from_json::<TaskStatus>(br#"{"state":-1}"#).is_err());
     // Known numbers are accepted, as ProtoJSON readers do.
-    assert_eq!(from_json::<TaskStatus>(br#"{"state":3}"#).unwrap().state, TaskState::Completed);
+    assert_eq!(
+        from_json::<TaskStatus>(br#"{"state":3}"#).unwrap().state,
+        TaskState::Completed
+    );
 }
 
 #[test]
 fn oversized_numbers() {
-    for v in ["2147483648", "-2147483649", "1e10", "1.5", "18446744073709551616", "\"99999999999\""] {
+    for v in [
+        "2147483648",
+        "-2147483649",
+        "1e10",
+        "1.5",
+        "18446744073709551616",
+        "\"99999999999\"",
+    ] {
         let body = format!(r#"{{"id":"t","historyLength":{v}}}"#);
         let e = from_json::<GetTaskRequest>(body.as_bytes()).unwrap_err();
         assert_eq!(e.path, "historyLength", "{v}: {e}");
     }
-    assert_eq!(from_json::<GetTaskRequest>(br#"{"id":"t","historyLength":2147483647}"#).unwrap().history_length, Some(i32::MAX));
-    assert_eq!(from_json::<GetTaskRequest>(br#"{"id":"t","historyLength":"7"}"#).unwrap().history_length, Some(7));
+    assert_eq!(
+        from_json::<GetTaskRequest>(br#"{"id":"t","historyLength":2147483647}"#)
+            .unwrap()
+            .history_length,
+        Some(i32::MAX)
+    );
+    assert_eq!(
+        from_json::<GetTaskRequest>(br#"{"id":"t","historyLength":"7"}"#)
+            .unwrap()
+            .history_length,
+        Some(7)
+    );
 }
 
 #[test]
 fn oneof_combinations() {
     // Part: none or several of text/raw/url/data.
-    for bad in [json!({}), json!({"text": "a", "raw": "AA=="}), json!({"url": "u", "data": 1}), json!({"filename": "x"})] {
+    for bad in [
+        json!({}),
+        json!({"text": "a", "raw": "AA=="}),
+        json!({"url": "u", "data": 1}),
+        json!({"filename": "x"}),
+    ] {
         let e = from_json::<Part>(bad.to_string().as_bytes()).unwrap_err();
         assert!(e.message.contains("Part"), "{bad}: {e}");
     }
     // A present `data: null` is a value (google.protobuf.Value null), not absence.
-    assert_eq!(from_json::<Part>(br#"{"data":null}"#).unwrap().content, PartContent::Data(serde_json::Value::Null));
+    assert_eq!(
+        from_json::<Part>(br#"{"data":null}"#).unwrap().content,
+        PartContent::Data(serde_json::Value::Null)
+    );
     // StreamResponse and SendMessageResponse.
-    for bad in [json!({}), json!({"task": {"id": "t"}, "message": {"messageId": "m"}}), json!({"kind": "task"})] {
-        assert!(from_json::<StreamResponse>(bad.to_string().as_bytes()).is_err(), "{bad}");
-        assert!(from_json::<SendMessageResponse>(bad.to_string().as_bytes()).is_err(), "{bad}");
+    for bad in [
+        json!({}),
+        json!({"task": {"id": "t"}, "message": {"messageId": "m"}}),
+        json!({"kind": "task"}),
+    ] {
+        assert!(
+            from_json::<StreamResponse>(bad.to_string().as_bytes()).is_err(),
+            "{bad}"
+        );
+        assert!(
+            from_json::<SendMessageResponse>(bad.to_string().as_bytes()).is_err(),
+            "{bad}"
+        );
     }
     let e = from_json::<StreamResponse>(br#"{"statusUpdate":{},"artifactUpdate":{}}"#).unwrap_err();
     assert!(e.message.contains("exactly one"), "{e}");
     // SecurityScheme and OAuthFlows.
     assert!(from_json::<SecurityScheme>(br#"{}"#).is_err());
-    assert!(from_json::<SecurityScheme>(br#"{"apiKeySecurityScheme":{},"mtlsSecurityScheme":{}}"#).is_err());
+    assert!(
+        from_json::<SecurityScheme>(br#"{"apiKeySecurityScheme":{},"mtlsSecurityScheme":{}}"#)
+            .is_err()
+    );
     let e = from_json::<SecurityScheme>(
         br#"{"oauth2SecurityScheme":{"flows":{"implicit":{},"password":{}}}}"#,
     )
     .unwrap_err();
     assert_eq!(e.path, "oauth2SecurityScheme.flows");
-    assert!(from_json::<SecurityScheme>(br#"{"oauth2SecurityScheme":{}}"#).is_err(), "flows is required");
+    assert!(
+        from_json::<SecurityScheme>(br#"{"oauth2SecurityScheme":{}}"#).is_err(),
+        "flows is required"
+    );
 }
 
 #[test]
@@ -124,16 +186,28 @@ fn invalid_base64_is_refused() {
         assert_eq!(e.path, "raw", "{raw}");
     }
     // URL-safe and unpadded are accepted, as ProtoJSON readers do.
-    assert_eq!(from_json::<Part>(br#"{"raw":"-_8"}"#).unwrap().content, PartContent::Raw(vec![0xfb, 0xff]));
-    assert_eq!(from_json::<Part>(br#"{"raw":"+/8="}"#).unwrap().content, PartContent::Raw(vec![0xfb, 0xff]));
+    assert_eq!(
+        from_json::<Part>(br#"{"raw":"-_8"}"#).unwrap().content,
+        PartContent::Raw(vec![0xfb, 0xff])
+    );
+    assert_eq!(
+        from_json::<Part>(br#"{"raw":"+/8="}"#).unwrap().content,
+        PartContent::Raw(vec![0xfb, 0xff])
+    );
 }
 
 #[test]
 fn deep_nesting_does_not_overflow() {
     let deep = "[".repeat(100_000);
     decode_all(deep.as_bytes());
-    let body = format!(r#"{{"jsonrpc":"2.0","id":1,"method":"GetTask","params":{{"id":"t","metadata":{}}}}}"#, "[".repeat(5000));
-    assert_eq!(decode_request(body.as_bytes()).unwrap_err().error.code, ErrorCode::ParseError);
+    let body = format!(
+        r#"{{"jsonrpc":"2.0","id":1,"method":"GetTask","params":{{"id":"t","metadata":{}}}}}"#,
+        "[".repeat(5000)
+    );
+    assert_eq!(
+        decode_request(body.as_bytes()).unwrap_err().error.code,
+        ErrorCode::ParseError
+    );
 }
 
 proptest! {

@@ -19,11 +19,16 @@ fn check<T: Serialize + DeserializeOwned + PartialEq + Debug>(def: Option<&str>,
     let text = serde_json::to_string(value).unwrap();
     let back: T = from_json(text.as_bytes()).unwrap_or_else(|e| panic!("{e}\n{text}"));
     assert_eq!(&back, value, "value changed through JSON {text}");
-    assert_eq!(serde_json::to_value(&back).unwrap(), json, "JSON changed through the type");
+    assert_eq!(
+        serde_json::to_value(&back).unwrap(),
+        json,
+        "JSON changed through the type"
+    );
 }
 
 fn valid<T: Validate + Debug>(v: &T) {
-    v.validate().unwrap_or_else(|e| panic!("generated value is invalid: {e}\n{v:?}"));
+    v.validate()
+        .unwrap_or_else(|e| panic!("generated value is invalid: {e}\n{v:?}"));
 }
 
 proptest! {

@@ -1,8 +1,8 @@
 //! Shared helpers: locating `../shared/spec` and schema validation.
 
 use serde_json::{Map, Value};
-use std::path::PathBuf;
 use std::collections::HashMap;
+use std::path::PathBuf;
 use std::sync::{Arc, Mutex, OnceLock};
 
 /// `<workspace>/../shared/spec`, or `None` (skip) when absent outside CI. Panics in CI.
@@ -12,7 +12,10 @@ pub(crate) fn spec_dir() -> Option<PathBuf> {
         return Some(dir);
     }
     if std::env::var_os("CI").is_some() {
-        panic!("../shared/spec not found at {} and CI is set: schema tests must run in CI", dir.display());
+        panic!(
+            "../shared/spec not found at {} and CI is set: schema tests must run in CI",
+            dir.display()
+        );
     }
     eprintln!("skipped: ../shared/spec not found at {}", dir.display());
     None
@@ -63,8 +66,14 @@ fn fix_refs(v: &mut Value) {
 /// schema, with formats (date-time) checked. Returns `false` when the schema is absent
 /// (skipped); panics with every error when invalid.
 pub(crate) fn assert_valid_v1(def: &str, instance: &Value) -> bool {
-    let Some(errors) = errors_v1(def, instance) else { return false };
-    assert!(errors.is_empty(), "{def} does not validate against a2a.json:\n{}\ninstance: {instance:#}", errors.join("\n"));
+    let Some(errors) = errors_v1(def, instance) else {
+        return false;
+    };
+    assert!(
+        errors.is_empty(),
+        "{def} does not validate against a2a.json:\n{}\ninstance: {instance:#}",
+        errors.join("\n")
+    );
     true
 }
 
@@ -84,8 +93,18 @@ pub(crate) fn errors_v1(def: &str, instance: &Value) -> Option<Vec<String>> {
                 "$ref": format!("#/$defs/{def}"),
                 "$defs": defs,
             });
-            Arc::new(jsonschema::options().should_validate_formats(true).build(&schema).expect("schema compiles"))
+            Arc::new(
+                jsonschema::options()
+                    .should_validate_formats(true)
+                    .build(&schema)
+                    .expect("schema compiles"),
+            )
         })
         .clone();
-    Some(validator.iter_errors(instance).map(|e| format!("{} at {}", e, e.instance_path())).collect())
+    Some(
+        validator
+            .iter_errors(instance)
+            .map(|e| format!("{} at {}", e, e.instance_path()))
+            .collect(),
+    )
 }

@@ -1,0 +1,9 @@
+//! Integration tests of `a2agw-proto`: descriptor parity with the official
+//! A2A 1.0 proto, prost round trips, and decode robustness.
+
+// clippy.toml allows these inside #[test] fns; the helpers here are test code too.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+mod decode_fuzz;
+mod descriptor;
+mod roundtrip;
