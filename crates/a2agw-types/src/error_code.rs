@@ -347,25 +347,28 @@ impl A2aError {
         }
         if let Some(Value::Array(items)) = &e.data {
             for item in items {
-                if item.get("@type").and_then(Value::as_str) == Some(ERROR_INFO_TYPE) {
-                    if let Some(Value::Object(md)) = item.get("metadata") {
-                        for (k, v) in md {
-                            if let Some(s) = v.as_str() {
-                                err.metadata.insert(k.clone(), s.to_owned());
-                            }
+                match (item.get("@type").and_then(Value::as_str), item) {
+                    (Some(ERROR_INFO_TYPE), _) => {
+                        if let Some(Value::Object(md)) = item.get("metadata") {
+                            err.metadata.extend(md.iter().filter_map(|(k, v)| {
+                                v.as_str().map(|s| (k.clone(), s.to_owned()))
+                            }));
                         }
                     }
-                } else if item.get("@type").and_then(Value::as_str) == Some(BAD_REQUEST_TYPE) {
-                    if let Some(Value::Array(fv)) = item.get("fieldViolations") {
-                        err.violations.extend(fv.iter().map(|v| {
-                            FieldViolation::new(
-                                v.get("field").and_then(Value::as_str).unwrap_or_default(),
-                                v.get("description")
-                                    .and_then(Value::as_str)
-                                    .unwrap_or_default(),
-                            )
-                        }));
+                    (Some(BAD_REQUEST_TYPE), _) => {
+                        if let Some(Value::Array(fv)) = item.get("fieldViolations") {
+                            err.violations.extend(fv.iter().map(|v| {
+                                let text = |k: &str| {
+                                    v.get(k)
+                                        .and_then(Value::as_str)
+                                        .unwrap_or_default()
+                                        .to_owned()
+                                };
+                                FieldViolation::new(text("field"), text("description"))
+                            }));
+                        }
                     }
+                    _ => {}
                 }
             }
         }

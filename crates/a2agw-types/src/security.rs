@@ -296,7 +296,11 @@ pub struct DeviceCodeOAuthFlow {
 #[derive(Clone, Debug, PartialEq, Eq, Default, Serialize, Deserialize)]
 pub struct StringList {
     /// The strings.
-    #[serde(default, deserialize_with = "serde_util::null_default")]
+    #[serde(
+        default,
+        deserialize_with = "serde_util::null_default",
+        skip_serializing_if = "Vec::is_empty"
+    )]
     pub list: Vec<String>,
 }
 
@@ -305,6 +309,10 @@ pub struct StringList {
 #[derive(Clone, Debug, PartialEq, Eq, Default, Serialize, Deserialize)]
 pub struct SecurityRequirement {
     /// Scheme name to required scopes.
-    #[serde(default, deserialize_with = "serde_util::null_default")]
+    #[serde(
+        default,
+        deserialize_with = "serde_util::null_default",
+        skip_serializing_if = "BTreeMap::is_empty"
+    )]
     pub schemes: BTreeMap<String, StringList>,
 }
