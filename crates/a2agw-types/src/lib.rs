@@ -18,7 +18,7 @@
 //! # Features
 //! | feature | what it adds |
 //! |---|---|
-//! | `arbitrary` | proptest strategies for every type ([`arbitrary`]) |
+//! | `arbitrary` | proptest strategies for every type (module `arbitrary`) |
 
 mod card;
 mod error;

@@ -302,13 +302,11 @@ fn check<T: Serialize + DeserializeOwned>(
 
     if let Some(def) = schema {
         let def = schema_name(def);
-        if let Some(errors) = errors_v1(def, &json) {
-            if !errors.is_empty() {
-                fails.push(format!(
-                    "output does not validate as {def}:\n  {}\n  output: {json}",
-                    errors.join("\n  ")
-                ));
-            }
+        if let Some(errors) = errors_v1(def, &json).filter(|e| !e.is_empty()) {
+            fails.push(format!(
+                "output does not validate as {def}:\n  {}\n  output: {json}",
+                errors.join("\n  ")
+            ));
         }
     }
 }

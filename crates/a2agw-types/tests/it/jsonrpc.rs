@@ -7,7 +7,7 @@ fn reject(body: &str) -> RejectedRequest {
     *decode_request(body.as_bytes()).expect_err(body)
 }
 
-fn decode(body: Value) -> DecodedRequest {
+fn decode(body: &Value) -> DecodedRequest {
     let text = body.to_string();
     decode_request(text.as_bytes()).unwrap_or_else(|e| panic!("{text}: {}", e.error))
 }
@@ -187,7 +187,7 @@ fn list_tasks_ranges() {
         assert_eq!(r.error.violations[0].field, field, "{params}");
     }
     let ok = decode(
-        json!({"jsonrpc":"2.0","id":1,"method":"ListTasks","params":{"pageSize": "10", "status": 2, "includeArtifacts": true}}),
+        &json!({"jsonrpc":"2.0","id":1,"method":"ListTasks","params":{"pageSize": "10", "status": 2, "includeArtifacts": true}}),
     );
     let A2aRequest::ListTasks(r) = ok.request else {
         panic!()
@@ -207,13 +207,13 @@ fn params_must_be_an_object() {
     let r = reject(r#"{"jsonrpc":"2.0","id":1,"method":"GetTask"}"#);
     assert_eq!(r.error.violations[0].field, "id");
     // ...but GetExtendedAgentCard needs none.
-    let d = decode(json!({"jsonrpc":"2.0","id":1,"method":"GetExtendedAgentCard"}));
+    let d = decode(&json!({"jsonrpc":"2.0","id":1,"method":"GetExtendedAgentCard"}));
     assert_eq!(d.request.method(), Method::GetExtendedAgentCard);
 }
 
 #[test]
 fn unknown_fields_and_snake_case_are_accepted() {
-    let d = decode(json!({
+    let d = decode(&json!({
         "jsonrpc": "2.0", "id": "x", "method": "SendMessage", "extra": true,
         "params": {
             "message": {"message_id": "m1", "role": 1, "parts": [{"text": "hi", "media_type": "text/plain", "future": 1}], "context_id": "c"},
@@ -243,7 +243,7 @@ fn ids_are_echoed_exactly() {
         json!(null),
         json!(12345678901234567890u64),
     ] {
-        let d = decode(json!({"jsonrpc":"2.0","id":id,"method":"GetTask","params":{"id":"t"}}));
+        let d = decode(&json!({"jsonrpc":"2.0","id":id,"method":"GetTask","params":{"id":"t"}}));
         let resp = JsonRpcResponse::success(d.id, json!({}));
         assert_eq!(serde_json::to_value(&resp).unwrap()["id"], id);
     }

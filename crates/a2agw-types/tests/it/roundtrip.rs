@@ -110,7 +110,7 @@ proptest! {
 
     /// A full JSON-RPC request text decodes to the same typed request.
     #[test]
-    fn jsonrpc_request(r in arb::a2a_request(), id in prop_oneof![Just(RequestId::Null), any::<i64>().prop_map(RequestId::from), "[a-z0-9]{1,8}".prop_map(|s| RequestId::String(s))]) {
+    fn jsonrpc_request(r in arb::a2a_request(), id in prop_oneof![Just(RequestId::Null), any::<i64>().prop_map(RequestId::from), "[a-z0-9]{1,8}".prop_map(RequestId::String)]) {
         let req = JsonRpcRequest::new(id.clone(), r.method().name(), r.params_json());
         let body = serde_json::to_vec(&req).unwrap();
         let decoded = decode_request(&body).unwrap();
