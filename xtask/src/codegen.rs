@@ -114,6 +114,8 @@ fn generate(root: &Path, out: &Path) -> Result<()> {
         .build_transport(false)
         .emit_rerun_if_changed(false)
         .extern_path(".google.api", "crate::__unused_google_api")
+        // BTreeMap for proto maps: deterministic encoding (equal messages, equal bytes).
+        .btree_map(".")
         .out_dir(out)
         .compile_fds(fds)
         .context("running tonic-prost-build")?;

@@ -225,9 +225,9 @@ pub struct AgentCard {
     #[prost(message, optional, tag = "7")]
     pub capabilities: ::core::option::Option<AgentCapabilities>,
     /// Security schemes by name.
-    #[prost(map = "string, message", tag = "8")]
+    #[prost(btree_map = "string, message", tag = "8")]
     pub security_schemes:
-        ::std::collections::HashMap<::prost::alloc::string::String, SecurityScheme>,
+        ::prost::alloc::collections::BTreeMap<::prost::alloc::string::String, SecurityScheme>,
     /// Security requirements for all calls.
     #[prost(message, repeated, tag = "9")]
     pub security_requirements: ::prost::alloc::vec::Vec<SecurityRequirement>,
@@ -363,8 +363,8 @@ pub struct StringList {
 #[derive(Clone, PartialEq, ::prost::Message)]
 pub struct SecurityRequirement {
     /// Scheme name to required scopes.
-    #[prost(map = "string, message", tag = "1")]
-    pub schemes: ::std::collections::HashMap<::prost::alloc::string::String, StringList>,
+    #[prost(btree_map = "string, message", tag = "1")]
+    pub schemes: ::prost::alloc::collections::BTreeMap<::prost::alloc::string::String, StringList>,
 }
 /// One security scheme (after OpenAPI 3.2's Security Scheme Object).
 #[derive(Clone, PartialEq, ::prost::Message)]
@@ -495,9 +495,11 @@ pub struct AuthorizationCodeOAuthFlow {
     #[prost(string, tag = "3")]
     pub refresh_url: ::prost::alloc::string::String,
     /// Scope name to description.
-    #[prost(map = "string, string", tag = "4")]
-    pub scopes:
-        ::std::collections::HashMap<::prost::alloc::string::String, ::prost::alloc::string::String>,
+    #[prost(btree_map = "string, string", tag = "4")]
+    pub scopes: ::prost::alloc::collections::BTreeMap<
+        ::prost::alloc::string::String,
+        ::prost::alloc::string::String,
+    >,
     /// PKCE is required.
     #[prost(bool, tag = "5")]
     pub pkce_required: bool,
@@ -512,9 +514,11 @@ pub struct ClientCredentialsOAuthFlow {
     #[prost(string, tag = "2")]
     pub refresh_url: ::prost::alloc::string::String,
     /// Scope name to description.
-    #[prost(map = "string, string", tag = "3")]
-    pub scopes:
-        ::std::collections::HashMap<::prost::alloc::string::String, ::prost::alloc::string::String>,
+    #[prost(btree_map = "string, string", tag = "3")]
+    pub scopes: ::prost::alloc::collections::BTreeMap<
+        ::prost::alloc::string::String,
+        ::prost::alloc::string::String,
+    >,
 }
 /// OAuth 2.0 implicit flow (deprecated).
 #[derive(Clone, PartialEq, ::prost::Message)]
@@ -526,9 +530,11 @@ pub struct ImplicitOAuthFlow {
     #[prost(string, tag = "2")]
     pub refresh_url: ::prost::alloc::string::String,
     /// Scope name to description.
-    #[prost(map = "string, string", tag = "3")]
-    pub scopes:
-        ::std::collections::HashMap<::prost::alloc::string::String, ::prost::alloc::string::String>,
+    #[prost(btree_map = "string, string", tag = "3")]
+    pub scopes: ::prost::alloc::collections::BTreeMap<
+        ::prost::alloc::string::String,
+        ::prost::alloc::string::String,
+    >,
 }
 /// OAuth 2.0 resource owner password flow (deprecated).
 #[derive(Clone, PartialEq, ::prost::Message)]
@@ -540,9 +546,11 @@ pub struct PasswordOAuthFlow {
     #[prost(string, tag = "2")]
     pub refresh_url: ::prost::alloc::string::String,
     /// Scope name to description.
-    #[prost(map = "string, string", tag = "3")]
-    pub scopes:
-        ::std::collections::HashMap<::prost::alloc::string::String, ::prost::alloc::string::String>,
+    #[prost(btree_map = "string, string", tag = "3")]
+    pub scopes: ::prost::alloc::collections::BTreeMap<
+        ::prost::alloc::string::String,
+        ::prost::alloc::string::String,
+    >,
 }
 /// OAuth 2.0 device authorization flow (RFC 8628).
 #[derive(Clone, PartialEq, ::prost::Message)]
@@ -557,9 +565,11 @@ pub struct DeviceCodeOAuthFlow {
     #[prost(string, tag = "3")]
     pub refresh_url: ::prost::alloc::string::String,
     /// Scope name to description.
-    #[prost(map = "string, string", tag = "4")]
-    pub scopes:
-        ::std::collections::HashMap<::prost::alloc::string::String, ::prost::alloc::string::String>,
+    #[prost(btree_map = "string, string", tag = "4")]
+    pub scopes: ::prost::alloc::collections::BTreeMap<
+        ::prost::alloc::string::String,
+        ::prost::alloc::string::String,
+    >,
 }
 /// Request of SendMessage and SendStreamingMessage.
 #[derive(Clone, PartialEq, ::prost::Message)]
