@@ -1,0 +1,281 @@
+//! In-memory store: for tests and ephemeral gateways. Nothing survives the process.
+
+use super::*;
+use crate::machine::apply;
+use a2agw_types::{DEFAULT_PAGE_SIZE, TaskPushNotificationConfig};
+use std::collections::{BTreeMap, HashMap};
+use std::sync::Mutex;
+use std::time::Instant;
+
+#[derive(Debug)]
+struct Entry {
+    owner: String,
+    record: TaskRecord,
+    events: Vec<TaskEvent>,
+    push: BTreeMap<String, TaskPushNotificationConfig>,
+    lease: Option<(String, Instant)>,
+}
+
+/// A store that keeps everything in process memory.
+#[derive(Debug)]
+pub struct MemoryStore {
+    tasks: Mutex<HashMap<String, Entry>>,
+    tx: broadcast::Sender<Appended>,
+}
+
+impl Default for MemoryStore {
+    fn default() -> Self {
+        MemoryStore {
+            tasks: Mutex::new(HashMap::new()),
+            tx: broadcast::channel(4096).0,
+        }
+    }
+}
+
+impl MemoryStore {
+    /// An empty store.
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    fn lock(&self) -> std::sync::MutexGuard<'_, HashMap<String, Entry>> {
+        // A panic while holding the lock cannot leave an entry half-written (every update
+        // is computed first and assigned last), so a poisoned lock is safe to reuse.
+        self.tasks
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+    }
+}
+
+#[async_trait::async_trait]
+impl TaskStore for MemoryStore {
+    async fn create(&self, owner: &str, task: Task) -> StoreResult<TaskRecord> {
+        let id = task.id.clone();
+        let event = TaskEvent::Created { task };
+        let record =
+            apply(&TaskRecord::default(), &event).map_err(|source| StoreError::Transition {
+                task_id: id.clone(),
+                source,
+            })?;
+        {
+            let mut tasks = self.lock();
+            if tasks.contains_key(&id) {
+                return Err(StoreError::AlreadyExists(id));
+            }
+            tasks.insert(
+                id.clone(),
+                Entry {
+                    owner: owner.to_owned(),
+                    record: record.clone(),
+                    events: vec![event],
+                    push: BTreeMap::new(),
+                    lease: None,
+                },
+            );
+        }
+        let _ = self.tx.send(Appended {
+            task_id: id,
+            last_seq: 1,
+        });
+        Ok(record)
+    }
+
+    async fn append(&self, task_id: &str, events: &[TaskEvent]) -> StoreResult<TaskRecord> {
+        let record = {
+            let mut tasks = self.lock();
+            let entry = tasks
+                .get_mut(task_id)
+                .ok_or_else(|| StoreError::NotFound(task_id.to_owned()))?;
+            let mut record = entry.record.clone();
+            for e in events {
+                record = apply(&record, e).map_err(|source| StoreError::Transition {
+                    task_id: task_id.to_owned(),
+                    source,
+                })?;
+            }
+            entry.events.extend(events.iter().cloned());
+            entry.record = record.clone();
+            record
+        };
+        if !events.is_empty() {
+            let _ = self.tx.send(Appended {
+                task_id: task_id.to_owned(),
+                last_seq: record.last_seq,
+            });
+        }
+        Ok(record)
+    }
+
+    async fn get(&self, owner: &str, task_id: &str) -> StoreResult<Option<TaskRecord>> {
+        Ok(self
+            .lock()
+            .get(task_id)
+            .filter(|e| e.owner == owner)
+            .map(|e| e.record.clone()))
+    }
+
+    async fn owner(&self, task_id: &str) -> StoreResult<Option<String>> {
+        Ok(self.lock().get(task_id).map(|e| e.owner.clone()))
+    }
+
+    async fn list(
+        &self,
+        owner: &str,
+        request: &ListTasksRequest,
+    ) -> StoreResult<ListTasksResponse> {
+        let cursor = match request.page_token.as_str() {
+            "" => None,
+            t => Some(PageCursor::decode(t).ok_or(StoreError::InvalidPageToken)?),
+        };
+        let after = request.status_timestamp_after.map(Timestamp::unix_millis);
+        let mut matching: Vec<(i64, String, Task)> = self
+            .lock()
+            .values()
+            .filter(|e| e.owner == owner)
+            .map(|e| &e.record.task)
+            .filter(|t| request.context_id.is_empty() || t.context_id == request.context_id)
+            .filter(|t| {
+                request.status == TaskState::Unspecified || t.status.state == request.status
+            })
+            .filter(|t| after.is_none_or(|a| status_millis(t) >= a))
+            .map(|t| (status_millis(t), t.id.clone(), t.clone()))
+            .collect();
+        matching.sort_by(|a, b| (b.0, &b.1).cmp(&(a.0, &a.1)));
+        let total = matching.len();
+        let page_size = request.page_size.unwrap_or(DEFAULT_PAGE_SIZE);
+        let size = usize::try_from(page_size).unwrap_or(0);
+        let mut page: Vec<(i64, String, Task)> = matching
+            .into_iter()
+            .filter(|(ms, id, _)| cursor.as_ref().is_none_or(|c| c.comes_after(*ms, id)))
+            .take(size + 1)
+            .collect();
+        let more = page.len() > size;
+        page.truncate(size);
+        let next_page_token = match (more, page.last()) {
+            (true, Some((ms, id, _))) => PageCursor {
+                status_millis: *ms,
+                task_id: id.clone(),
+            }
+            .encode(),
+            _ => String::new(),
+        };
+        let include = request.include_artifacts.unwrap_or(false);
+        let tasks = page
+            .into_iter()
+            .map(|(_, _, mut t)| {
+                shape_task(&mut t, request.history_length, include);
+                t
+            })
+            .collect();
+        Ok(ListTasksResponse {
+            tasks,
+            next_page_token,
+            page_size,
+            total_size: i32::try_from(total).unwrap_or(i32::MAX),
+        })
+    }
+
+    async fn events_after(
+        &self,
+        task_id: &str,
+        after_seq: u64,
+        limit: usize,
+    ) -> StoreResult<Vec<StoredEvent>> {
+        let tasks = self.lock();
+        let entry = tasks
+            .get(task_id)
+            .ok_or_else(|| StoreError::NotFound(task_id.to_owned()))?;
+        let start = usize::try_from(after_seq)
+            .unwrap_or(usize::MAX)
+            .min(entry.events.len());
+        Ok(entry.events[start..]
+            .iter()
+            .take(limit)
+            .zip(after_seq.saturating_add(1)..)
+            .map(|(event, seq)| StoredEvent {
+                seq,
+                event: event.clone(),
+            })
+            .collect())
+    }
+
+    fn watch(&self) -> broadcast::Receiver<Appended> {
+        self.tx.subscribe()
+    }
+
+    async fn put_push_config(&self, config: &TaskPushNotificationConfig) -> StoreResult<()> {
+        let mut tasks = self.lock();
+        let entry = tasks
+            .get_mut(&config.task_id)
+            .ok_or_else(|| StoreError::NotFound(config.task_id.clone()))?;
+        entry.push.insert(config.id.clone(), config.clone());
+        Ok(())
+    }
+
+    async fn get_push_config(
+        &self,
+        task_id: &str,
+        id: &str,
+    ) -> StoreResult<Option<TaskPushNotificationConfig>> {
+        Ok(self
+            .lock()
+            .get(task_id)
+            .and_then(|e| e.push.get(id).cloned()))
+    }
+
+    async fn list_push_configs(
+        &self,
+        task_id: &str,
+    ) -> StoreResult<Vec<TaskPushNotificationConfig>> {
+        Ok(self
+            .lock()
+            .get(task_id)
+            .map(|e| e.push.values().cloned().collect())
+            .unwrap_or_default())
+    }
+
+    async fn delete_push_config(&self, task_id: &str, id: &str) -> StoreResult<bool> {
+        Ok(self
+            .lock()
+            .get_mut(task_id)
+            .is_some_and(|e| e.push.remove(id).is_some()))
+    }
+
+    async fn try_lease(&self, task_id: &str, holder: &str, ttl: Duration) -> StoreResult<bool> {
+        let mut tasks = self.lock();
+        let entry = tasks
+            .get_mut(task_id)
+            .ok_or_else(|| StoreError::NotFound(task_id.to_owned()))?;
+        let now = Instant::now();
+        match &entry.lease {
+            Some((h, until)) if h != holder && *until > now => Ok(false),
+            _ => {
+                entry.lease = Some((holder.to_owned(), now + ttl));
+                Ok(true)
+            }
+        }
+    }
+
+    async fn release_lease(&self, task_id: &str, holder: &str) -> StoreResult<()> {
+        if let Some(e) = self.lock().get_mut(task_id)
+            && e.lease.as_ref().is_some_and(|(h, _)| h == holder)
+        {
+            e.lease = None;
+        }
+        Ok(())
+    }
+
+    async fn orphaned(&self, limit: usize) -> StoreResult<Vec<String>> {
+        let now = Instant::now();
+        let mut ids: Vec<String> = self
+            .lock()
+            .iter()
+            .filter(|(_, e)| is_active(e.record.task.status.state))
+            .filter(|(_, e)| e.lease.as_ref().is_none_or(|(_, until)| *until <= now))
+            .map(|(id, _)| id.clone())
+            .collect();
+        ids.sort();
+        ids.truncate(limit);
+        Ok(ids)
+    }
+}

@@ -1,0 +1,159 @@
+//! `TaskStore`: the durable home of tasks, their event logs, push configs and leases.
+//!
+//! Backends: [`MemoryStore`] (feature `memory`), `SqliteStore` (feature `sqlite`, the
+//! embedded default), `PostgresStore` (feature `postgres`, several gateway instances).
+//! All pass one conformance suite (`tests/it/conformance.rs`).
+//!
+//! # Invariants every backend keeps
+//! - An event and the snapshot it produces are written in one transaction; the snapshot
+//!   always equals the fold of the log ([`crate::machine::fold`]).
+//! - Sequence numbers are per task, start at 1 and have no gaps.
+//! - [`TaskStore::append`] applies each event through [`crate::machine::apply`]; if any is
+//!   illegal nothing is written.
+//! - Reads that name an owner return nothing for another owner's task.
+//! - Every successful append is announced on [`TaskStore::watch`] after it is durable,
+//!   on every instance sharing the store.
+
+use crate::machine::{TaskEvent, TaskRecord, TransitionError};
+use a2agw_types::{
+    ListTasksRequest, ListTasksResponse, Task, TaskPushNotificationConfig, TaskState, Timestamp,
+};
+use std::fmt::Debug;
+use std::time::Duration;
+use tokio::sync::broadcast;
+
+#[cfg(feature = "memory")]
+mod memory;
+mod page;
+#[cfg(feature = "postgres")]
+mod postgres;
+#[cfg(feature = "sqlite")]
+mod sqlite;
+#[cfg(feature = "memory")]
+pub use memory::MemoryStore;
+pub use page::{PageCursor, shape_task};
+#[cfg(feature = "postgres")]
+pub use postgres::{PostgresOptions, PostgresStore};
+#[cfg(feature = "sqlite")]
+pub use sqlite::SqliteStore;
+
+/// One event of a task's log with its sequence number.
+#[derive(Clone, Debug, PartialEq)]
+pub struct StoredEvent {
+    /// Per-task sequence number, from 1.
+    pub seq: u64,
+    /// The event.
+    pub event: TaskEvent,
+}
+
+/// Announcement of an append: the task and its new last sequence number.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Appended {
+    /// The task.
+    pub task_id: String,
+    /// Its last sequence number after the append.
+    pub last_seq: u64,
+}
+
+/// Store failures.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum StoreError {
+    /// No such task (for this caller).
+    #[error("task `{0}` not found")]
+    NotFound(String),
+    /// A task with this id exists already.
+    #[error("task `{0}` already exists")]
+    AlreadyExists(String),
+    /// The state machine refused an event; nothing was written.
+    #[error("task `{task_id}`: {source}")]
+    Transition {
+        /// The task.
+        task_id: String,
+        /// Why.
+        #[source]
+        source: TransitionError,
+    },
+    /// A `ListTasks` page token that this store did not issue.
+    #[error("invalid page token")]
+    InvalidPageToken,
+    /// The backend failed (I/O, connection, corruption).
+    #[error("storage backend: {0}")]
+    Backend(String),
+}
+
+/// The result type of stores.
+pub type StoreResult<T> = std::result::Result<T, StoreError>;
+
+/// Durable storage of tasks. See the module docs for the invariants.
+#[async_trait::async_trait]
+pub trait TaskStore: Send + Sync + Debug + 'static {
+    /// Creates `task` for `owner`; its `Created` event gets sequence number 1.
+    async fn create(&self, owner: &str, task: Task) -> StoreResult<TaskRecord>;
+
+    /// Appends `events` to the task's log in one transaction, each applied through the
+    /// state machine, and returns the new snapshot. Nothing is written if one is illegal.
+    async fn append(&self, task_id: &str, events: &[TaskEvent]) -> StoreResult<TaskRecord>;
+
+    /// The task, if it exists and belongs to `owner`.
+    async fn get(&self, owner: &str, task_id: &str) -> StoreResult<Option<TaskRecord>>;
+
+    /// The owner of a task (internal use: recovery, push delivery).
+    async fn owner(&self, task_id: &str) -> StoreResult<Option<String>>;
+
+    /// `owner`'s tasks matching the request's filters, most recent status first, one page.
+    /// `historyLength` and `includeArtifacts` are applied; the request must be validated.
+    async fn list(&self, owner: &str, request: &ListTasksRequest)
+    -> StoreResult<ListTasksResponse>;
+
+    /// Events of the task with sequence number > `after_seq`, in order, at most `limit`.
+    async fn events_after(
+        &self,
+        task_id: &str,
+        after_seq: u64,
+        limit: usize,
+    ) -> StoreResult<Vec<StoredEvent>>;
+
+    /// A receiver of every append announcement (all tasks), from this and other instances.
+    fn watch(&self) -> broadcast::Receiver<Appended>;
+
+    /// Stores a push config (the id must be set; an existing one with the same id is replaced).
+    async fn put_push_config(&self, config: &TaskPushNotificationConfig) -> StoreResult<()>;
+
+    /// One push config of a task.
+    async fn get_push_config(
+        &self,
+        task_id: &str,
+        id: &str,
+    ) -> StoreResult<Option<TaskPushNotificationConfig>>;
+
+    /// All push configs of a task, ordered by id.
+    async fn list_push_configs(
+        &self,
+        task_id: &str,
+    ) -> StoreResult<Vec<TaskPushNotificationConfig>>;
+
+    /// Deletes a push config; `false` when there was none.
+    async fn delete_push_config(&self, task_id: &str, id: &str) -> StoreResult<bool>;
+
+    /// Takes or renews the lease on a task for `holder`, valid for `ttl`. `false` when
+    /// another holder has an unexpired lease.
+    async fn try_lease(&self, task_id: &str, holder: &str, ttl: Duration) -> StoreResult<bool>;
+
+    /// Gives the lease up (no-op when `holder` does not hold it).
+    async fn release_lease(&self, task_id: &str, holder: &str) -> StoreResult<()>;
+
+    /// Tasks that are SUBMITTED or WORKING and whose lease has expired or that have none:
+    /// work that no live instance is driving.
+    async fn orphaned(&self, limit: usize) -> StoreResult<Vec<String>>;
+}
+
+/// States a task has while an instance must be driving it (and so holds a lease).
+pub fn is_active(state: TaskState) -> bool {
+    matches!(state, TaskState::Submitted | TaskState::Working)
+}
+
+/// The status timestamp used for ordering and filtering (`0` when absent).
+pub fn status_millis(task: &Task) -> i64 {
+    task.status.timestamp.map_or(0, Timestamp::unix_millis)
+}

@@ -1,0 +1,127 @@
+//! The `LISTEN` side of [`TaskStore::watch`](crate::store::TaskStore::watch): one
+//! connection receives the append notifications of every instance and re-broadcasts them.
+
+use crate::store::Appended;
+use sqlx::postgres::{PgConnectOptions, PgListener, PgPool, PgPoolOptions};
+use std::time::Duration;
+use tokio::sync::broadcast;
+use tokio::task::JoinHandle;
+
+/// First wait before listening again after a failure; doubled up to [`MAX_BACKOFF`].
+const MIN_BACKOFF: Duration = Duration::from_millis(100);
+const MAX_BACKOFF: Duration = Duration::from_secs(5);
+
+/// Listens on `channel` (before returning, so every append committed from now on is seen)
+/// and spawns the task that forwards notifications to `tx`.
+pub(super) async fn start(
+    connect: PgConnectOptions,
+    channel: String,
+    tx: broadcast::Sender<Appended>,
+) -> Result<JoinHandle<()>, sqlx::Error> {
+    // A pool of one connection of its own, never recycled while in use: `PgListener` uses
+    // it to reconnect.
+    let pool = PgPoolOptions::new()
+        .max_connections(1)
+        .min_connections(0)
+        .max_lifetime(None)
+        .idle_timeout(None)
+        .connect_lazy_with(connect);
+    let listener = listen(&pool, &channel).await?;
+    Ok(tokio::spawn(forward(pool, channel, tx, listener)))
+}
+
+async fn listen(pool: &PgPool, channel: &str) -> Result<PgListener, sqlx::Error> {
+    let mut listener = PgListener::connect_with(pool).await?;
+    listener.listen(channel).await?;
+    Ok(listener)
+}
+
+async fn forward(
+    pool: PgPool,
+    channel: String,
+    tx: broadcast::Sender<Appended>,
+    mut listener: PgListener,
+) {
+    loop {
+        match listener.try_recv().await {
+            Ok(Some(notification)) => {
+                if let Some(appended) = parse(notification.payload()) {
+                    let _ = tx.send(appended);
+                } else {
+                    tracing::warn!(
+                        channel,
+                        payload = notification.payload(),
+                        "unexpected notification"
+                    );
+                }
+            }
+            Ok(None) => {
+                // `PgListener` lost its connection and has already listened again on a new
+                // one; what was notified in between is lost (subscribers poll the log).
+                tracing::warn!(
+                    channel,
+                    "LISTEN connection lost and re-established; notifications may have been missed"
+                );
+            }
+            Err(e) => {
+                tracing::warn!(channel, "LISTEN failed: {e}; reconnecting");
+                // Start from a fresh listener rather than trust the failed one's state.
+                drop(listener);
+                listener = relisten(&pool, &channel).await;
+                tracing::info!(
+                    channel,
+                    "listening again; notifications may have been missed"
+                );
+            }
+        }
+    }
+}
+
+/// Listens again, retrying with backoff until it works.
+async fn relisten(pool: &PgPool, channel: &str) -> PgListener {
+    let mut backoff = MIN_BACKOFF;
+    loop {
+        tokio::time::sleep(backoff).await;
+        match listen(pool, channel).await {
+            Ok(listener) => return listener,
+            Err(e) => {
+                tracing::warn!(channel, "LISTEN failed: {e}; retrying");
+                backoff = (backoff * 2).min(MAX_BACKOFF);
+            }
+        }
+    }
+}
+
+/// Reads a `<task_id>:<last_seq>` payload (the task id may itself contain `:`).
+fn parse(payload: &str) -> Option<Appended> {
+    let (task_id, seq) = payload.rsplit_once(':')?;
+    Some(Appended {
+        task_id: task_id.to_owned(),
+        last_seq: seq.parse().ok()?,
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn payloads() {
+        assert_eq!(
+            parse("a:b:7"),
+            Some(Appended {
+                task_id: "a:b".into(),
+                last_seq: 7
+            })
+        );
+        assert_eq!(
+            parse(":1"),
+            Some(Appended {
+                task_id: String::new(),
+                last_seq: 1
+            })
+        );
+        assert_eq!(parse("t"), None);
+        assert_eq!(parse("t:x"), None);
+    }
+}

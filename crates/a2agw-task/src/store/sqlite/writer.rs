@@ -1,0 +1,376 @@
+//! The single writer of a [`super::SqliteStore`]: group commit of every write request.
+
+use super::{MAX_BATCH, clamp_i64, now_millis, parse_snapshot, status_millis, to_json};
+use crate::machine::{TaskEvent, TaskRecord, apply};
+use crate::store::{Appended, StoreError, StoreResult};
+use sqlx::Connection as _;
+use sqlx::sqlite::SqliteConnection;
+use std::collections::HashMap;
+use std::time::Duration;
+use tokio::sync::{broadcast, mpsc, oneshot};
+
+/// A write request.
+#[derive(Debug)]
+pub(super) enum Op {
+    /// Insert a new task (its `Created` event already applied and serialized by the caller).
+    Create {
+        owner: String,
+        record: Box<TaskRecord>,
+        snapshot: String,
+        event_json: String,
+    },
+    /// Append events (each with its JSON) to a task.
+    Append {
+        task_id: String,
+        events: Vec<(TaskEvent, String)>,
+    },
+    /// Insert or replace a push config (JSON).
+    PutPush {
+        task_id: String,
+        id: String,
+        json: String,
+    },
+    /// Delete a push config.
+    DeletePush { task_id: String, id: String },
+    /// Take or renew a lease.
+    Lease {
+        task_id: String,
+        holder: String,
+        ttl: Duration,
+    },
+    /// Give a lease up.
+    Release { task_id: String, holder: String },
+}
+
+/// The answer to a write request.
+#[derive(Debug)]
+pub(super) enum Reply {
+    /// The task's new snapshot.
+    Record(Box<TaskRecord>),
+    /// Done.
+    Done,
+    /// A yes/no answer (lease taken, config deleted).
+    Flag(bool),
+}
+
+/// A request and where to answer it.
+#[derive(Debug)]
+pub(super) struct Job {
+    pub(super) op: Op,
+    pub(super) reply: oneshot::Sender<StoreResult<Reply>>,
+}
+
+/// The writer loop: runs until every sender is dropped.
+pub(super) async fn run(
+    mut conn: SqliteConnection,
+    mut rx: mpsc::Receiver<Job>,
+    announce: broadcast::Sender<Appended>,
+) {
+    let mut jobs = Vec::with_capacity(MAX_BATCH);
+    let mut cache = Cache::default();
+    while rx.recv_many(&mut jobs, MAX_BATCH).await > 0 {
+        let (ops, replies): (Vec<Op>, Vec<_>) = jobs.drain(..).map(|j| (j.op, j.reply)).unzip();
+        match batch(&mut conn, &ops, &mut cache).await {
+            Ok(done) => deliver(done, replies, &announce),
+            Err(e) if ops.len() == 1 => fail(&e, replies),
+            Err(e) => {
+                // Nothing of the batch was written. So that one request the database refuses
+                // (say, a value past SQLite's size limit) cannot sink the others, run each on
+                // its own.
+                tracing::warn!(error = %e, requests = ops.len(), "sqlite store: write batch failed, retrying one by one");
+                for (op, reply) in ops.iter().zip(replies) {
+                    match batch(&mut conn, std::slice::from_ref(op), &mut cache).await {
+                        Ok(done) => deliver(done, vec![reply], &announce),
+                        Err(e) => fail(&e, vec![reply]),
+                    }
+                }
+            }
+        }
+    }
+    if let Err(e) = conn.close().await {
+        tracing::warn!(error = %e, "sqlite store: closing the writer connection");
+    }
+}
+
+type Replies = Vec<oneshot::Sender<StoreResult<Reply>>>;
+
+/// Announces a committed batch's appends, then answers its requests.
+fn deliver(
+    (outcomes, appended): BatchResult,
+    replies: Replies,
+    announce: &broadcast::Sender<Appended>,
+) {
+    // Announce first: a caller that returns from `append` and then looks at a receiver it
+    // already had finds the announcement there.
+    for a in appended {
+        let _ = announce.send(a);
+    }
+    for (reply, outcome) in replies.into_iter().zip(outcomes) {
+        let _ = reply.send(outcome);
+    }
+}
+
+/// Answers the requests of a batch that failed (and wrote nothing).
+fn fail(e: &sqlx::Error, replies: Replies) {
+    tracing::error!(error = %e, requests = replies.len(), "sqlite store: write failed");
+    let message = format!("sqlite: write failed, nothing written: {e}");
+    for reply in replies {
+        let _ = reply.send(Err(StoreError::Backend(message.clone())));
+    }
+}
+
+/// What one batch did: an outcome per request, and the appends to announce.
+type BatchResult = (Vec<StoreResult<Reply>>, Vec<Appended>);
+
+/// The most snapshots kept between batches (the cache is emptied when it grows past this).
+const CACHE_CAPACITY: usize = 4096;
+
+/// Snapshots as of this writer's last commit, valid while no other connection has written
+/// to the file since (SQLite's `PRAGMA data_version` tells: it changes when another
+/// connection commits, never for this connection's own commits).
+#[derive(Debug, Default)]
+struct Cache {
+    snapshots: HashMap<String, TaskRecord>,
+    data_version: Option<i64>,
+}
+
+/// Runs `ops` in one transaction. `Err` only for a database failure, which rolls back the
+/// whole batch; a request refused on its own merits gets its error in the outcomes.
+async fn batch(
+    conn: &mut SqliteConnection,
+    ops: &[Op],
+    cache: &mut Cache,
+) -> Result<BatchResult, sqlx::Error> {
+    let now = now_millis();
+    // Taken now: if the batch fails the cache stays empty (it may hold uncommitted state).
+    let mut snapshots = std::mem::take(&mut cache.snapshots);
+    let data_version = cache.data_version.take();
+    let mut tx = conn.begin_with("BEGIN IMMEDIATE").await?;
+    // Holding the write lock: nobody else can commit until we do.
+    let (version,): (i64,) = sqlx::query_as("PRAGMA data_version")
+        .fetch_one(&mut *tx)
+        .await?;
+    if data_version != Some(version) {
+        snapshots.clear();
+    }
+    let mut state = Batch {
+        snapshots,
+        appended: Vec::new(),
+    };
+    let mut outcomes = Vec::with_capacity(ops.len());
+    for op in ops {
+        outcomes.push(state.run(&mut tx, op, now).await?);
+    }
+    tx.commit().await?;
+    if state.snapshots.len() <= CACHE_CAPACITY {
+        cache.snapshots = state.snapshots;
+        cache.data_version = Some(version);
+    }
+    Ok((outcomes, state.appended))
+}
+
+/// Per-batch state.
+struct Batch {
+    /// Current snapshots known to this writer (read or written), by task id.
+    snapshots: HashMap<String, TaskRecord>,
+    /// Appends to announce after the commit.
+    appended: Vec<Appended>,
+}
+
+type Outcome = Result<StoreResult<Reply>, sqlx::Error>;
+
+impl Batch {
+    async fn run(&mut self, conn: &mut SqliteConnection, op: &Op, now: i64) -> Outcome {
+        match op {
+            Op::Create {
+                owner,
+                record,
+                snapshot,
+                event_json,
+            } => self.create(conn, owner, record, snapshot, event_json).await,
+            Op::Append { task_id, events } => self.append(conn, task_id, events).await,
+            Op::PutPush { task_id, id, json } => {
+                let done = sqlx::query(
+                    "INSERT INTO push_configs (task_id, id, config) \
+                     SELECT ?1, ?2, ?3 WHERE EXISTS (SELECT 1 FROM tasks WHERE id = ?1) \
+                     ON CONFLICT (task_id, id) DO UPDATE SET config = excluded.config",
+                )
+                .bind(task_id)
+                .bind(id)
+                .bind(json)
+                .execute(&mut *conn)
+                .await?;
+                Ok(if done.rows_affected() == 0 {
+                    Err(StoreError::NotFound(task_id.clone()))
+                } else {
+                    Ok(Reply::Done)
+                })
+            }
+            Op::DeletePush { task_id, id } => {
+                let done = sqlx::query("DELETE FROM push_configs WHERE task_id = ?1 AND id = ?2")
+                    .bind(task_id)
+                    .bind(id)
+                    .execute(&mut *conn)
+                    .await?;
+                Ok(Ok(Reply::Flag(done.rows_affected() > 0)))
+            }
+            Op::Lease {
+                task_id,
+                holder,
+                ttl,
+            } => {
+                let until = now.saturating_add(clamp_i64(ttl.as_millis()));
+                let done = sqlx::query(
+                    "UPDATE tasks SET lease_holder = ?2, lease_until_millis = ?3 WHERE id = ?1 \
+                     AND (lease_holder IS NULL OR lease_holder = ?2 \
+                          OR lease_until_millis IS NULL OR lease_until_millis <= ?4)",
+                )
+                .bind(task_id)
+                .bind(holder)
+                .bind(until)
+                .bind(now)
+                .execute(&mut *conn)
+                .await?;
+                if done.rows_affected() > 0 {
+                    return Ok(Ok(Reply::Flag(true)));
+                }
+                let exists = sqlx::query("SELECT 1 FROM tasks WHERE id = ?1")
+                    .bind(task_id)
+                    .fetch_optional(&mut *conn)
+                    .await?
+                    .is_some();
+                Ok(if exists {
+                    Ok(Reply::Flag(false))
+                } else {
+                    Err(StoreError::NotFound(task_id.clone()))
+                })
+            }
+            Op::Release { task_id, holder } => {
+                sqlx::query(
+                    "UPDATE tasks SET lease_holder = NULL, lease_until_millis = NULL \
+                     WHERE id = ?1 AND lease_holder = ?2",
+                )
+                .bind(task_id)
+                .bind(holder)
+                .execute(&mut *conn)
+                .await?;
+                Ok(Ok(Reply::Done))
+            }
+        }
+    }
+
+    async fn create(
+        &mut self,
+        conn: &mut SqliteConnection,
+        owner: &str,
+        record: &TaskRecord,
+        snapshot: &str,
+        event_json: &str,
+    ) -> Outcome {
+        let task = &record.task;
+        let done = sqlx::query(
+            "INSERT INTO tasks (id, owner, context_id, state, status_millis, snapshot, last_seq) \
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, 1) ON CONFLICT (id) DO NOTHING",
+        )
+        .bind(&task.id)
+        .bind(owner)
+        .bind(&task.context_id)
+        .bind(task.status.state.as_str())
+        .bind(status_millis(task))
+        .bind(snapshot)
+        .execute(&mut *conn)
+        .await?;
+        if done.rows_affected() == 0 {
+            return Ok(Err(StoreError::AlreadyExists(task.id.clone())));
+        }
+        sqlx::query("INSERT INTO events (task_id, seq, event) VALUES (?1, 1, ?2)")
+            .bind(&task.id)
+            .bind(event_json)
+            .execute(&mut *conn)
+            .await?;
+        self.snapshots.insert(task.id.clone(), record.clone());
+        self.appended.push(Appended {
+            task_id: task.id.clone(),
+            last_seq: 1,
+        });
+        Ok(Ok(Reply::Record(Box::new(record.clone()))))
+    }
+
+    async fn append(
+        &mut self,
+        conn: &mut SqliteConnection,
+        task_id: &str,
+        events: &[(TaskEvent, String)],
+    ) -> Outcome {
+        let current = match self.snapshots.remove(task_id) {
+            Some(r) => r,
+            None => {
+                let row: Option<(String,)> =
+                    sqlx::query_as("SELECT snapshot FROM tasks WHERE id = ?1")
+                        .bind(task_id)
+                        .fetch_optional(&mut *conn)
+                        .await?;
+                match row.map(|(json,)| parse_snapshot(task_id, &json)) {
+                    None => return Ok(Err(StoreError::NotFound(task_id.to_owned()))),
+                    Some(Err(e)) => return Ok(Err(e)),
+                    Some(Ok(r)) => r,
+                }
+            }
+        };
+        // Validate everything before writing anything.
+        let mut next = current.clone();
+        for (event, _) in events {
+            match apply(&next, event) {
+                Ok(r) => next = r,
+                Err(source) => {
+                    self.snapshots.insert(task_id.to_owned(), current);
+                    return Ok(Err(StoreError::Transition {
+                        task_id: task_id.to_owned(),
+                        source,
+                    }));
+                }
+            }
+        }
+        if events.is_empty() {
+            self.snapshots.insert(task_id.to_owned(), current);
+            return Ok(Ok(Reply::Record(Box::new(next))));
+        }
+        let snapshot = match to_json("snapshot", task_id, &next) {
+            Ok(s) => s,
+            Err(e) => {
+                self.snapshots.insert(task_id.to_owned(), current);
+                return Ok(Err(e));
+            }
+        };
+        for (seq, (_, json)) in (current.last_seq + 1..).zip(events) {
+            sqlx::query("INSERT INTO events (task_id, seq, event) VALUES (?1, ?2, ?3)")
+                .bind(task_id)
+                .bind(clamp_i64(seq))
+                .bind(json)
+                .execute(&mut *conn)
+                .await?;
+        }
+        let task = &next.task;
+        sqlx::query(
+            "UPDATE tasks SET context_id = ?2, state = ?3, status_millis = ?4, snapshot = ?5, \
+             last_seq = ?6 WHERE id = ?1",
+        )
+        .bind(task_id)
+        .bind(&task.context_id)
+        .bind(task.status.state.as_str())
+        .bind(status_millis(task))
+        .bind(&snapshot)
+        .bind(clamp_i64(next.last_seq))
+        .execute(&mut *conn)
+        .await?;
+        self.appended.push(Appended {
+            task_id: task_id.to_owned(),
+            last_seq: next.last_seq,
+        });
+        if !next.task.status.state.is_terminal() {
+            // A terminal task takes no more events: no need to keep it.
+            self.snapshots.insert(task_id.to_owned(), next.clone());
+        }
+        Ok(Ok(Reply::Record(Box::new(next))))
+    }
+}

@@ -1,0 +1,94 @@
+//! Subscriptions: replay a task's stored events after a sequence number, then follow new
+//! ones live, with no gap and no duplicate at the seam, ending after a terminal status.
+//!
+//! The log is the truth; [`TaskStore::watch`] is only a wake-up. The receiver is opened
+//! before the first read, so an append that lands between the replay and the wait still
+//! wakes the subscriber; a lagged or closed receiver, or a wake-up lost in transit (e.g. a
+//! PostgreSQL listener reconnecting), is covered by re-reading the log every
+//! [`POLL_INTERVAL`].
+
+use crate::store::{StoreResult, StoredEvent, TaskStore};
+use futures::StreamExt;
+use futures::stream::BoxStream;
+use std::collections::VecDeque;
+use std::sync::Arc;
+use std::time::Duration;
+use tokio::sync::broadcast::error::RecvError;
+
+/// How often a waiting subscriber re-reads the log without a wake-up.
+pub const POLL_INTERVAL: Duration = Duration::from_millis(500);
+const BATCH: usize = 256;
+
+struct State {
+    store: Arc<dyn TaskStore>,
+    rx: tokio::sync::broadcast::Receiver<crate::store::Appended>,
+    task_id: String,
+    cursor: u64,
+    buffer: VecDeque<StoredEvent>,
+    done: bool,
+}
+
+/// The events of `task_id` with sequence number > `after_seq`: stored ones first, then
+/// live ones. The stream ends after the event that puts the task in a terminal state.
+/// Callers check first that the task is not already terminal at `after_seq` (otherwise
+/// the stream would wait for events that never come, until dropped).
+pub fn subscribe(
+    store: Arc<dyn TaskStore>,
+    task_id: &str,
+    after_seq: u64,
+) -> BoxStream<'static, StoreResult<StoredEvent>> {
+    let state = State {
+        rx: store.watch(),
+        store,
+        task_id: task_id.to_owned(),
+        cursor: after_seq,
+        buffer: VecDeque::new(),
+        done: false,
+    };
+    futures::stream::unfold(state, |mut s| async move {
+        loop {
+            if let Some(e) = s.buffer.pop_front() {
+                if e.event.new_state().is_some_and(|st| st.is_terminal()) {
+                    s.done = true;
+                    s.buffer.clear();
+                }
+                return Some((Ok(e), s));
+            }
+            if s.done {
+                return None;
+            }
+            match s.store.events_after(&s.task_id, s.cursor, BATCH).await {
+                Err(e) => {
+                    s.done = true;
+                    return Some((Err(e), s));
+                }
+                Ok(events) if !events.is_empty() => {
+                    if let Some(last) = events.last() {
+                        s.cursor = last.seq;
+                    }
+                    s.buffer.extend(events);
+                    continue;
+                }
+                Ok(_) => {}
+            }
+            // Caught up: wait for a wake-up about this task, or poll.
+            let deadline = tokio::time::sleep(POLL_INTERVAL);
+            tokio::pin!(deadline);
+            loop {
+                tokio::select! {
+                    r = s.rx.recv() => match r {
+                        Ok(a) if a.task_id == s.task_id && a.last_seq > s.cursor => break,
+                        Ok(_) => {}
+                        Err(RecvError::Lagged(_)) => break,
+                        Err(RecvError::Closed) => {
+                            (&mut deadline).await;
+                            break;
+                        }
+                    },
+                    () = &mut deadline => break,
+                }
+            }
+        }
+    })
+    .boxed()
+}

@@ -1,0 +1,493 @@
+//! The engine with the demo provider on the in-memory store: every path of a task.
+
+use a2agw_provider::{DemoProvider, Provider};
+use a2agw_task::*;
+use a2agw_types::*;
+use futures::StreamExt;
+use std::collections::HashMap;
+use std::sync::Arc;
+use std::time::Duration;
+
+pub(crate) fn engine_on(store: Arc<dyn TaskStore>, config: EngineConfig) -> Arc<Engine> {
+    let demo: Arc<dyn Provider> = Arc::new(DemoProvider {
+        step: Duration::from_millis(20),
+    });
+    Engine::new(store, HashMap::from([("demo".to_owned(), demo)]), config)
+}
+
+fn engine() -> Arc<Engine> {
+    engine_on(Arc::new(MemoryStore::new()), EngineConfig::default())
+}
+
+pub(crate) fn send_req(text: &str) -> SendMessageRequest {
+    SendMessageRequest {
+        message: Message::text(Role::User, uuid::Uuid::new_v4().to_string(), text),
+        ..SendMessageRequest::default()
+    }
+}
+
+fn reply_to(task: &Task, text: &str) -> SendMessageRequest {
+    let mut r = send_req(text);
+    r.message.task_id.clone_from(&task.id);
+    r
+}
+
+pub(crate) async fn send_blocking(e: &Arc<Engine>, owner: &str, req: SendMessageRequest) -> Task {
+    match e.send(owner, "demo", req).await.unwrap() {
+        SendOutcome::Task(rec) => e.wait_settled(owner, &rec, None).await.unwrap(),
+        SendOutcome::Message(m) => panic!("expected a task, got message {m:?}"),
+    }
+}
+
+fn texts(parts: &[Part]) -> String {
+    parts
+        .iter()
+        .map(|p| match &p.content {
+            PartContent::Text(t) => t.as_str(),
+            _ => "",
+        })
+        .collect()
+}
+
+#[tokio::test]
+async fn echo_completes_with_the_artifact_assembled() {
+    let e = engine();
+    let t = send_blocking(&e, "alice", send_req("hello streaming world")).await;
+    assert_eq!(t.status.state, TaskState::Completed);
+    assert!(!t.id.is_empty() && !t.context_id.is_empty());
+    assert_eq!(t.artifacts().len(), 1);
+    assert_eq!(texts(&t.artifacts()[0].parts), "hello streaming world");
+    assert_eq!(t.history[0].role, Role::User);
+    assert_eq!(t.history[0].task_id, t.id);
+    assert!(t.history.iter().all(|m| m.context_id == t.context_id));
+    assert!(t.status.timestamp.is_some());
+}
+
+#[tokio::test]
+async fn direct_reply_creates_no_task() {
+    let e = engine();
+    let mut req = send_req("reply please");
+    req.message.context_id = "ctx-1".into();
+    let SendOutcome::Message(m) = e.send("alice", "demo", req).await.unwrap() else {
+        panic!("expected a message")
+    };
+    assert_eq!(m.role, Role::Agent);
+    assert_eq!(m.context_id, "ctx-1");
+    assert!(m.task_id.is_empty());
+    assert_eq!(
+        e.list_tasks("alice", &ListTasksRequest::default())
+            .await
+            .unwrap()
+            .total_size,
+        0
+    );
+}
+
+#[tokio::test]
+async fn input_required_then_resume() {
+    let e = engine();
+    let t = send_blocking(&e, "alice", send_req("I need input")).await;
+    assert_eq!(t.status.state, TaskState::InputRequired);
+    assert!(
+        t.status
+            .message
+            .as_ref()
+            .unwrap()
+            .text_content()
+            .contains("What should I call you")
+    );
+    // Only the owner can continue it.
+    let err = e
+        .send("mallory", "demo", reply_to(&t, "x"))
+        .await
+        .unwrap_err();
+    assert_eq!(err.code, ErrorCode::TaskNotFound);
+    // A mismatched context is refused and changes nothing.
+    let mut wrong = reply_to(&t, "Ada");
+    wrong.message.context_id = "other".into();
+    assert_eq!(
+        e.send("alice", "demo", wrong).await.unwrap_err().code,
+        ErrorCode::InvalidParams
+    );
+    let done = send_blocking(&e, "alice", reply_to(&t, "Ada")).await;
+    assert_eq!(done.id, t.id);
+    assert_eq!(done.context_id, t.context_id);
+    assert_eq!(done.status.state, TaskState::Completed);
+    assert!(texts(&done.artifacts()[0].parts).contains("Ada"));
+    // A terminal task cannot be continued.
+    let err = e
+        .send("alice", "demo", reply_to(&t, "again"))
+        .await
+        .unwrap_err();
+    assert_eq!(err.code, ErrorCode::UnsupportedOperation);
+    assert_eq!(
+        e.get_task(
+            "alice",
+            &GetTaskRequest {
+                id: t.id.clone(),
+                ..Default::default()
+            }
+        )
+        .await
+        .unwrap(),
+        done
+    );
+}
+
+#[tokio::test]
+async fn unknown_task_id_is_not_found_and_creates_nothing() {
+    let e = engine();
+    let mut r = send_req("hi");
+    r.message.task_id = "nope".into();
+    assert_eq!(
+        e.send("alice", "demo", r).await.unwrap_err().code,
+        ErrorCode::TaskNotFound
+    );
+    assert_eq!(
+        e.list_tasks("alice", &ListTasksRequest::default())
+            .await
+            .unwrap()
+            .total_size,
+        0
+    );
+}
+
+#[tokio::test]
+async fn failure_and_rejection_say_why() {
+    let e = engine();
+    let t = send_blocking(&e, "alice", send_req("please fail")).await;
+    assert_eq!(t.status.state, TaskState::Failed);
+    assert!(
+        t.status
+            .message
+            .unwrap()
+            .text_content()
+            .contains("Failed as requested")
+    );
+    let t = send_blocking(&e, "alice", send_req("reject this")).await;
+    assert_eq!(t.status.state, TaskState::Rejected);
+}
+
+#[tokio::test]
+async fn cancel_a_slow_task() {
+    let e = engine();
+    let SendOutcome::Task(rec) = e.send("alice", "demo", send_req("slow 100")).await.unwrap()
+    else {
+        panic!()
+    };
+    let id = rec.task.id.clone();
+    let cancel = CancelTaskRequest {
+        id: id.clone(),
+        ..Default::default()
+    };
+    assert_eq!(
+        e.cancel_task("bob", &cancel).await.unwrap_err().code,
+        ErrorCode::TaskNotFound
+    );
+    let t = e.cancel_task("alice", &cancel).await.unwrap();
+    assert_eq!(t.status.state, TaskState::Canceled);
+    tokio::time::sleep(Duration::from_millis(100)).await;
+    let now = e
+        .get_task(
+            "alice",
+            &GetTaskRequest {
+                id: id.clone(),
+                ..Default::default()
+            },
+        )
+        .await
+        .unwrap();
+    assert_eq!(
+        now.status.state,
+        TaskState::Canceled,
+        "the provider did not keep writing after cancel"
+    );
+    assert_eq!(e.running_count(), 0);
+    // Canceling again returns the task unchanged; a completed task is not cancelable.
+    assert_eq!(e.cancel_task("alice", &cancel).await.unwrap(), now);
+    let done = send_blocking(&e, "alice", send_req("quick")).await;
+    let err = e
+        .cancel_task(
+            "alice",
+            &CancelTaskRequest {
+                id: done.id,
+                ..Default::default()
+            },
+        )
+        .await
+        .unwrap_err();
+    assert_eq!(err.code, ErrorCode::TaskNotCancelable);
+}
+
+#[tokio::test]
+async fn streaming_send_and_subscribe() {
+    let e = engine();
+    let SendOutcome::Task(rec) = e
+        .send("alice", "demo", send_req("abcdef chunks 3"))
+        .await
+        .unwrap()
+    else {
+        panic!()
+    };
+    let events: Vec<(u64, StreamResponse)> = e
+        .stream_after_send(&rec)
+        .map(|r| r.unwrap())
+        .collect()
+        .await;
+    assert!(
+        matches!(events[0].1, StreamResponse::Task(_)),
+        "the first event is the task"
+    );
+    let seqs: Vec<u64> = events.iter().map(|(s, _)| *s).collect();
+    assert!(
+        seqs.windows(2).all(|w| w[0] < w[1]),
+        "increasing sequence numbers {seqs:?}"
+    );
+    let chunks = events
+        .iter()
+        .filter(|(_, e)| matches!(e, StreamResponse::ArtifactUpdate(_)))
+        .count();
+    assert_eq!(chunks, 3);
+    match &events.last().unwrap().1 {
+        StreamResponse::StatusUpdate(u) => {
+            assert_eq!(u.status.state, TaskState::Completed);
+            assert_eq!(u.task_id, rec.task.id);
+            assert_eq!(u.context_id, rec.task.context_id);
+        }
+        other => panic!("last event {other:?}"),
+    }
+    // Subscribing to a finished task is refused; resuming after an event id replays the rest.
+    assert_eq!(
+        e.subscribe_task("alice", &rec.task.id, None)
+            .await
+            .err()
+            .unwrap()
+            .code,
+        ErrorCode::UnsupportedOperation
+    );
+    let replay: Vec<_> = e
+        .subscribe_task("alice", &rec.task.id, Some(seqs[1]))
+        .await
+        .unwrap()
+        .map(|r| r.unwrap().0)
+        .collect()
+        .await;
+    assert_eq!(replay, seqs[2..]);
+    assert_eq!(
+        e.subscribe_task("bob", &rec.task.id, None)
+            .await
+            .err()
+            .unwrap()
+            .code,
+        ErrorCode::TaskNotFound
+    );
+}
+
+#[tokio::test]
+async fn two_subscribers_see_the_same_events() {
+    let e = engine();
+    let SendOutcome::Task(rec) = e.send("alice", "demo", send_req("slow 5")).await.unwrap() else {
+        panic!()
+    };
+    let a = e.subscribe_task("alice", &rec.task.id, None).await.unwrap();
+    let b = e.subscribe_task("alice", &rec.task.id, None).await.unwrap();
+    let (a, b) = tokio::join!(
+        a.map(|r| r.unwrap()).collect::<Vec<_>>(),
+        b.map(|r| r.unwrap()).collect::<Vec<_>>()
+    );
+    assert_eq!(
+        a.iter().map(|x| x.0).collect::<Vec<_>>(),
+        b.iter().map(|x| x.0).collect::<Vec<_>>()
+    );
+    assert!(
+        a.len() >= 7,
+        "task + 5 progress + artifact + completed, got {}",
+        a.len()
+    );
+}
+
+#[tokio::test]
+async fn idle_provider_times_out() {
+    let config = EngineConfig {
+        idle_timeout: Duration::from_millis(100),
+        ..EngineConfig::default()
+    };
+    let e = engine_on(Arc::new(MemoryStore::new()), config);
+    // The demo's slow steps are 20 ms each here; make one step longer than the idle timeout.
+    let demo: Arc<dyn Provider> = Arc::new(DemoProvider {
+        step: Duration::from_millis(500),
+    });
+    let e2 = Engine::new(
+        Arc::clone(e.store()),
+        HashMap::from([("demo".to_owned(), demo)]),
+        e.config().clone(),
+    );
+    let t = send_blocking(&e2, "alice", send_req("slow 3")).await;
+    assert_eq!(t.status.state, TaskState::Failed);
+    assert!(
+        t.status
+            .message
+            .unwrap()
+            .text_content()
+            .contains("sent nothing")
+    );
+}
+
+#[tokio::test]
+async fn inline_push_config_is_stored() {
+    let e = engine();
+    let mut req = send_req("hi");
+    req.configuration = Some(SendMessageConfiguration {
+        task_push_notification_config: Some(TaskPushNotificationConfig {
+            url: "https://hook.example/x".into(),
+            ..Default::default()
+        }),
+        ..Default::default()
+    });
+    let SendOutcome::Task(rec) = e.send("alice", "demo", req).await.unwrap() else {
+        panic!()
+    };
+    let configs = e.list_push_configs("alice", &rec.task.id).await.unwrap();
+    assert_eq!(configs.len(), 1);
+    assert_eq!(configs[0].task_id, rec.task.id);
+    assert!(!configs[0].id.is_empty());
+    assert_eq!(
+        e.get_push_config("alice", &rec.task.id, "").await.unwrap(),
+        configs[0]
+    );
+    assert_eq!(
+        e.list_push_configs("bob", &rec.task.id)
+            .await
+            .unwrap_err()
+            .code,
+        ErrorCode::TaskNotFound
+    );
+    e.delete_push_config("alice", &rec.task.id, &configs[0].id)
+        .await
+        .unwrap();
+    e.delete_push_config("alice", &rec.task.id, &configs[0].id)
+        .await
+        .unwrap();
+    assert_eq!(
+        e.get_push_config("alice", &rec.task.id, &configs[0].id)
+            .await
+            .unwrap_err()
+            .code,
+        ErrorCode::TaskNotFound
+    );
+}
+
+/// A task left WORKING by a dead instance: resumed when the provider can, failed otherwise.
+pub(crate) async fn orphan_recovery(store: Arc<dyn TaskStore>) {
+    let old = Timestamp::from_unix_millis(Timestamp::now().unix_millis() - 3_600_000).unwrap();
+    for (id, data) in [
+        ("slow-task", Some(serde_json::json!({"mode": "slow"}))),
+        ("plain-task", None),
+    ] {
+        let task = Task {
+            id: id.into(),
+            context_id: "c".into(),
+            status: TaskStatus {
+                state: TaskState::Working,
+                timestamp: Some(old),
+                ..Default::default()
+            },
+            ..Default::default()
+        };
+        store.create("alice", task).await.unwrap();
+        let mut events = vec![TaskEvent::Assigned {
+            agent: "demo".into(),
+        }];
+        events.extend(data.map(|data| TaskEvent::ProviderData { data }));
+        store.append(id, &events).await.unwrap();
+        // A lease by a dead instance, already expired.
+        assert!(
+            store
+                .try_lease(id, "dead-instance", Duration::from_millis(1))
+                .await
+                .unwrap()
+        );
+    }
+    tokio::time::sleep(Duration::from_millis(20)).await;
+    let e = engine_on(store, EngineConfig::default());
+    assert_eq!(e.recover_orphans().await.unwrap(), 2);
+    let get = |id: &str| GetTaskRequest {
+        id: id.into(),
+        ..Default::default()
+    };
+    let mut resumed = e.get_task("alice", &get("slow-task")).await.unwrap();
+    for _ in 0..100 {
+        if resumed.status.state.is_terminal() {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(20)).await;
+        resumed = e.get_task("alice", &get("slow-task")).await.unwrap();
+    }
+    assert_eq!(resumed.status.state, TaskState::Completed);
+    let failed = e.get_task("alice", &get("plain-task")).await.unwrap();
+    assert_eq!(failed.status.state, TaskState::Failed);
+    assert!(
+        failed
+            .status
+            .message
+            .unwrap()
+            .text_content()
+            .contains("stopped before it finished")
+    );
+    assert_eq!(
+        e.recover_orphans().await.unwrap(),
+        0,
+        "nothing left to take over"
+    );
+}
+
+#[tokio::test]
+async fn orphans_on_memory() {
+    orphan_recovery(Arc::new(MemoryStore::new())).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn many_tasks_many_subscribers() {
+    let e = engine();
+    let mut handles = Vec::new();
+    for i in 0..40 {
+        let e = Arc::clone(&e);
+        handles.push(tokio::spawn(async move {
+            let SendOutcome::Task(rec) = e
+                .send("alice", "demo", send_req(&format!("task {i} chunks 10")))
+                .await
+                .unwrap()
+            else {
+                panic!()
+            };
+            let subs: Vec<_> = (0..5).map(|_| e.follow(&rec.task.id, 0)).collect();
+            let all = futures::future::join_all(
+                subs.into_iter()
+                    .map(|s| s.map(|r| r.unwrap().0).collect::<Vec<_>>()),
+            )
+            .await;
+            for s in &all {
+                assert_eq!(s, &all[0], "subscribers disagree");
+                assert!(s.windows(2).all(|w| w[0] < w[1]));
+            }
+            let t = e
+                .get_task(
+                    "alice",
+                    &GetTaskRequest {
+                        id: rec.task.id.clone(),
+                        ..Default::default()
+                    },
+                )
+                .await
+                .unwrap();
+            assert_eq!(t.status.state, TaskState::Completed);
+            assert_eq!(
+                texts(&t.artifacts()[0].parts),
+                format!("task {i} chunks 10")
+            );
+        }));
+    }
+    for h in handles {
+        h.await.unwrap();
+    }
+}

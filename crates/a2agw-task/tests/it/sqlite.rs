@@ -1,0 +1,422 @@
+//! The conformance suite on the SQLite store (a real file in a temporary directory per
+//! test), plus what only SQLite has: persistence across reopen, migrations, corruption,
+//! two stores on one file.
+
+// Test helpers outside #[test] functions may unwrap: a failure is a test failure.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+use crate::conformance::{
+    all_events, assert_consistent, conformance_tests, new_task, status, user_message,
+};
+use a2agw_task::{SqliteStore, StoreError, StoreResult, TaskStore};
+use a2agw_types::*;
+use sqlx::Connection as _;
+use std::path::Path;
+use std::sync::Arc;
+use std::time::Duration;
+use tempfile::TempDir;
+
+/// A `SqliteStore` that owns its temporary directory (removed when the store is dropped).
+#[derive(Debug)]
+pub(crate) struct TempSqlite {
+    store: SqliteStore,
+    _dir: TempDir,
+}
+
+impl TempSqlite {
+    pub(crate) async fn new() -> Self {
+        let dir = tempfile::tempdir().unwrap();
+        let store = SqliteStore::open(dir.path().join("tasks.db"))
+            .await
+            .unwrap();
+        TempSqlite { store, _dir: dir }
+    }
+}
+
+#[async_trait::async_trait]
+impl TaskStore for TempSqlite {
+    async fn create(&self, owner: &str, task: Task) -> StoreResult<a2agw_task::TaskRecord> {
+        self.store.create(owner, task).await
+    }
+    async fn append(
+        &self,
+        task_id: &str,
+        events: &[a2agw_task::TaskEvent],
+    ) -> StoreResult<a2agw_task::TaskRecord> {
+        self.store.append(task_id, events).await
+    }
+    async fn get(&self, owner: &str, task_id: &str) -> StoreResult<Option<a2agw_task::TaskRecord>> {
+        self.store.get(owner, task_id).await
+    }
+    async fn owner(&self, task_id: &str) -> StoreResult<Option<String>> {
+        self.store.owner(task_id).await
+    }
+    async fn list(
+        &self,
+        owner: &str,
+        request: &ListTasksRequest,
+    ) -> StoreResult<ListTasksResponse> {
+        self.store.list(owner, request).await
+    }
+    async fn events_after(
+        &self,
+        task_id: &str,
+        after_seq: u64,
+        limit: usize,
+    ) -> StoreResult<Vec<a2agw_task::StoredEvent>> {
+        self.store.events_after(task_id, after_seq, limit).await
+    }
+    fn watch(&self) -> tokio::sync::broadcast::Receiver<a2agw_task::Appended> {
+        self.store.watch()
+    }
+    async fn put_push_config(&self, config: &TaskPushNotificationConfig) -> StoreResult<()> {
+        self.store.put_push_config(config).await
+    }
+    async fn get_push_config(
+        &self,
+        task_id: &str,
+        id: &str,
+    ) -> StoreResult<Option<TaskPushNotificationConfig>> {
+        self.store.get_push_config(task_id, id).await
+    }
+    async fn list_push_configs(
+        &self,
+        task_id: &str,
+    ) -> StoreResult<Vec<TaskPushNotificationConfig>> {
+        self.store.list_push_configs(task_id).await
+    }
+    async fn delete_push_config(&self, task_id: &str, id: &str) -> StoreResult<bool> {
+        self.store.delete_push_config(task_id, id).await
+    }
+    async fn try_lease(&self, task_id: &str, holder: &str, ttl: Duration) -> StoreResult<bool> {
+        self.store.try_lease(task_id, holder, ttl).await
+    }
+    async fn release_lease(&self, task_id: &str, holder: &str) -> StoreResult<()> {
+        self.store.release_lease(task_id, holder).await
+    }
+    async fn orphaned(&self, limit: usize) -> StoreResult<Vec<String>> {
+        self.store.orphaned(limit).await
+    }
+}
+
+conformance_tests!(async { Arc::new(TempSqlite::new().await) as Arc<dyn TaskStore> });
+
+/// A plain connection to the file, for looking under the store.
+async fn raw(path: &Path) -> sqlx::SqliteConnection {
+    sqlx::SqliteConnection::connect_with(
+        &sqlx::sqlite::SqliteConnectOptions::new()
+            .filename(path)
+            .busy_timeout(Duration::from_secs(5)),
+    )
+    .await
+    .unwrap()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn reopen_keeps_everything() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("nested").join("tasks.db");
+    std::fs::create_dir_all(path.parent().unwrap()).unwrap();
+    let (record, events, config) = {
+        let store = SqliteStore::open(&path).await.unwrap();
+        store.create("alice", new_task("t1", "c1")).await.unwrap();
+        store.create("bob", new_task("t2", "c2")).await.unwrap();
+        store
+            .append("t1", &[status(TaskState::Working), user_message("more")])
+            .await
+            .unwrap();
+        let record = store
+            .append("t1", &[crate::conformance::artifact("a", "x", false, true)])
+            .await
+            .unwrap();
+        let config = TaskPushNotificationConfig {
+            id: "cfg".into(),
+            task_id: "t1".into(),
+            url: "https://example.com/hook".into(),
+            ..Default::default()
+        };
+        store.put_push_config(&config).await.unwrap();
+        assert!(
+            store
+                .try_lease("t1", "me", Duration::from_secs(60))
+                .await
+                .unwrap()
+        );
+        let events = all_events(&store, "t1").await;
+        store.close().await;
+        (record, events, config)
+    };
+    assert!(path.exists());
+    for round in 0..2 {
+        let store = SqliteStore::open(&path).await.unwrap();
+        assert_eq!(store.path(), path);
+        let got = store.get("alice", "t1").await.unwrap().unwrap();
+        if round == 0 {
+            assert_eq!(got, record);
+        } else {
+            assert_eq!(
+                got.task.history.last().unwrap().text_content(),
+                "after reopen 0"
+            );
+        }
+        assert_eq!(all_events(&store, "t1").await[..events.len()], events[..]);
+        assert_consistent(&store, "alice", "t1").await;
+        assert_consistent(&store, "bob", "t2").await;
+        assert_eq!(store.owner("t2").await.unwrap().as_deref(), Some("bob"));
+        assert_eq!(
+            store.list_push_configs("t1").await.unwrap(),
+            vec![config.clone()]
+        );
+        assert!(
+            !store
+                .try_lease("t1", "other", Duration::from_secs(1))
+                .await
+                .unwrap(),
+            "the lease survives a restart"
+        );
+        assert_eq!(store.orphaned(10).await.unwrap(), ["t2"]);
+        // Numbering goes on where it stopped.
+        let rec = store
+            .append("t1", &[user_message(&format!("after reopen {round}"))])
+            .await
+            .unwrap();
+        assert_eq!(rec.last_seq, record.last_seq + 1 + round);
+        store.close().await;
+    }
+    // The migrations were applied once; the file is in WAL mode.
+    let mut conn = raw(&path).await;
+    let (migrations,): (i64,) = sqlx::query_as("SELECT COUNT(*) FROM _sqlx_migrations")
+        .fetch_one(&mut conn)
+        .await
+        .unwrap();
+    assert_eq!(migrations, 1);
+    let (mode,): (String,) = sqlx::query_as("PRAGMA journal_mode")
+        .fetch_one(&mut conn)
+        .await
+        .unwrap();
+    assert_eq!(mode, "wal");
+    let (ok,): (String,) = sqlx::query_as("PRAGMA integrity_check")
+        .fetch_one(&mut conn)
+        .await
+        .unwrap();
+    assert_eq!(ok, "ok");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn open_fails_cleanly() {
+    let dir = tempfile::tempdir().unwrap();
+    // A directory where the file should be.
+    let err = SqliteStore::open(dir.path()).await.unwrap_err();
+    assert!(matches!(err, StoreError::Backend(_)), "{err:?}");
+    // Not a database.
+    let path = dir.path().join("garbage.db");
+    std::fs::write(&path, vec![0x42u8; 8192]).unwrap();
+    let err = SqliteStore::open(&path).await.unwrap_err();
+    assert!(
+        matches!(&err, StoreError::Backend(m) if m.contains("garbage.db")),
+        "{err:?}"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn corrupt_rows_are_errors_not_panics() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("tasks.db");
+    let store = SqliteStore::open(&path).await.unwrap();
+    store.create("alice", new_task("bad", "c")).await.unwrap();
+    store.create("alice", new_task("good", "c")).await.unwrap();
+    store
+        .append("bad", &[status(TaskState::Working)])
+        .await
+        .unwrap();
+    let config = TaskPushNotificationConfig {
+        id: "cfg".into(),
+        task_id: "bad".into(),
+        url: "https://example.com".into(),
+        ..Default::default()
+    };
+    store.put_push_config(&config).await.unwrap();
+    let mut conn = raw(&path).await;
+    sqlx::query("UPDATE tasks SET snapshot = '{not json' WHERE id = 'bad'")
+        .execute(&mut conn)
+        .await
+        .unwrap();
+    sqlx::query(
+        "UPDATE events SET event = '{\"type\":\"nonsense\"}' WHERE task_id = 'bad' AND seq = 2",
+    )
+    .execute(&mut conn)
+    .await
+    .unwrap();
+    sqlx::query("UPDATE push_configs SET config = 'not json' WHERE task_id = 'bad'")
+        .execute(&mut conn)
+        .await
+        .unwrap();
+    conn.close().await.unwrap();
+
+    let names_bad = |r: Result<(), StoreError>| match r {
+        Err(StoreError::Backend(m)) => assert!(m.contains("`bad`"), "{m}"),
+        other => panic!("expected a backend error, got {other:?}"),
+    };
+    names_bad(store.get("alice", "bad").await.map(|_| ()));
+    names_bad(store.append("bad", &[user_message("x")]).await.map(|_| ()));
+    names_bad(
+        store
+            .list("alice", &ListTasksRequest::default())
+            .await
+            .map(|_| ()),
+    );
+    names_bad(store.events_after("bad", 0, 10).await.map(|_| ()));
+    // Sequence numbers beyond i64 are just past the end.
+    assert!(
+        store
+            .events_after("good", u64::MAX, 10)
+            .await
+            .unwrap()
+            .is_empty()
+    );
+    names_bad(store.get_push_config("bad", "cfg").await.map(|_| ()));
+    names_bad(store.list_push_configs("bad").await.map(|_| ()));
+    // The first event is still readable, and the other task is unaffected, also when it is
+    // written in the same batch as a failing request.
+    assert_eq!(store.events_after("bad", 0, 1).await.unwrap().len(), 1);
+    let (bad_events, good_events) = ([user_message("x")], [status(TaskState::Working)]);
+    let (a, b) = tokio::join!(
+        store.append("bad", &bad_events),
+        store.append("good", &good_events)
+    );
+    assert!(a.is_err());
+    assert_eq!(b.unwrap().last_seq, 2);
+    assert_consistent(&store, "alice", "good").await;
+    store.close().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn two_stores_on_one_file_stay_consistent() {
+    // Not a supported deployment (announcements stay in their process), but writes through
+    // two stores on one file must still never corrupt a log: each writer re-reads the
+    // snapshot inside its own write transaction.
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("tasks.db");
+    let one = Arc::new(SqliteStore::open(&path).await.unwrap());
+    let two = Arc::new(SqliteStore::open(&path).await.unwrap());
+    one.create("alice", new_task("t", "c")).await.unwrap();
+    let writers: Vec<_> = [one.clone(), two.clone()]
+        .into_iter()
+        .enumerate()
+        .map(|(w, store)| {
+            tokio::spawn(async move {
+                for i in 0..50 {
+                    store
+                        .append("t", &[user_message(&format!("{w}-{i}"))])
+                        .await
+                        .unwrap();
+                }
+            })
+        })
+        .collect();
+    for w in writers {
+        w.await.unwrap();
+    }
+    let rec = assert_consistent(&*one, "alice", "t").await;
+    assert_eq!(rec.last_seq, 101);
+    assert_eq!(two.get("alice", "t").await.unwrap(), Some(rec));
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn group_commit_batches_many_writers() {
+    // Many concurrent writers are served, each append answered with its own snapshot.
+    let store = Arc::new(TempSqlite::new().await);
+    let tasks: Vec<_> = (0..64)
+        .map(|t| {
+            let store = store.clone();
+            tokio::spawn(async move {
+                let id = format!("g{t}");
+                store.create("alice", new_task(&id, "c")).await.unwrap();
+                for i in 0..20u64 {
+                    let rec = store
+                        .append(&id, &[user_message(&format!("{i}"))])
+                        .await
+                        .unwrap();
+                    assert_eq!(rec.last_seq, i + 2);
+                    assert_eq!(
+                        rec.task.history.last().unwrap().text_content(),
+                        i.to_string()
+                    );
+                }
+            })
+        })
+        .collect();
+    for t in tasks {
+        t.await.unwrap();
+    }
+    let list = store
+        .list(
+            "alice",
+            &ListTasksRequest {
+                page_size: Some(100),
+                ..Default::default()
+            },
+        )
+        .await
+        .unwrap();
+    assert_eq!(list.total_size, 64);
+    for t in &list.tasks {
+        assert_eq!(
+            assert_consistent(&*store, "alice", &t.id).await.last_seq,
+            21
+        );
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_request_the_database_refuses_does_not_sink_its_batch() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("tasks.db");
+    let store = Arc::new(SqliteStore::open(&path).await.unwrap());
+    for t in 0..20 {
+        store
+            .create("alice", new_task(&format!("t{t}"), "c"))
+            .await
+            .unwrap();
+    }
+    // A database-level refusal of one particular write.
+    let mut conn = raw(&path).await;
+    sqlx::query(
+        "CREATE TRIGGER poison BEFORE INSERT ON events WHEN NEW.event LIKE '%poison%' \
+         BEGIN SELECT RAISE(ABORT, 'poisoned'); END",
+    )
+    .execute(&mut conn)
+    .await
+    .unwrap();
+    conn.close().await.unwrap();
+    let results = futures::future::join_all((0..20).map(|t| {
+        let store = store.clone();
+        async move {
+            let text = if t == 7 { "poison" } else { "fine" };
+            store.append(&format!("t{t}"), &[user_message(text)]).await
+        }
+    }))
+    .await;
+    for (t, result) in results.into_iter().enumerate() {
+        if t == 7 {
+            let err = result.unwrap_err();
+            assert!(
+                matches!(&err, StoreError::Backend(m) if m.contains("poisoned")),
+                "{err:?}"
+            );
+            assert_eq!(assert_consistent(&*store, "alice", "t7").await.last_seq, 1);
+        } else {
+            assert_eq!(result.unwrap().last_seq, 2, "task t{t}");
+            assert_consistent(&*store, "alice", &format!("t{t}")).await;
+        }
+    }
+    // And the store goes on.
+    assert_eq!(
+        store
+            .append("t7", &[user_message("ok now")])
+            .await
+            .unwrap()
+            .last_seq,
+        2
+    );
+}
