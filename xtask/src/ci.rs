@@ -19,6 +19,7 @@ pub(crate) fn run(root: &Path) -> Result<()> {
             "clippy",
             "--workspace",
             "--all-targets",
+            "--all-features",
             "--",
             "-D",
             "warnings",
@@ -26,12 +27,22 @@ pub(crate) fn run(root: &Path) -> Result<()> {
     )?;
 
     if cargo_subcommand_available(root, "nextest") {
-        cargo(root, &["nextest", "run", "--workspace"])?;
+        // All features: the PostgreSQL backend and every provider are tested too.
+        cargo(
+            root,
+            &[
+                "nextest",
+                "run",
+                "--workspace",
+                "--all-features",
+                "--no-fail-fast",
+            ],
+        )?;
         // nextest does not run doctests.
-        cargo(root, &["test", "--workspace", "--doc"])?;
+        cargo(root, &["test", "--workspace", "--all-features", "--doc"])?;
     } else {
         eprintln!("xtask ci: cargo-nextest not installed, using cargo test");
-        cargo(root, &["test", "--workspace"])?;
+        cargo(root, &["test", "--workspace", "--all-features"])?;
     }
 
     if cargo_subcommand_available(root, "deny") {

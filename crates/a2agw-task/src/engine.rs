@@ -33,6 +33,7 @@ use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 use tokio::task::AbortHandle;
+use tracing::Instrument;
 
 /// Engine settings.
 #[derive(Clone, Debug)]
@@ -158,6 +159,17 @@ impl Engine {
             .unwrap_or_else(std::sync::PoisonError::into_inner)
     }
 
+    /// Appends through the store and counts the status transitions it made
+    /// (`a2agw_task_transitions_total{state}`).
+    async fn append(&self, task_id: &str, events: &[TaskEvent]) -> Result<TaskRecord, StoreError> {
+        let rec = self.store.append(task_id, events).await?;
+        for state in events.iter().filter_map(TaskEvent::new_state) {
+            metrics::counter!("a2agw_task_transitions_total", "state" => state.as_str())
+                .increment(1);
+        }
+        Ok(rec)
+    }
+
     fn provider(&self, agent: &str) -> Result<Arc<dyn Provider>, A2aError> {
         self.providers
             .get(agent)
@@ -235,12 +247,17 @@ impl Engine {
             metadata: request.metadata,
         };
         // Run the provider first: a direct reply creates no task.
+        let started = std::time::Instant::now();
         let (stream, first) = match provider.run(ctx.clone(), message.clone()).await {
             Ok(mut stream) => {
                 let first = tokio::time::timeout(self.config.first_event_wait, stream.next())
                     .await
                     .ok()
                     .flatten();
+                if first.is_some() {
+                    metrics::histogram!("a2agw_provider_first_event_seconds", "provider" => provider.kind())
+                        .record(started.elapsed().as_secs_f64());
+                }
                 if let Some(Ok(ProviderEvent::Reply(mut reply))) = first {
                     reply.context_id = context_id;
                     reply.task_id.clear();
@@ -263,7 +280,6 @@ impl Engine {
         };
         self.store.create(owner, task).await.map_err(store_error)?;
         let record = self
-            .store
             .append(
                 &task_id,
                 &[TaskEvent::Assigned {
@@ -348,7 +364,6 @@ impl Engine {
             metadata: request.metadata,
         };
         let resumed = self
-            .store
             .append(
                 &task.id,
                 &[
@@ -378,9 +393,14 @@ impl Engine {
         let task_id = ctx.task_id.clone();
         // Hold the map lock across spawn + insert so the driver's own removal comes after.
         let mut running = self.running();
+        let span = tracing::info_span!("task", task_id = %ctx.task_id, provider = provider.kind());
         let handle = tokio::spawn(async move {
             let id = ctx.task_id.clone();
-            engine.drive(ctx, provider, stream).await;
+            let kind = provider.kind();
+            let started = std::time::Instant::now();
+            engine.drive(ctx, provider, stream).instrument(span).await;
+            metrics::histogram!("a2agw_provider_run_seconds", "provider" => kind)
+                .record(started.elapsed().as_secs_f64());
             let _ = engine
                 .store
                 .release_lease(&id, &engine.config.instance_id)
@@ -395,7 +415,6 @@ impl Engine {
         tracing::info!(task_id = %ctx.task_id, %state, reason = %text, "task ended by the engine");
         let msg = agent_message(&ctx.task_id, &ctx.context_id, text);
         match self
-            .store
             .append(&ctx.task_id, &[status_event(state, Some(msg))])
             .await
         {
@@ -541,7 +560,7 @@ impl Engine {
                     pending = Some(next);
                 }
             }
-            match self.store.append(&ctx.task_id, &events).await {
+            match self.append(&ctx.task_id, &events).await {
                 Ok(rec) => state = rec.task.status.state,
                 Err(StoreError::Transition {
                     source: TransitionError::Terminal { .. },
@@ -639,7 +658,6 @@ impl Engine {
             "Canceled at the client's request",
         );
         let result = self
-            .store
             .append(&request.id, &[status_event(TaskState::Canceled, Some(msg))])
             .await;
         let _ = self

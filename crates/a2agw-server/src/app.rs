@@ -1,0 +1,267 @@
+//! The HTTP application: shared state, caller extraction (auth, version, extensions),
+//! limits, the router, and serving with graceful shutdown.
+
+use crate::auth::Authenticator;
+use crate::card::CardSettings;
+use crate::handler::{Caller, Handler};
+use a2agw_types::{A2aError, ProtocolVersion};
+use axum::Router;
+use axum::extract::DefaultBodyLimit;
+use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use axum::routing::{get, post};
+use std::collections::HashMap;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+/// Limits that protect the gateway.
+#[derive(Clone, Debug)]
+pub struct Limits {
+    /// Largest request body accepted (413 beyond).
+    pub max_body_bytes: usize,
+    /// Most concurrent streams one principal may hold open (429 beyond).
+    pub max_streams_per_client: usize,
+    /// Interval of SSE keep-alive comments on idle streams.
+    pub keep_alive: Duration,
+    /// Longest time a unary request may take (blocking `SendMessage` included).
+    pub request_timeout: Duration,
+    open_streams: Arc<Mutex<HashMap<String, usize>>>,
+}
+
+impl Default for Limits {
+    fn default() -> Self {
+        Limits {
+            max_body_bytes: 4 * 1024 * 1024,
+            max_streams_per_client: 64,
+            keep_alive: Duration::from_secs(15),
+            request_timeout: Duration::from_secs(300),
+            open_streams: Arc::default(),
+        }
+    }
+}
+
+/// Holds one of a principal's stream slots; released on drop.
+#[derive(Debug)]
+pub(crate) struct StreamGuard {
+    principal: String,
+    open: Arc<Mutex<HashMap<String, usize>>>,
+}
+
+impl Drop for StreamGuard {
+    fn drop(&mut self) {
+        metrics::gauge!("a2agw_open_streams").decrement(1.0);
+        let mut open = self
+            .open
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        if let Some(n) = open.get_mut(&self.principal) {
+            *n = n.saturating_sub(1);
+            if *n == 0 {
+                open.remove(&self.principal);
+            }
+        }
+    }
+}
+
+impl Limits {
+    /// Limits with these values.
+    pub fn new(
+        max_body_bytes: usize,
+        max_streams_per_client: usize,
+        keep_alive: Duration,
+        request_timeout: Duration,
+    ) -> Self {
+        Limits {
+            max_body_bytes,
+            max_streams_per_client,
+            keep_alive,
+            request_timeout,
+            open_streams: Arc::default(),
+        }
+    }
+
+    /// Takes a stream slot for `principal`, or `None` when it has too many open.
+    pub(crate) fn stream_guard(&self, principal: &str) -> Option<StreamGuard> {
+        let mut open = self
+            .open_streams
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        let n = open.entry(principal.to_owned()).or_insert(0);
+        if *n >= self.max_streams_per_client {
+            return None;
+        }
+        *n += 1;
+        metrics::gauge!("a2agw_open_streams").increment(1.0);
+        Some(StreamGuard {
+            principal: principal.to_owned(),
+            open: Arc::clone(&self.open_streams),
+        })
+    }
+
+    /// Streams open now, all principals together.
+    pub fn open_streams(&self) -> usize {
+        self.open_streams
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+            .values()
+            .sum()
+    }
+}
+
+/// Everything the routes share.
+#[derive(Clone, Debug)]
+pub struct AppState {
+    /// The handler of the served agent.
+    pub handler: Handler,
+    /// Authentication.
+    pub auth: Arc<dyn Authenticator>,
+    /// Limits.
+    pub limits: Limits,
+    /// How the agent card's URLs are made.
+    pub card: CardSettings,
+    /// Set once shutdown has begun: readiness turns false.
+    pub shutting_down: Arc<AtomicBool>,
+}
+
+/// What the bindings learn from headers before they decode the request.
+#[derive(Debug)]
+pub(crate) struct CallerInfo {
+    pub(crate) caller: Caller,
+    /// The version the client asked for (`A2A-Version` header or query parameter).
+    pub(crate) version_header: Option<ProtocolVersion>,
+}
+
+fn header_str<'a>(headers: &'a HeaderMap, name: &str) -> Option<&'a str> {
+    headers.get(name).and_then(|v| v.to_str().ok())
+}
+
+/// A 401 with `WWW-Authenticate`, in the JSON-RPC (`rest = false`) or REST body form.
+pub(crate) fn unauthorized(state: &AppState, message: &str, rest: bool) -> Response {
+    let body = if rest {
+        crate::error::unauthenticated_body(message)
+    } else {
+        let err = A2aError::new(a2agw_types::ErrorCode::InvalidRequest, message.to_owned());
+        serde_json::to_value(a2agw_types::JsonRpcResponse::error(
+            a2agw_types::RequestId::Null,
+            err.to_jsonrpc(ProtocolVersion::V1_0),
+        ))
+        .unwrap_or_default()
+    };
+    let mut resp = (StatusCode::UNAUTHORIZED, axum::Json(body)).into_response();
+    if let Ok(v) = HeaderValue::from_str(&state.auth.challenge()) {
+        resp.headers_mut().insert(header::WWW_AUTHENTICATE, v);
+    }
+    resp
+}
+
+/// Authenticates and reads the service parameters (`A2A-Version`, `A2A-Extensions`,
+/// `Last-Event-ID`). On failure returns the response to send (401 or a version error).
+#[allow(clippy::result_large_err)] // the error is the response to send, built once
+pub(crate) fn caller_from_headers(
+    state: &AppState,
+    headers: &HeaderMap,
+    query: &HashMap<String, String>,
+) -> Result<CallerInfo, Response> {
+    caller_from_headers_as(state, headers, query, false)
+}
+
+/// [`caller_from_headers`], answering failures in the REST (`rest = true`: HTTP status and
+/// `google.rpc.Status` body) or the JSON-RPC form.
+#[allow(clippy::result_large_err)] // the error is the response to send, built once
+pub(crate) fn caller_from_headers_as(
+    state: &AppState,
+    headers: &HeaderMap,
+    query: &HashMap<String, String>,
+    rest: bool,
+) -> Result<CallerInfo, Response> {
+    let principal = match state.auth.authenticate(headers) {
+        Ok(Some(p)) => Some(p),
+        Ok(None) => None,
+        Err(msg) => return Err(unauthorized(state, &msg, rest)),
+    };
+    let authenticated = principal.is_some();
+    let principal = match principal {
+        Some(p) => p,
+        None if state.auth.allows_anonymous() => "anonymous".to_owned(),
+        None => return Err(unauthorized(state, "Authentication required", rest)),
+    };
+    let raw_version =
+        header_str(headers, "a2a-version").or_else(|| query.get("A2A-Version").map(String::as_str));
+    let version_header = match raw_version.map(ProtocolVersion::from_header) {
+        None => None,
+        Some(Ok(v)) => v,
+        Some(Err(e)) if rest => {
+            let body = crate::error::rest_error_body(&e);
+            return Err((crate::error::http_status(e.code), axum::Json(body)).into_response());
+        }
+        Some(Err(e)) => {
+            let body = a2agw_types::JsonRpcResponse::error(
+                a2agw_types::RequestId::Null,
+                e.to_jsonrpc(ProtocolVersion::V1_0),
+            );
+            return Err((StatusCode::OK, axum::Json(body)).into_response());
+        }
+    };
+    let extensions = header_str(headers, "a2a-extensions")
+        .or_else(|| header_str(headers, "x-a2a-extensions"))
+        .map(|v| {
+            v.split(',')
+                .map(|s| s.trim().to_owned())
+                .filter(|s| !s.is_empty())
+                .collect()
+        })
+        .unwrap_or_default();
+    let last_event_id = header_str(headers, "last-event-id").and_then(|v| v.trim().parse().ok());
+    Ok(CallerInfo {
+        caller: Caller {
+            principal,
+            authenticated,
+            version: version_header.unwrap_or(ProtocolVersion::V1_0),
+            extensions,
+            last_event_id,
+            binding: if rest { "rest" } else { "jsonrpc" },
+        },
+        version_header,
+    })
+}
+
+async fn healthz() -> &'static str {
+    "ok"
+}
+
+async fn readyz(axum::extract::State(state): axum::extract::State<AppState>) -> Response {
+    if state.shutting_down.load(Ordering::Relaxed) {
+        return (StatusCode::SERVICE_UNAVAILABLE, "shutting down").into_response();
+    }
+    match state.handler.engine().store().orphaned(1).await {
+        Ok(_) => (StatusCode::OK, "ready").into_response(),
+        Err(e) => {
+            tracing::warn!(error = %e, "readiness: store unavailable");
+            (StatusCode::SERVICE_UNAVAILABLE, "store unavailable").into_response()
+        }
+    }
+}
+
+async fn body_too_large(resp: Response) -> Response {
+    if resp.status() == StatusCode::PAYLOAD_TOO_LARGE {
+        let body = serde_json::json!({"error": {"code": 413, "status": "INVALID_ARGUMENT", "message": "Request body is larger than the gateway accepts", "details": []}});
+        return (StatusCode::PAYLOAD_TOO_LARGE, axum::Json(body)).into_response();
+    }
+    resp
+}
+
+/// The HTTP router of the gateway.
+pub fn router(state: AppState) -> Router {
+    Router::new()
+        .route("/", post(crate::jsonrpc::handle))
+        .route("/.well-known/agent-card.json", get(crate::card::serve_card))
+        .route("/.well-known/agent.json", get(crate::card::serve_card))
+        .route("/healthz", get(healthz))
+        .route("/readyz", get(readyz))
+        .route("/metrics", get(crate::metrics::serve))
+        .merge(crate::rest::routes())
+        .layer(DefaultBodyLimit::max(state.limits.max_body_bytes))
+        .layer(axum::middleware::map_response(body_too_large))
+        .with_state(state)
+}

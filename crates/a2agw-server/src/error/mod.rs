@@ -1,0 +1,5 @@
+//! Errors: the one place that maps protocol errors to wire responses.
+
+mod respond;
+
+pub use respond::{RpcCode, http_status, rest_error_body, rpc_code, unauthenticated_body};

@@ -1,0 +1,136 @@
+//! `A2aError` → HTTP status, `google.rpc.Status` JSON body (HTTP+JSON binding), and the
+//! canonical gRPC code, per the mapping of spec 1.0.1 §5.4. The JSON-RPC error object is
+//! `A2aError::to_jsonrpc` (JSON-RPC answers with HTTP 200, errors included).
+
+use a2agw_types::{A2aError, ErrorCode};
+use http::StatusCode;
+use serde_json::{Value, json};
+
+/// A canonical `google.rpc.Code`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum RpcCode {
+    /// 3
+    InvalidArgument,
+    /// 5
+    NotFound,
+    /// 9
+    FailedPrecondition,
+    /// 12
+    Unimplemented,
+    /// 13
+    Internal,
+    /// 16
+    Unauthenticated,
+}
+
+impl RpcCode {
+    /// The numeric code (as in `grpc-status`).
+    pub const fn number(self) -> i32 {
+        match self {
+            RpcCode::InvalidArgument => 3,
+            RpcCode::NotFound => 5,
+            RpcCode::FailedPrecondition => 9,
+            RpcCode::Unimplemented => 12,
+            RpcCode::Internal => 13,
+            RpcCode::Unauthenticated => 16,
+        }
+    }
+
+    /// The name (as in the `status` member of the REST error body).
+    pub const fn name(self) -> &'static str {
+        match self {
+            RpcCode::InvalidArgument => "INVALID_ARGUMENT",
+            RpcCode::NotFound => "NOT_FOUND",
+            RpcCode::FailedPrecondition => "FAILED_PRECONDITION",
+            RpcCode::Unimplemented => "UNIMPLEMENTED",
+            RpcCode::Internal => "INTERNAL",
+            RpcCode::Unauthenticated => "UNAUTHENTICATED",
+        }
+    }
+}
+
+/// The gRPC code of an error.
+pub const fn rpc_code(code: ErrorCode) -> RpcCode {
+    match code {
+        ErrorCode::TaskNotFound => RpcCode::NotFound,
+        ErrorCode::TaskNotCancelable
+        | ErrorCode::PushNotificationNotSupported
+        | ErrorCode::UnsupportedOperation
+        | ErrorCode::ExtendedAgentCardNotConfigured
+        | ErrorCode::ExtensionSupportRequired
+        | ErrorCode::VersionNotSupported => RpcCode::FailedPrecondition,
+        ErrorCode::ContentTypeNotSupported
+        | ErrorCode::ParseError
+        | ErrorCode::InvalidRequest
+        | ErrorCode::InvalidParams => RpcCode::InvalidArgument,
+        ErrorCode::MethodNotFound => RpcCode::Unimplemented,
+        ErrorCode::InvalidAgentResponse | ErrorCode::InternalError => RpcCode::Internal,
+        _ => RpcCode::Internal,
+    }
+}
+
+/// The HTTP status of an error on the HTTP+JSON binding.
+pub const fn http_status(code: ErrorCode) -> StatusCode {
+    match code {
+        ErrorCode::TaskNotFound | ErrorCode::MethodNotFound => StatusCode::NOT_FOUND,
+        ErrorCode::InvalidAgentResponse | ErrorCode::InternalError => {
+            StatusCode::INTERNAL_SERVER_ERROR
+        }
+        _ => StatusCode::BAD_REQUEST,
+    }
+}
+
+/// The `google.rpc.Status` JSON body: `{"error": {code, status, message, details}}`.
+pub fn rest_error_body(err: &A2aError) -> Value {
+    let status = http_status(err.code);
+    json!({"error": {
+        "code": status.as_u16(),
+        "status": rpc_code(err.code).name(),
+        "message": err.message,
+        "details": err.details(),
+    }})
+}
+
+/// The REST body of an authentication failure.
+pub fn unauthenticated_body(message: &str) -> Value {
+    json!({"error": {"code": 401, "status": RpcCode::Unauthenticated.name(), "message": message, "details": []}})
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn mapping_of_spec_1_0_1() {
+        use ErrorCode::*;
+        let table = [
+            (TaskNotFound, 404, RpcCode::NotFound),
+            (TaskNotCancelable, 400, RpcCode::FailedPrecondition),
+            (
+                PushNotificationNotSupported,
+                400,
+                RpcCode::FailedPrecondition,
+            ),
+            (UnsupportedOperation, 400, RpcCode::FailedPrecondition),
+            (ContentTypeNotSupported, 400, RpcCode::InvalidArgument),
+            (InvalidAgentResponse, 500, RpcCode::Internal),
+            (
+                ExtendedAgentCardNotConfigured,
+                400,
+                RpcCode::FailedPrecondition,
+            ),
+            (ExtensionSupportRequired, 400, RpcCode::FailedPrecondition),
+            (VersionNotSupported, 400, RpcCode::FailedPrecondition),
+            (InvalidParams, 400, RpcCode::InvalidArgument),
+            (InternalError, 500, RpcCode::Internal),
+        ];
+        for (code, http, rpc) in table {
+            assert_eq!(http_status(code).as_u16(), http, "{code}");
+            assert_eq!(rpc_code(code), rpc, "{code}");
+        }
+        let body = rest_error_body(&A2aError::task_not_found("t"));
+        assert_eq!(body["error"]["status"], "NOT_FOUND");
+        assert_eq!(body["error"]["details"][0]["reason"], "TASK_NOT_FOUND");
+        assert_eq!(body["error"]["details"][0]["domain"], "a2a-protocol.org");
+    }
+}

@@ -1,0 +1,331 @@
+//! The one internal handler every binding calls: capability gates, owner scoping through
+//! the engine, blocking vs immediate sends, and the stream-closing rules.
+
+use a2agw_task::{Engine, SendOutcome, TaskEventStream};
+use a2agw_types::{
+    A2aError, A2aRequest, A2aResponse, AgentCard, ErrorCode,
+    ListTaskPushNotificationConfigsResponse, ProtocolVersion, SendMessageResponse, StreamResponse,
+    TaskState,
+};
+use futures::StreamExt;
+use futures::stream::BoxStream;
+use std::sync::Arc;
+
+/// Who is calling, and how: everything a binding learns besides the request itself.
+#[derive(Clone, Debug)]
+pub struct Caller {
+    /// The authenticated principal (owner of the tasks it creates); `anonymous` when
+    /// anonymous access is allowed.
+    pub principal: String,
+    /// Whether the principal was authenticated by a credential (not anonymous).
+    pub authenticated: bool,
+    /// The protocol version the request speaks.
+    pub version: ProtocolVersion,
+    /// Extensions the client asked to activate (`A2A-Extensions`).
+    pub extensions: Vec<String>,
+    /// `Last-Event-ID` of a reconnecting SSE client.
+    pub last_event_id: Option<u64>,
+    /// The binding the request came in on (`jsonrpc`, `rest`, `grpc`), for metrics and logs.
+    pub binding: &'static str,
+}
+
+impl Caller {
+    /// An anonymous 1.0 caller.
+    pub fn anonymous() -> Self {
+        Caller {
+            principal: "anonymous".into(),
+            authenticated: false,
+            version: ProtocolVersion::V1_0,
+            extensions: Vec::new(),
+            last_event_id: None,
+            binding: "jsonrpc",
+        }
+    }
+}
+
+/// Why a call failed.
+#[derive(Debug, thiserror::Error)]
+pub enum CallError {
+    /// A protocol error, in the binding's error form.
+    #[error(transparent)]
+    A2a(#[from] A2aError),
+    /// The operation needs credentials the caller did not present (HTTP 401 / UNAUTHENTICATED).
+    #[error("{0}")]
+    Unauthenticated(String),
+}
+
+/// One event of a stream, ready for a binding.
+#[derive(Clone, Debug, PartialEq)]
+pub struct StreamItem {
+    /// The task event's sequence number (SSE `id`), 0 for a message-only stream.
+    pub seq: u64,
+    /// The event.
+    pub event: StreamResponse,
+    /// The stream ends after this event (0.3 writes it as `final: true`).
+    pub last: bool,
+}
+
+/// A stream of events for a binding; an error ends it.
+pub type ItemStream = BoxStream<'static, Result<StreamItem, A2aError>>;
+
+/// What a call produces.
+// Built once per request and consumed at once: boxing would only add an allocation.
+#[allow(clippy::large_enum_variant)]
+pub enum Reply {
+    /// One result.
+    Unary(A2aResponse),
+    /// A stream of events.
+    Stream(ItemStream),
+}
+
+impl std::fmt::Debug for Reply {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Reply::Unary(r) => f.debug_tuple("Unary").field(r).finish(),
+            Reply::Stream(_) => f.write_str("Stream(..)"),
+        }
+    }
+}
+
+/// Stream-closing policy for interrupted states (spec digest §1.3 item 4).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct StreamPolicy {
+    /// Close the stream after an INPUT_REQUIRED status (the client's reply opens a new one).
+    pub close_on_input_required: bool,
+    /// Close the stream after an AUTH_REQUIRED status (credentials may arrive out of band,
+    /// so it stays open by default).
+    pub close_on_auth_required: bool,
+}
+
+impl Default for StreamPolicy {
+    fn default() -> Self {
+        StreamPolicy {
+            close_on_input_required: true,
+            close_on_auth_required: false,
+        }
+    }
+}
+
+/// An agent served by the handler.
+#[derive(Clone, Debug)]
+pub struct AgentEntry {
+    /// Its name in the engine (the provider key).
+    pub name: String,
+    /// Its public card (capabilities gate the operations).
+    pub card: AgentCard,
+    /// The card for authenticated callers, when configured.
+    pub extended_card: Option<AgentCard>,
+}
+
+/// The handler: one per served agent.
+#[derive(Clone, Debug)]
+pub struct Handler {
+    engine: Arc<Engine>,
+    agent: Arc<AgentEntry>,
+    policy: StreamPolicy,
+}
+
+impl Handler {
+    /// A handler for `agent` on `engine`.
+    pub fn new(engine: Arc<Engine>, agent: AgentEntry, policy: StreamPolicy) -> Self {
+        Handler {
+            engine,
+            agent: Arc::new(agent),
+            policy,
+        }
+    }
+
+    /// The agent served.
+    pub fn agent(&self) -> &AgentEntry {
+        &self.agent
+    }
+
+    /// The engine.
+    pub fn engine(&self) -> &Arc<Engine> {
+        &self.engine
+    }
+
+    fn closes_stream(&self, e: &StreamResponse) -> bool {
+        match e {
+            StreamResponse::Message(_) => true,
+            StreamResponse::StatusUpdate(u) => match u.status.state {
+                s if s.is_terminal() => true,
+                TaskState::InputRequired => self.policy.close_on_input_required,
+                TaskState::AuthRequired => self.policy.close_on_auth_required,
+                _ => false,
+            },
+            StreamResponse::Task(t) => t.status.state.is_terminal(),
+            StreamResponse::ArtifactUpdate(_) => false,
+        }
+    }
+
+    /// Marks the closing event `last` and ends the stream after it (or after an error).
+    fn items(&self, events: TaskEventStream) -> ItemStream {
+        let this = self.clone();
+        events
+            .scan(false, move |ended, r| {
+                if *ended {
+                    return futures::future::ready(None);
+                }
+                let item = r.map(|(seq, event)| {
+                    let last = this.closes_stream(&event);
+                    StreamItem { seq, event, last }
+                });
+                *ended = item.as_ref().map_or(true, |i| i.last);
+                futures::future::ready(Some(item))
+            })
+            .boxed()
+    }
+
+    fn check_extensions(&self, caller: &Caller) -> Result<(), A2aError> {
+        for ext in &self.agent.card.capabilities.extensions {
+            if ext.required && !caller.extensions.iter().any(|e| e == &ext.uri) {
+                return Err(A2aError::new(
+                    ErrorCode::ExtensionSupportRequired,
+                    format!("This agent requires the extension `{}`; activate it with the A2A-Extensions header", ext.uri),
+                )
+                .with_metadata("extension", ext.uri.clone()));
+            }
+        }
+        Ok(())
+    }
+
+    /// Serves one request, counting it in `a2agw_requests_total{binding, method, outcome}`
+    /// (outcome: `ok`, the error's `ErrorInfo` reason, or `UNAUTHENTICATED`).
+    pub async fn call(&self, caller: &Caller, request: A2aRequest) -> Result<Reply, CallError> {
+        let method = request.method();
+        let result = self.dispatch(caller, request).await;
+        let outcome = match &result {
+            Ok(_) => "ok",
+            Err(CallError::A2a(e)) => e.code.reason(),
+            Err(CallError::Unauthenticated(_)) => "UNAUTHENTICATED",
+        };
+        metrics::counter!(
+            "a2agw_requests_total",
+            "binding" => caller.binding,
+            "method" => method.name(),
+            "outcome" => outcome
+        )
+        .increment(1);
+        result
+    }
+
+    async fn dispatch(&self, caller: &Caller, request: A2aRequest) -> Result<Reply, CallError> {
+        let caps = &self.agent.card.capabilities;
+        let method = request.method();
+        if method.is_streaming() && caps.streaming != Some(true) {
+            return Err(A2aError::unsupported("This agent does not support streaming").into());
+        }
+        if method.is_push_config() && caps.push_notifications != Some(true) {
+            return Err(A2aError::new(
+                ErrorCode::PushNotificationNotSupported,
+                "This agent does not support push notifications",
+            )
+            .into());
+        }
+        if matches!(
+            request,
+            A2aRequest::SendMessage(_) | A2aRequest::SendStreamingMessage(_)
+        ) {
+            self.check_extensions(caller)?;
+        }
+        let owner = caller.principal.as_str();
+        let engine = &self.engine;
+        let reply = match request {
+            A2aRequest::SendMessage(req) => {
+                let config = req.configuration.clone().unwrap_or_default();
+                match engine.send(owner, &self.agent.name, req).await? {
+                    SendOutcome::Message(m) => {
+                        Reply::Unary(A2aResponse::SendMessage(SendMessageResponse::Message(m)))
+                    }
+                    SendOutcome::Task(rec) => {
+                        let task = if config.return_immediately {
+                            let mut t = rec.task;
+                            t.truncate_history(config.history_length);
+                            t
+                        } else {
+                            engine
+                                .wait_settled(owner, &rec, config.history_length)
+                                .await?
+                        };
+                        Reply::Unary(A2aResponse::SendMessage(SendMessageResponse::Task(task)))
+                    }
+                }
+            }
+            A2aRequest::SendStreamingMessage(req) => match engine
+                .send(owner, &self.agent.name, req)
+                .await?
+            {
+                SendOutcome::Message(m) => Reply::Stream(
+                    futures::stream::iter([Ok(StreamItem {
+                        seq: 0,
+                        event: StreamResponse::Message(m),
+                        last: true,
+                    })])
+                    .boxed(),
+                ),
+                SendOutcome::Task(rec) => Reply::Stream(self.items(engine.stream_after_send(&rec))),
+            },
+            A2aRequest::GetTask(req) => {
+                Reply::Unary(A2aResponse::Task(engine.get_task(owner, &req).await?))
+            }
+            A2aRequest::ListTasks(req) => Reply::Unary(A2aResponse::ListTasks(
+                engine.list_tasks(owner, &req).await?,
+            )),
+            A2aRequest::CancelTask(req) => {
+                Reply::Unary(A2aResponse::Task(engine.cancel_task(owner, &req).await?))
+            }
+            A2aRequest::SubscribeToTask(req) => Reply::Stream(
+                self.items(
+                    engine
+                        .subscribe_task(owner, &req.id, caller.last_event_id)
+                        .await?,
+                ),
+            ),
+            A2aRequest::CreateTaskPushNotificationConfig(cfg) => Reply::Unary(
+                A2aResponse::PushConfig(engine.create_push_config(owner, cfg).await?),
+            ),
+            A2aRequest::GetTaskPushNotificationConfig(req) => {
+                Reply::Unary(A2aResponse::PushConfig(
+                    engine.get_push_config(owner, &req.task_id, &req.id).await?,
+                ))
+            }
+            A2aRequest::ListTaskPushNotificationConfigs(req) => {
+                let configs = engine.list_push_configs(owner, &req.task_id).await?;
+                Reply::Unary(A2aResponse::PushConfigs(
+                    ListTaskPushNotificationConfigsResponse {
+                        configs,
+                        next_page_token: String::new(),
+                    },
+                ))
+            }
+            A2aRequest::DeleteTaskPushNotificationConfig(req) => {
+                engine
+                    .delete_push_config(owner, &req.task_id, &req.id)
+                    .await?;
+                Reply::Unary(A2aResponse::Empty)
+            }
+            A2aRequest::GetExtendedAgentCard(_) => {
+                if caps.extended_agent_card != Some(true) {
+                    return Err(A2aError::unsupported(
+                        "This agent declares no extended agent card",
+                    )
+                    .into());
+                }
+                if !caller.authenticated {
+                    return Err(CallError::Unauthenticated(
+                        "The extended agent card requires authentication".into(),
+                    ));
+                }
+                let card = self.agent.extended_card.clone().ok_or_else(|| {
+                    A2aError::new(
+                        ErrorCode::ExtendedAgentCardNotConfigured,
+                        "No extended agent card is configured",
+                    )
+                })?;
+                Reply::Unary(A2aResponse::AgentCard(card))
+            }
+        };
+        Ok(reply)
+    }
+}

@@ -1,0 +1,168 @@
+//! The JSON-RPC 2.0 binding: `POST` to the agent's URL, 1.0 and 0.3 method names, answers
+//! in the form of the caller's version; streams as SSE whose events are JSON-RPC responses
+//! carrying the request id, with `id:` = the task event's sequence number.
+
+use crate::app::{AppState, caller_from_headers};
+use crate::handler::{CallError, Reply, StreamItem};
+use crate::sse::sse_response;
+use a2agw_types::{
+    A2aError, A2aResponse, ErrorCode, JsonRpcResponse, ProtocolVersion, RequestId, decode_request,
+};
+use axum::extract::{Query, State};
+use axum::http::{HeaderMap, StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use bytes::Bytes;
+use futures::StreamExt;
+use std::collections::HashMap;
+use tracing::Instrument;
+
+fn json_response(status: StatusCode, body: &JsonRpcResponse) -> Response {
+    let bytes = serde_json::to_vec(body).unwrap_or_default();
+    (status, [(header::CONTENT_TYPE, "application/json")], bytes).into_response()
+}
+
+fn error_response(id: RequestId, version: ProtocolVersion, err: &A2aError) -> Response {
+    json_response(
+        StatusCode::OK,
+        &JsonRpcResponse::error(id, err.to_jsonrpc(version)),
+    )
+}
+
+/// Whether a `Content-Type` is acceptable for JSON-RPC (absent is tolerated).
+fn is_json_content_type(headers: &HeaderMap) -> bool {
+    match headers
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+    {
+        None => true,
+        Some(ct) => {
+            let essence = ct
+                .split(';')
+                .next()
+                .unwrap_or("")
+                .trim()
+                .to_ascii_lowercase();
+            matches!(
+                essence.as_str(),
+                "application/json" | "application/a2a+json" | "application/json-rpc"
+            )
+        }
+    }
+}
+
+/// Encodes one result in the caller's version; a value 0.3 cannot express is an internal error.
+pub(crate) fn encode_result(
+    resp: &A2aResponse,
+    version: ProtocolVersion,
+) -> Result<serde_json::Value, A2aError> {
+    resp.to_json(version)
+        .map_err(|e| A2aError::internal(e.to_string()))
+}
+
+/// An agent card result gets its interface URLs for where the client reached us.
+pub(crate) fn render_card(state: &AppState, headers: &HeaderMap, resp: A2aResponse) -> A2aResponse {
+    match resp {
+        A2aResponse::AgentCard(c) => {
+            A2aResponse::AgentCard(state.card.render(&c, &state.card.base_url(headers)))
+        }
+        other => other,
+    }
+}
+
+/// `POST /`: one JSON-RPC request.
+pub(crate) async fn handle(
+    State(state): State<AppState>,
+    Query(query): Query<HashMap<String, String>>,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Response {
+    if !is_json_content_type(&headers) {
+        let err = A2aError::new(
+            ErrorCode::InvalidRequest,
+            "JSON-RPC requests must have Content-Type: application/json",
+        );
+        let body = JsonRpcResponse::error(RequestId::Null, err.to_jsonrpc(ProtocolVersion::V1_0));
+        return json_response(StatusCode::UNSUPPORTED_MEDIA_TYPE, &body);
+    }
+    let decoded = match decode_request(&body) {
+        Ok(d) => d,
+        Err(rejected) => return error_response(rejected.id, rejected.version, &rejected.error),
+    };
+    let mut caller = match caller_from_headers(&state, &headers, &query) {
+        Ok(c) => c,
+        Err(resp) => return resp,
+    };
+    let id = decoded.id;
+    // The header (or query parameter) and the method name must agree on the version.
+    match caller.version_header {
+        Some(v) if v != decoded.version => {
+            let name = decoded.request.method().name_for(decoded.version);
+            let err = A2aError::new(
+                ErrorCode::MethodNotFound,
+                format!("`{name}` is not an A2A {v} method (A2A-Version: {v})"),
+            );
+            return error_response(id, v, &err);
+        }
+        _ => {}
+    }
+    let version = decoded.version;
+    caller.caller.version = version;
+    let guard = if decoded.request.method().is_streaming() {
+        match state.limits.stream_guard(&caller.caller.principal) {
+            Some(g) => Some(g),
+            None => {
+                let err = A2aError::new(
+                    ErrorCode::InvalidRequest,
+                    "Too many open streams for this client; close one and retry",
+                );
+                return json_response(
+                    StatusCode::TOO_MANY_REQUESTS,
+                    &JsonRpcResponse::error(id, err.to_jsonrpc(version)),
+                );
+            }
+        }
+    } else {
+        None
+    };
+    let span = tracing::info_span!("jsonrpc", method = %decoded.request.method(), %version);
+    let result = state
+        .handler
+        .call(&caller.caller, decoded.request)
+        .instrument(span)
+        .await;
+    match result {
+        Ok(Reply::Unary(resp)) => {
+            match encode_result(&render_card(&state, &headers, resp), version) {
+                Ok(v) => json_response(StatusCode::OK, &JsonRpcResponse::success(id, v)),
+                Err(e) => error_response(id, version, &e),
+            }
+        }
+        Ok(Reply::Stream(items)) => {
+            let id_for_errors = id.clone();
+            let events = items.map(move |r| {
+                let (seq, body) = match r {
+                    Ok(StreamItem { seq, event, last }) => {
+                        let resp = A2aResponse::StreamEvent { event, last };
+                        let body = match encode_result(&resp, version) {
+                            Ok(v) => JsonRpcResponse::success(id.clone(), v),
+                            Err(e) => JsonRpcResponse::error(id.clone(), e.to_jsonrpc(version)),
+                        };
+                        (seq, body)
+                    }
+                    Err(e) => (0, JsonRpcResponse::error(id.clone(), e.to_jsonrpc(version))),
+                };
+                (seq, None, serde_json::to_string(&body).unwrap_or_default())
+            });
+            match guard {
+                Some(g) => sse_response(state.limits.keep_alive, g, events),
+                None => error_response(
+                    id_for_errors,
+                    version,
+                    &A2aError::internal("stream without a slot"),
+                ),
+            }
+        }
+        Err(CallError::A2a(e)) => error_response(id, version, &e),
+        Err(CallError::Unauthenticated(msg)) => crate::app::unauthorized(&state, &msg, false),
+    }
+}

@@ -1,0 +1,22 @@
+//! The A2A server shell: JSON-RPC + SSE, HTTP+JSON and gRPC bindings that all decode into
+//! one internal request and call one handler; the agent card; authentication; limits;
+//! health and readiness. This is the only crate that knows HTTP status codes, SSE framing
+//! and gRPC status; it never names a concrete provider.
+
+pub mod app;
+pub mod auth;
+pub mod card;
+pub mod error;
+pub mod grpc;
+pub mod handler;
+mod jsonrpc;
+pub mod metrics;
+mod rest;
+mod sse;
+
+pub use app::{AppState, Limits, router};
+pub use auth::{ApiKeyAuth, Authenticator, hash_key};
+pub use auth::{CompositeAuth, CredentialKind, JwtAuth, JwtConfig, JwtKeySource, JwtSetupError};
+pub use card::CardSettings;
+pub use grpc::{grpc_routes, service};
+pub use handler::{AgentEntry, CallError, Caller, Handler, Reply, StreamItem, StreamPolicy};

@@ -1,0 +1,413 @@
+//! A test gateway on a real socket, shared by the binding test modules (REST, JSON-RPC,
+//! gRPC): [`server()`] gives a [`ServerBuilder`] (auth keys, capabilities, store, limits,
+//! card interfaces), [`ServerBuilder::start`] binds `127.0.0.1:0` and serves with
+//! `axum::serve` in a spawned task (HTTP and gRPC on one port); the [`TestServer`] it
+//! returns stops serving on drop.
+//! Also: an SSE reader and small JSON helpers.
+
+// Helpers outside #[test] functions may unwrap: a failure is a test failure. Not every
+// test module uses every helper.
+#![allow(clippy::unwrap_used, clippy::expect_used, dead_code)]
+
+use a2agw_provider::{DemoProvider, Provider};
+use a2agw_server::{
+    AgentEntry, ApiKeyAuth, AppState, CardSettings, Handler, Limits, StreamPolicy, hash_key,
+};
+use a2agw_task::{Engine, EngineConfig, MemoryStore, TaskStore};
+use a2agw_types::{AgentCapabilities, AgentCard, AgentExtension, AgentSkill, binding};
+use serde_json::{Value, json};
+use std::collections::HashMap;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::time::Duration;
+
+/// The name of the demo agent in the engine.
+pub(crate) const AGENT: &str = "demo";
+
+/// How to build a test server.
+#[derive(Debug)]
+pub(crate) struct ServerBuilder {
+    keys: Vec<(String, String)>,
+    anonymous: Option<bool>,
+    streaming: bool,
+    push_notifications: bool,
+    extended_card: Option<AgentCard>,
+    extensions: Vec<AgentExtension>,
+    store: Option<Arc<dyn TaskStore>>,
+    limits: Option<Limits>,
+    interfaces: Vec<(&'static str, &'static str)>,
+    policy: StreamPolicy,
+    step: Duration,
+}
+
+/// A builder with the defaults: anonymous access, streaming and push notifications
+/// declared, an in-memory store, the demo agent with 20 ms steps, a card declaring JSON-RPC
+/// and HTTP+JSON 1.0 and JSON-RPC 0.3.
+pub(crate) fn server() -> ServerBuilder {
+    ServerBuilder {
+        keys: Vec::new(),
+        anonymous: None,
+        streaming: true,
+        push_notifications: true,
+        extended_card: None,
+        extensions: Vec::new(),
+        store: None,
+        limits: None,
+        interfaces: vec![
+            (binding::JSONRPC, "1.0"),
+            (binding::HTTP_JSON, "1.0"),
+            (binding::JSONRPC, "0.3"),
+        ],
+        policy: StreamPolicy::default(),
+        step: Duration::from_millis(20),
+    }
+}
+
+impl ServerBuilder {
+    /// Accepts `key` (in `X-API-Key` or as a bearer token) for `principal`. Once a key is
+    /// added, anonymous access is off unless [`ServerBuilder::anonymous`] turns it back on.
+    pub(crate) fn api_key(mut self, key: &str, principal: &str) -> Self {
+        self.keys.push((key.to_owned(), principal.to_owned()));
+        self
+    }
+
+    /// Serves requests without credentials as `anonymous` (or not).
+    pub(crate) fn anonymous(mut self, allowed: bool) -> Self {
+        self.anonymous = Some(allowed);
+        self
+    }
+
+    /// Declares `capabilities.streaming`.
+    pub(crate) fn streaming(mut self, on: bool) -> Self {
+        self.streaming = on;
+        self
+    }
+
+    /// Declares `capabilities.pushNotifications`.
+    pub(crate) fn push_notifications(mut self, on: bool) -> Self {
+        self.push_notifications = on;
+        self
+    }
+
+    /// Declares `capabilities.extendedAgentCard` and serves `card` to authenticated callers.
+    pub(crate) fn extended_card(mut self, card: AgentCard) -> Self {
+        self.extended_card = Some(card);
+        self
+    }
+
+    /// Declares an extension in the card's capabilities.
+    pub(crate) fn extension(mut self, uri: &str, required: bool) -> Self {
+        self.extensions.push(AgentExtension {
+            uri: uri.to_owned(),
+            required,
+            ..AgentExtension::default()
+        });
+        self
+    }
+
+    /// Uses this store (default: a fresh `MemoryStore`).
+    pub(crate) fn store(mut self, store: Arc<dyn TaskStore>) -> Self {
+        self.store = Some(store);
+        self
+    }
+
+    /// Uses these limits (default: `Limits::default()`).
+    pub(crate) fn limits(mut self, limits: Limits) -> Self {
+        self.limits = Some(limits);
+        self
+    }
+
+    /// The interfaces the card declares, `(binding, version)` in preference order.
+    pub(crate) fn interfaces(mut self, interfaces: Vec<(&'static str, &'static str)>) -> Self {
+        self.interfaces = interfaces;
+        self
+    }
+
+    /// The stream-closing policy.
+    pub(crate) fn policy(mut self, policy: StreamPolicy) -> Self {
+        self.policy = policy;
+        self
+    }
+
+    /// The demo agent's step length (`slow N` takes N steps).
+    pub(crate) fn step(mut self, step: Duration) -> Self {
+        self.step = step;
+        self
+    }
+
+    /// The public card the server will serve.
+    pub(crate) fn card(&self) -> AgentCard {
+        AgentCard {
+            name: "Demo agent".into(),
+            description: "The gateway's built-in demo agent".into(),
+            version: "1.0.0".into(),
+            capabilities: AgentCapabilities {
+                streaming: Some(self.streaming),
+                push_notifications: Some(self.push_notifications),
+                extensions: self.extensions.clone(),
+                extended_agent_card: Some(self.extended_card.is_some()),
+            },
+            default_input_modes: vec!["text/plain".into()],
+            default_output_modes: vec!["text/plain".into()],
+            skills: vec![AgentSkill {
+                id: "echo".into(),
+                name: "Echo".into(),
+                description: "Echoes the text back as an artifact".into(),
+                tags: vec!["demo".into()],
+                examples: vec!["hello".into()],
+                ..AgentSkill::default()
+            }],
+            ..AgentCard::default()
+        }
+    }
+
+    /// The application state (handler, auth, limits, card settings) without a socket.
+    pub(crate) fn state(self) -> AppState {
+        let card = self.card();
+        let store = self
+            .store
+            .unwrap_or_else(|| Arc::new(MemoryStore::new()) as Arc<dyn TaskStore>);
+        let demo: Arc<dyn Provider> = Arc::new(DemoProvider { step: self.step });
+        let engine = Engine::new(
+            store,
+            HashMap::from([(AGENT.to_owned(), demo)]),
+            EngineConfig::default(),
+        );
+        let auth = ApiKeyAuth {
+            header: "x-api-key".into(),
+            keys: self
+                .keys
+                .iter()
+                .map(|(key, who)| (hash_key(key), who.clone()))
+                .collect(),
+            anonymous: self.anonymous.unwrap_or(self.keys.is_empty()),
+        };
+        AppState {
+            handler: Handler::new(
+                engine,
+                AgentEntry {
+                    name: AGENT.into(),
+                    card,
+                    extended_card: self.extended_card,
+                },
+                self.policy,
+            ),
+            auth: Arc::new(auth),
+            limits: self.limits.unwrap_or_default(),
+            card: CardSettings {
+                interfaces: self.interfaces,
+                ..CardSettings::default()
+            },
+            shutting_down: Arc::new(AtomicBool::new(false)),
+        }
+    }
+
+    /// Binds `127.0.0.1:0` and serves the gateway until the server is dropped: the HTTP
+    /// router (JSON-RPC, REST, card, health) and gRPC on the same port, switched on
+    /// `Content-Type` ([`a2agw_server::service`]), as the binary serves them.
+    pub(crate) async fn start(self) -> TestServer {
+        let state = self.state();
+        let router = a2agw_server::service(state.clone());
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let addr = listener.local_addr().unwrap();
+        let task = tokio::spawn(async move {
+            let _ = axum::serve(listener, router).await;
+        });
+        TestServer {
+            base: format!("http://{addr}"),
+            state,
+            http: reqwest::Client::new(),
+            task,
+        }
+    }
+}
+
+/// A running test server.
+#[derive(Debug)]
+pub(crate) struct TestServer {
+    /// `http://127.0.0.1:PORT`, no trailing slash.
+    pub(crate) base: String,
+    /// The state it serves (to reach the engine or the limits directly).
+    pub(crate) state: AppState,
+    /// A client for it.
+    pub(crate) http: reqwest::Client,
+    task: tokio::task::JoinHandle<()>,
+}
+
+impl Drop for TestServer {
+    fn drop(&mut self) {
+        self.task.abort();
+    }
+}
+
+impl TestServer {
+    /// The URL of `path` (which starts with `/`).
+    pub(crate) fn url(&self, path: &str) -> String {
+        format!("{}{path}", self.base)
+    }
+
+    /// `GET path`.
+    pub(crate) fn get(&self, path: &str) -> reqwest::RequestBuilder {
+        self.http.get(self.url(path))
+    }
+
+    /// `POST path` with a JSON body (`Content-Type: application/json`).
+    pub(crate) fn post_json(&self, path: &str, body: &Value) -> reqwest::RequestBuilder {
+        self.http
+            .post(self.url(path))
+            .header("content-type", "application/json")
+            .body(body.to_string())
+    }
+
+    /// `DELETE path`.
+    pub(crate) fn delete(&self, path: &str) -> reqwest::RequestBuilder {
+        self.http.delete(self.url(path))
+    }
+}
+
+/// A fresh message id.
+pub(crate) fn message_id() -> String {
+    static NEXT: AtomicU64 = AtomicU64::new(1);
+    format!("msg-{}", NEXT.fetch_add(1, Ordering::Relaxed))
+}
+
+/// A 1.0 user message (ProtoJSON) with one text part.
+pub(crate) fn user_message(text: &str) -> Value {
+    json!({"messageId": message_id(), "role": "ROLE_USER", "parts": [{"text": text}]})
+}
+
+/// A 1.0 `SendMessageRequest` with one text part.
+pub(crate) fn send_request(text: &str) -> Value {
+    json!({"message": user_message(text)})
+}
+
+/// A response's status and JSON body.
+pub(crate) async fn json_of(resp: reqwest::Response) -> (u16, Value) {
+    let status = resp.status().as_u16();
+    let text = resp.text().await.unwrap();
+    let body = serde_json::from_str(&text)
+        .unwrap_or_else(|e| panic!("not JSON ({e}), status {status}: {text}"));
+    (status, body)
+}
+
+/// One server-sent event.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub(crate) struct SseEvent {
+    /// `id:`.
+    pub(crate) id: Option<String>,
+    /// `event:`.
+    pub(crate) event: Option<String>,
+    /// The `data:` lines joined by newlines.
+    pub(crate) data: String,
+}
+
+impl SseEvent {
+    /// The data as JSON.
+    pub(crate) fn json(&self) -> Value {
+        serde_json::from_str(&self.data)
+            .unwrap_or_else(|e| panic!("event data is not JSON ({e}): {}", self.data))
+    }
+
+    /// The `id:` as a number.
+    pub(crate) fn seq(&self) -> Option<u64> {
+        self.id.as_deref().and_then(|s| s.parse().ok())
+    }
+}
+
+/// Reads an SSE response event by event (comments and keep-alives are skipped).
+#[derive(Debug)]
+pub(crate) struct SseReader {
+    resp: reqwest::Response,
+    buf: String,
+    done: bool,
+}
+
+impl SseReader {
+    /// Wraps a response (which should be `text/event-stream`).
+    pub(crate) fn new(resp: reqwest::Response) -> Self {
+        SseReader {
+            resp,
+            buf: String::new(),
+            done: false,
+        }
+    }
+
+    fn take_event(&mut self) -> Option<Option<SseEvent>> {
+        let norm = self.buf.replace("\r\n", "\n");
+        let end = norm.find("\n\n")?;
+        let block = norm[..end].to_owned();
+        self.buf = norm[end + 2..].to_owned();
+        let mut ev = SseEvent::default();
+        let mut data = Vec::new();
+        let mut any = false;
+        for line in block.lines() {
+            if line.starts_with(':') {
+                continue;
+            }
+            let (field, value) = line.split_once(':').unwrap_or((line, ""));
+            let value = value.strip_prefix(' ').unwrap_or(value);
+            match field {
+                "data" => {
+                    data.push(value.to_owned());
+                    any = true;
+                }
+                "id" => ev.id = Some(value.to_owned()),
+                "event" => ev.event = Some(value.to_owned()),
+                _ => {}
+            }
+        }
+        if !any {
+            return Some(None);
+        }
+        ev.data = data.join("\n");
+        Some(Some(ev))
+    }
+
+    /// The next event, or `None` when the server closed the stream. Panics after 10 s of
+    /// silence.
+    pub(crate) async fn next(&mut self) -> Option<SseEvent> {
+        loop {
+            while let Some(ev) = self.take_event() {
+                if let Some(ev) = ev {
+                    return Some(ev);
+                }
+            }
+            if self.done {
+                return None;
+            }
+            let chunk = tokio::time::timeout(Duration::from_secs(10), self.resp.chunk())
+                .await
+                .expect("no SSE event within 10 s")
+                .expect("reading the SSE stream");
+            match chunk {
+                Some(bytes) => self.buf.push_str(&String::from_utf8_lossy(&bytes)),
+                None => self.done = true,
+            }
+        }
+    }
+
+    /// Every remaining event, until the server closes the stream.
+    pub(crate) async fn collect(mut self) -> Vec<SseEvent> {
+        let mut out = Vec::new();
+        while let Some(ev) = self.next().await {
+            out.push(ev);
+        }
+        out
+    }
+}
+
+/// Polls `check` every 10 ms until it returns true; panics after `secs` seconds.
+pub(crate) async fn eventually<F, Fut>(secs: u64, mut check: F)
+where
+    F: FnMut() -> Fut,
+    Fut: std::future::Future<Output = bool>,
+{
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(secs);
+    while !check().await {
+        assert!(
+            tokio::time::Instant::now() < deadline,
+            "condition not met within {secs} s"
+        );
+        tokio::time::sleep(Duration::from_millis(10)).await;
+    }
+}

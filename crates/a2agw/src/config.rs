@@ -1,0 +1,278 @@
+//! The gateway's configuration: one TOML file, every field with a default, and environment
+//! overrides for what differs per deployment.
+
+use anyhow::{Context, Result, bail};
+use serde::Deserialize;
+use std::collections::BTreeMap;
+use std::path::Path;
+
+/// The whole configuration.
+#[derive(Clone, Debug, Default, Deserialize, PartialEq)]
+#[serde(default, deny_unknown_fields)]
+pub struct Config {
+    /// Listening, URLs, limits.
+    pub server: ServerConfig,
+    /// Where tasks are kept.
+    pub store: StoreConfig,
+    /// Who may call.
+    pub auth: AuthConfig,
+    /// The agent served.
+    pub agent: AgentConfig,
+}
+
+/// `[server]`.
+#[derive(Clone, Debug, Deserialize, PartialEq)]
+#[serde(default, deny_unknown_fields)]
+pub struct ServerConfig {
+    /// Address to listen on.
+    pub listen: String,
+    /// Public base URL written into the agent card (derived from requests when empty).
+    pub public_url: String,
+    /// Trust `X-Forwarded-*` headers when deriving URLs (only behind a proxy you run).
+    pub trust_forwarded_headers: bool,
+    /// Largest request body, in bytes.
+    pub max_body_bytes: usize,
+    /// Most concurrent streams per client.
+    pub max_streams_per_client: usize,
+    /// Longest unary request, in seconds.
+    pub request_timeout_secs: u64,
+    /// Seconds between SSE keep-alive comments.
+    pub keep_alive_secs: u64,
+    /// Seconds in-flight requests get to finish on SIGTERM/SIGINT.
+    pub shutdown_grace_secs: u64,
+    /// Close streams after AUTH_REQUIRED (they stay open by default).
+    pub close_stream_on_auth_required: bool,
+}
+
+impl Default for ServerConfig {
+    fn default() -> Self {
+        ServerConfig {
+            listen: "127.0.0.1:7420".into(),
+            public_url: String::new(),
+            trust_forwarded_headers: false,
+            max_body_bytes: 4 * 1024 * 1024,
+            max_streams_per_client: 64,
+            request_timeout_secs: 300,
+            keep_alive_secs: 15,
+            shutdown_grace_secs: 20,
+            close_stream_on_auth_required: false,
+        }
+    }
+}
+
+/// `[store]`.
+#[derive(Clone, Debug, Deserialize, PartialEq)]
+#[serde(default, deny_unknown_fields)]
+pub struct StoreConfig {
+    /// `sqlite` (default), `postgres` or `memory`.
+    pub kind: String,
+    /// SQLite file.
+    pub path: String,
+    /// PostgreSQL URL.
+    pub url: String,
+}
+
+impl Default for StoreConfig {
+    fn default() -> Self {
+        StoreConfig {
+            kind: "sqlite".into(),
+            path: "a2a-gateway.db".into(),
+            url: String::new(),
+        }
+    }
+}
+
+/// `[auth]`.
+#[derive(Clone, Debug, Deserialize, PartialEq)]
+#[serde(default, deny_unknown_fields)]
+pub struct AuthConfig {
+    /// Serve requests without credentials (as principal `anonymous`).
+    pub anonymous: bool,
+    /// Header carrying an API key (`Authorization: Bearer <key>` is also accepted).
+    pub api_key_header: String,
+    /// API keys: principal → SHA-256 hex of the key (never the key itself).
+    pub api_keys: BTreeMap<String, String>,
+}
+
+impl Default for AuthConfig {
+    fn default() -> Self {
+        AuthConfig {
+            anonymous: true,
+            api_key_header: "X-API-Key".into(),
+            api_keys: BTreeMap::new(),
+        }
+    }
+}
+
+/// `[agent]`.
+#[derive(Clone, Debug, Deserialize, PartialEq)]
+#[serde(default, deny_unknown_fields)]
+pub struct AgentConfig {
+    /// Name (also the card's name).
+    pub name: String,
+    /// Card description.
+    pub description: String,
+    /// The provider that runs it: `demo`.
+    pub provider: String,
+    /// Card version.
+    pub version: String,
+    /// Declare and serve streaming.
+    pub streaming: bool,
+    /// Declare and serve push notification configs.
+    pub push_notifications: bool,
+    /// Skills in the card.
+    pub skills: Vec<SkillConfig>,
+}
+
+impl Default for AgentConfig {
+    fn default() -> Self {
+        AgentConfig {
+            name: "demo".into(),
+            description: "The built-in demo agent of a2a-gateway: echoes text as a streamed artifact; \
+                          say `input`, `auth`, `fail`, `reject`, `slow N`, `chunks N` or `reply` to see the other paths."
+                .into(),
+            provider: "demo".into(),
+            version: "1.0.0".into(),
+            streaming: true,
+            push_notifications: true,
+            skills: vec![SkillConfig {
+                id: "echo".into(),
+                name: "Echo".into(),
+                description: "Echoes the message back as an artifact streamed in chunks.".into(),
+                tags: vec!["demo".into(), "echo".into()],
+                examples: vec!["hello".into(), "I need input".into(), "slow 5".into()],
+            }],
+        }
+    }
+}
+
+/// One skill of the card.
+#[derive(Clone, Debug, Default, Deserialize, PartialEq)]
+#[serde(default, deny_unknown_fields)]
+pub struct SkillConfig {
+    /// Id.
+    pub id: String,
+    /// Name.
+    pub name: String,
+    /// Description.
+    pub description: String,
+    /// Tags (at least one).
+    pub tags: Vec<String>,
+    /// Example prompts.
+    pub examples: Vec<String>,
+}
+
+impl Config {
+    /// Reads a config file, then applies environment overrides.
+    pub fn load(path: Option<&Path>, env: &dyn Fn(&str) -> Option<String>) -> Result<Self> {
+        let mut config = match path {
+            Some(p) => {
+                let text = std::fs::read_to_string(p)
+                    .with_context(|| format!("reading {}", p.display()))?;
+                toml::from_str(&text).with_context(|| format!("parsing {}", p.display()))?
+            }
+            None => Config::default(),
+        };
+        config.apply_env(env)?;
+        config.check()?;
+        Ok(config)
+    }
+
+    /// Environment overrides: `A2AGW_LISTEN`, `A2AGW_PUBLIC_URL`, `A2AGW_STORE`
+    /// (`sqlite`/`postgres`/`memory`), `A2AGW_SQLITE_PATH`, `A2AGW_DATABASE_URL`.
+    pub fn apply_env(&mut self, env: &dyn Fn(&str) -> Option<String>) -> Result<()> {
+        if let Some(v) = env("A2AGW_LISTEN") {
+            self.server.listen = v;
+        }
+        if let Some(v) = env("A2AGW_PUBLIC_URL") {
+            self.server.public_url = v;
+        }
+        if let Some(v) = env("A2AGW_STORE") {
+            self.store.kind = v;
+        }
+        if let Some(v) = env("A2AGW_SQLITE_PATH") {
+            self.store.path = v;
+        }
+        if let Some(v) = env("A2AGW_DATABASE_URL") {
+            self.store.url = v;
+        }
+        Ok(())
+    }
+
+    /// Checks what serde cannot.
+    pub fn check(&self) -> Result<()> {
+        if self.server.listen.parse::<std::net::SocketAddr>().is_err() {
+            bail!(
+                "server.listen: `{}` is not an address like 127.0.0.1:7420",
+                self.server.listen
+            );
+        }
+        match self.store.kind.as_str() {
+            "sqlite" if self.store.path.is_empty() => {
+                bail!("store.path: required for the sqlite store")
+            }
+            "postgres" if self.store.url.is_empty() => {
+                bail!("store.url: required for the postgres store")
+            }
+            "sqlite" | "postgres" | "memory" => {}
+            other => bail!("store.kind: `{other}` is not one of sqlite, postgres, memory"),
+        }
+        if self.agent.provider != "demo" {
+            bail!(
+                "agent.provider: `{}` is not available in this build (available: demo)",
+                self.agent.provider
+            );
+        }
+        for (i, s) in self.agent.skills.iter().enumerate() {
+            if s.id.is_empty() || s.name.is_empty() || s.description.is_empty() || s.tags.is_empty()
+            {
+                bail!("agent.skills[{i}]: id, name, description and at least one tag are required");
+            }
+        }
+        if self.agent.skills.is_empty() {
+            bail!("agent.skills: at least one skill is required (the card must list one)");
+        }
+        for (who, hash) in &self.auth.api_keys {
+            if hash.len() != 64 || !hash.bytes().all(|b| b.is_ascii_hexdigit()) {
+                bail!(
+                    "auth.api_keys.{who}: must be the SHA-256 of the key in hex (64 characters), not the key"
+                );
+            }
+        }
+        if !self.auth.anonymous && self.auth.api_keys.is_empty() {
+            bail!(
+                "auth: anonymous access is off and no API keys are configured: nobody could call"
+            );
+        }
+        Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn defaults_need_nothing() {
+        let c = Config::load(None, &|_| None).unwrap();
+        assert_eq!(c.store.kind, "sqlite");
+        assert!(c.auth.anonymous);
+    }
+
+    #[test]
+    fn env_overrides_and_errors() {
+        let env = |k: &str| (k == "A2AGW_LISTEN").then(|| "0.0.0.0:9000".to_owned());
+        assert_eq!(
+            Config::load(None, &env).unwrap().server.listen,
+            "0.0.0.0:9000"
+        );
+        let bad: Config = toml::from_str("[store]\nkind = \"mongo\"").unwrap();
+        assert!(bad.check().unwrap_err().to_string().contains("store.kind"));
+        assert!(
+            toml::from_str::<Config>("[server]\nlisten_on = 1").is_err(),
+            "unknown keys are refused"
+        );
+        let key: Config = toml::from_str("[auth]\napi_keys = { alice = \"plain-key\" }").unwrap();
+        assert!(key.check().unwrap_err().to_string().contains("SHA-256"));
+    }
+}

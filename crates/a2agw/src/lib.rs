@@ -1,0 +1,200 @@
+//! The a2a-gateway binary's library half: configuration, and the wiring of store, engine,
+//! providers and server. This is the only crate that names concrete providers.
+//!
+//! # Features
+//! | feature | what it adds |
+//! |---|---|
+//! | `postgres` | the PostgreSQL store (`store.kind = "postgres"`) |
+
+pub mod config;
+
+use a2agw_provider::{DemoProvider, Provider};
+use a2agw_server::{AgentEntry, ApiKeyAuth, AppState, CardSettings, Handler, Limits, StreamPolicy};
+use a2agw_task::{Engine, EngineConfig, MemoryStore, TaskStore};
+use a2agw_types::{AgentCapabilities, AgentCard, AgentProvider, AgentSkill, binding};
+use anyhow::{Context, Result, bail};
+use config::Config;
+use std::collections::HashMap;
+use std::future::Future;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::time::Duration;
+
+/// Opens the configured store.
+pub async fn open_store(config: &Config) -> Result<Arc<dyn TaskStore>> {
+    Ok(match config.store.kind.as_str() {
+        "memory" => Arc::new(MemoryStore::new()),
+        "sqlite" => Arc::new(
+            a2agw_task::SqliteStore::open(&config.store.path)
+                .await
+                .with_context(|| format!("opening the SQLite store {}", config.store.path))?,
+        ),
+        #[cfg(feature = "postgres")]
+        "postgres" => Arc::new(
+            a2agw_task::PostgresStore::connect(&config.store.url)
+                .await
+                .context("connecting to PostgreSQL")?,
+        ),
+        other => bail!("store kind `{other}` is not available in this build"),
+    })
+}
+
+fn agent_card(config: &Config) -> AgentCard {
+    let a = &config.agent;
+    AgentCard {
+        name: a.name.clone(),
+        description: a.description.clone(),
+        version: a.version.clone(),
+        provider: Some(AgentProvider {
+            url: "https://github.com/a2a-gateway".into(),
+            organization: "a2a-gateway".into(),
+        }),
+        capabilities: AgentCapabilities {
+            streaming: Some(a.streaming),
+            push_notifications: Some(a.push_notifications),
+            extensions: Vec::new(),
+            extended_agent_card: Some(false),
+        },
+        default_input_modes: vec!["text/plain".into()],
+        default_output_modes: vec!["text/plain".into()],
+        skills: a
+            .skills
+            .iter()
+            .map(|s| AgentSkill {
+                id: s.id.clone(),
+                name: s.name.clone(),
+                description: s.description.clone(),
+                tags: s.tags.clone(),
+                examples: s.examples.clone(),
+                ..AgentSkill::default()
+            })
+            .collect(),
+        ..AgentCard::default()
+    }
+}
+
+/// Builds the application (store opened, engine started) without binding a socket: the
+/// returned router serves HTTP and gRPC (see [`a2agw_server::service`]).
+pub async fn build(config: &Config) -> Result<(AppState, axum::Router)> {
+    a2agw_server::metrics::install();
+    let store = open_store(config).await?;
+    let provider: Arc<dyn Provider> = match config.agent.provider.as_str() {
+        "demo" => Arc::new(DemoProvider::default()),
+        other => bail!("provider `{other}` is not available in this build"),
+    };
+    let engine = Engine::new(
+        store,
+        HashMap::from([(config.agent.name.clone(), provider)]),
+        EngineConfig::default(),
+    );
+    engine.start();
+    let auth = ApiKeyAuth {
+        header: config.auth.api_key_header.to_ascii_lowercase(),
+        keys: config
+            .auth
+            .api_keys
+            .iter()
+            .map(|(who, hash)| (hash.to_ascii_lowercase(), who.clone()))
+            .collect(),
+        anonymous: config.auth.anonymous,
+    };
+    let s = &config.server;
+    let state = AppState {
+        handler: Handler::new(
+            engine,
+            AgentEntry {
+                name: config.agent.name.clone(),
+                card: agent_card(config),
+                extended_card: None,
+            },
+            StreamPolicy {
+                close_on_input_required: true,
+                close_on_auth_required: s.close_stream_on_auth_required,
+            },
+        ),
+        auth: Arc::new(auth),
+        limits: Limits::new(
+            s.max_body_bytes,
+            s.max_streams_per_client,
+            Duration::from_secs(s.keep_alive_secs.max(1)),
+            Duration::from_secs(s.request_timeout_secs.max(1)),
+        ),
+        card: CardSettings {
+            public_url: (!s.public_url.is_empty()).then(|| s.public_url.clone()),
+            trust_forwarded: s.trust_forwarded_headers,
+            interfaces: with_grpc(CardSettings::default().interfaces),
+            ..CardSettings::default()
+        },
+        shutting_down: Arc::new(AtomicBool::new(false)),
+    };
+    // HTTP (JSON-RPC, REST, card, health) and gRPC on one port, switched on content type.
+    let router = a2agw_server::service(state.clone());
+    Ok((state, router))
+}
+
+/// Declares the gRPC binding (served on the HTTP port by [`a2agw_server::service`]) after
+/// the other 1.0 interfaces.
+fn with_grpc(
+    mut interfaces: Vec<(&'static str, &'static str)>,
+) -> Vec<(&'static str, &'static str)> {
+    if !interfaces.iter().any(|(b, _)| *b == binding::GRPC) {
+        let at = interfaces
+            .iter()
+            .position(|(_, v)| *v != "1.0")
+            .unwrap_or(interfaces.len());
+        interfaces.insert(at, (binding::GRPC, "1.0"));
+    }
+    interfaces
+}
+
+/// Serves until `shutdown` resolves, then stops accepting, gives in-flight requests the
+/// grace period, and returns.
+pub async fn serve(
+    config: &Config,
+    shutdown: impl Future<Output = ()> + Send + 'static,
+) -> Result<()> {
+    let (state, router) = build(config).await?;
+    let listener = tokio::net::TcpListener::bind(&config.server.listen)
+        .await
+        .with_context(|| format!("listening on {}", config.server.listen))?;
+    let addr = listener.local_addr()?;
+    tracing::info!(%addr, store = %config.store.kind, agent = %config.agent.name, "a2a-gateway listening");
+    let grace = Duration::from_secs(config.server.shutdown_grace_secs);
+    let flag = Arc::clone(&state.shutting_down);
+    let (tx, rx) = tokio::sync::oneshot::channel::<()>();
+    let server = axum::serve(listener, router).with_graceful_shutdown(async move {
+        shutdown.await;
+        flag.store(true, Ordering::Relaxed);
+        tracing::info!("shutting down: no new connections; finishing in-flight requests");
+        let _ = tx.send(());
+    });
+    let server = tokio::spawn(async move { server.await });
+    let _ = rx.await;
+    match tokio::time::timeout(grace, server).await {
+        Ok(r) => r.context("server task")?.context("serving")?,
+        Err(_) => tracing::warn!(?grace, "grace period over; closing remaining connections"),
+    }
+    Ok(())
+}
+
+/// Resolves on SIGTERM or SIGINT.
+pub async fn shutdown_signal() {
+    let ctrl_c = async {
+        let _ = tokio::signal::ctrl_c().await;
+    };
+    #[cfg(unix)]
+    let term = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut s) => {
+                s.recv().await;
+            }
+            Err(_) => std::future::pending::<()>().await,
+        }
+    };
+    #[cfg(not(unix))]
+    let term = std::future::pending::<()>();
+    tokio::select! {
+        () = ctrl_c => {}
+        () = term => {}
+    }
+}
