@@ -11,7 +11,6 @@ use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use std::collections::HashMap;
-use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
@@ -109,6 +108,39 @@ impl Limits {
     }
 }
 
+/// The gateway's shutdown signal, shared by everything that must react to it.
+#[derive(Clone, Debug)]
+pub struct Shutdown(Arc<tokio::sync::watch::Sender<bool>>);
+
+impl Default for Shutdown {
+    fn default() -> Self {
+        Shutdown(Arc::new(tokio::sync::watch::channel(false).0))
+    }
+}
+
+impl Shutdown {
+    /// Begins shutdown: readiness fails and open streams end after their current event.
+    pub fn begin(&self) {
+        self.0.send_replace(true);
+    }
+
+    /// Whether shutdown has begun.
+    pub fn is_begun(&self) -> bool {
+        *self.0.borrow()
+    }
+
+    /// Resolves once shutdown has begun.
+    pub fn wait(&self) -> impl std::future::Future<Output = ()> + Send + 'static {
+        let mut rx = self.0.subscribe();
+        async move {
+            if rx.wait_for(|begun| *begun).await.is_err() {
+                // Every handle is gone: no shutdown can come any more.
+                std::future::pending::<()>().await;
+            }
+        }
+    }
+}
+
 /// Everything the routes share.
 #[derive(Clone, Debug)]
 pub struct AppState {
@@ -120,8 +152,8 @@ pub struct AppState {
     pub limits: Limits,
     /// How the agent card's URLs are made.
     pub card: CardSettings,
-    /// Set once shutdown has begun: readiness turns false.
-    pub shutting_down: Arc<AtomicBool>,
+    /// Shutdown: readiness turns false and open streams end cleanly.
+    pub shutdown: Shutdown,
 }
 
 /// What the bindings learn from headers before they decode the request.
@@ -231,7 +263,7 @@ async fn healthz() -> &'static str {
 }
 
 async fn readyz(axum::extract::State(state): axum::extract::State<AppState>) -> Response {
-    if state.shutting_down.load(Ordering::Relaxed) {
+    if state.shutdown.is_begun() {
         return (StatusCode::SERVICE_UNAVAILABLE, "shutting down").into_response();
     }
     match state.handler.engine().store().orphaned(1).await {

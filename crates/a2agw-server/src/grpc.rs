@@ -292,10 +292,12 @@ impl GrpcService {
             })?;
         match self.call(&caller, request).await? {
             Reply::Stream(items) => Ok(with_guard(
-                items.map(|r| match r {
-                    Ok(item) => Ok(v1::StreamResponse::from(item.event)),
-                    Err(e) => Err(error_status(&e)),
-                }),
+                items
+                    .take_until(self.state.shutdown.wait())
+                    .map(|r| match r {
+                        Ok(item) => Ok(v1::StreamResponse::from(item.event)),
+                        Err(e) => Err(error_status(&e)),
+                    }),
                 guard,
             )),
             Reply::Unary(_) => Err(unexpected("a streaming RPC")),

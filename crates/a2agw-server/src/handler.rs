@@ -123,6 +123,7 @@ pub struct Handler {
     engine: Arc<Engine>,
     agent: Arc<AgentEntry>,
     policy: StreamPolicy,
+    blocking_timeout: std::time::Duration,
 }
 
 impl Handler {
@@ -132,7 +133,16 @@ impl Handler {
             engine,
             agent: Arc::new(agent),
             policy,
+            blocking_timeout: std::time::Duration::from_secs(300),
         }
+    }
+
+    /// How long a blocking `SendMessage` waits for the task to settle before it answers
+    /// with the task as it is then (still WORKING; the client can poll or subscribe).
+    #[must_use]
+    pub fn with_blocking_timeout(mut self, timeout: std::time::Duration) -> Self {
+        self.blocking_timeout = timeout;
+        self
     }
 
     /// The agent served.
@@ -244,9 +254,18 @@ impl Handler {
                             t.truncate_history(config.history_length);
                             t
                         } else {
-                            engine
-                                .wait_settled(owner, &rec, config.history_length)
-                                .await?
+                            let wait = engine.wait_settled(owner, &rec, config.history_length);
+                            match tokio::time::timeout(self.blocking_timeout, wait).await {
+                                Ok(task) => task?,
+                                Err(_) => {
+                                    let get = a2agw_types::GetTaskRequest {
+                                        id: rec.task.id.clone(),
+                                        history_length: config.history_length,
+                                        ..Default::default()
+                                    };
+                                    engine.get_task(owner, &get).await?
+                                }
+                            }
                         };
                         Reply::Unary(A2aResponse::SendMessage(SendMessageResponse::Task(task)))
                     }

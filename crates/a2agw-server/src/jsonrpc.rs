@@ -154,7 +154,7 @@ pub(crate) async fn handle(
                 (seq, None, serde_json::to_string(&body).unwrap_or_default())
             });
             match guard {
-                Some(g) => sse_response(state.limits.keep_alive, g, events),
+                Some(g) => sse_response(state.limits.keep_alive, g, &state.shutdown, events),
                 None => error_response(
                     id_for_errors,
                     version,

@@ -14,7 +14,7 @@ pub mod metrics;
 mod rest;
 mod sse;
 
-pub use app::{AppState, Limits, router};
+pub use app::{AppState, Limits, Shutdown, router};
 pub use auth::{ApiKeyAuth, Authenticator, hash_key};
 pub use auth::{CompositeAuth, CredentialKind, JwtAuth, JwtConfig, JwtKeySource, JwtSetupError};
 pub use card::CardSettings;

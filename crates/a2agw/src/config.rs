@@ -92,6 +92,29 @@ pub struct AuthConfig {
     pub api_key_header: String,
     /// API keys: principal → SHA-256 hex of the key (never the key itself).
     pub api_keys: BTreeMap<String, String>,
+    /// JWT bearer tokens (`[auth.jwt]`), when set.
+    pub jwt: Option<JwtConfig>,
+}
+
+/// `[auth.jwt]`: bearer tokens checked for signature, issuer, audience and expiry.
+/// Exactly one key source: `jwks_url`, `public_key_file` (PEM) or `hmac_secret_env`
+/// (the name of an environment variable holding the shared secret: secrets stay out of
+/// the file).
+#[derive(Clone, Debug, Default, Deserialize, PartialEq)]
+#[serde(default, deny_unknown_fields)]
+pub struct JwtConfig {
+    /// Required `iss`.
+    pub issuer: String,
+    /// Required `aud`.
+    pub audience: String,
+    /// Claim naming the principal (default `sub`).
+    pub principal_claim: String,
+    /// JWKS URL (keys refreshed in the background).
+    pub jwks_url: String,
+    /// PEM file with the public key (RS*, PS*, ES*, EdDSA).
+    pub public_key_file: String,
+    /// Environment variable with an HMAC secret (HS*).
+    pub hmac_secret_env: String,
 }
 
 impl Default for AuthConfig {
@@ -100,6 +123,7 @@ impl Default for AuthConfig {
             anonymous: true,
             api_key_header: "X-API-Key".into(),
             api_keys: BTreeMap::new(),
+            jwt: None,
         }
     }
 }
@@ -239,9 +263,21 @@ impl Config {
                 );
             }
         }
-        if !self.auth.anonymous && self.auth.api_keys.is_empty() {
+        if let Some(j) = &self.auth.jwt {
+            if j.issuer.is_empty() || j.audience.is_empty() {
+                bail!("auth.jwt: issuer and audience are required");
+            }
+            let sources = [&j.jwks_url, &j.public_key_file, &j.hmac_secret_env]
+                .iter()
+                .filter(|s| !s.is_empty())
+                .count();
+            if sources != 1 {
+                bail!("auth.jwt: set exactly one of jwks_url, public_key_file, hmac_secret_env");
+            }
+        }
+        if !self.auth.anonymous && self.auth.api_keys.is_empty() && self.auth.jwt.is_none() {
             bail!(
-                "auth: anonymous access is off and no API keys are configured: nobody could call"
+                "auth: anonymous access is off and neither API keys nor JWT are configured: nobody could call"
             );
         }
         Ok(())
@@ -274,5 +310,11 @@ mod tests {
         );
         let key: Config = toml::from_str("[auth]\napi_keys = { alice = \"plain-key\" }").unwrap();
         assert!(key.check().unwrap_err().to_string().contains("SHA-256"));
+        let jwt: Config = toml::from_str("[auth.jwt]\nissuer = \"i\"\naudience = \"a\"").unwrap();
+        assert!(jwt.check().unwrap_err().to_string().contains("exactly one"));
+        let jwt: Config =
+            toml::from_str("[auth]\nanonymous = false\n[auth.jwt]\nissuer = \"i\"\naudience = \"a\"\nhmac_secret_env = \"S\"")
+                .unwrap();
+        jwt.check().unwrap();
     }
 }

@@ -9,15 +9,20 @@
 pub mod config;
 
 use a2agw_provider::{DemoProvider, Provider};
-use a2agw_server::{AgentEntry, ApiKeyAuth, AppState, CardSettings, Handler, Limits, StreamPolicy};
+use a2agw_server::{
+    AgentEntry, ApiKeyAuth, AppState, Authenticator, CardSettings, CompositeAuth, Handler, JwtAuth,
+    JwtConfig, JwtKeySource, Limits, Shutdown, StreamPolicy,
+};
 use a2agw_task::{Engine, EngineConfig, MemoryStore, TaskStore};
-use a2agw_types::{AgentCapabilities, AgentCard, AgentProvider, AgentSkill, binding};
+use a2agw_types::{
+    AgentCapabilities, AgentCard, AgentProvider, AgentSkill, ApiKeySecurityScheme,
+    HttpAuthSecurityScheme, SecurityRequirement, SecurityScheme, StringList, binding,
+};
 use anyhow::{Context, Result, bail};
 use config::Config;
 use std::collections::HashMap;
 use std::future::Future;
 use std::sync::Arc;
-use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Duration;
 
 /// Opens the configured store.
@@ -41,7 +46,7 @@ pub async fn open_store(config: &Config) -> Result<Arc<dyn TaskStore>> {
 
 fn agent_card(config: &Config) -> AgentCard {
     let a = &config.agent;
-    AgentCard {
+    let mut card = AgentCard {
         name: a.name.clone(),
         description: a.description.clone(),
         version: a.version.clone(),
@@ -70,6 +75,82 @@ fn agent_card(config: &Config) -> AgentCard {
             })
             .collect(),
         ..AgentCard::default()
+    };
+    security(config, &mut card);
+    card
+}
+
+/// The configured authentication: API keys and/or JWT, anonymous access when allowed.
+pub async fn authenticator(config: &Config) -> Result<Arc<dyn Authenticator>> {
+    let a = &config.auth;
+    let api = ApiKeyAuth {
+        header: a.api_key_header.to_ascii_lowercase(),
+        keys: a
+            .api_keys
+            .iter()
+            .map(|(who, hash)| (hash.to_ascii_lowercase(), who.clone()))
+            .collect(),
+        anonymous: a.anonymous,
+    };
+    let mut composite = CompositeAuth::new(a.anonymous).with_api_keys(api);
+    if let Some(j) = &a.jwt {
+        let keys = if !j.jwks_url.is_empty() {
+            JwtKeySource::JwksUrl(j.jwks_url.clone())
+        } else if !j.public_key_file.is_empty() {
+            JwtKeySource::PublicKeyPem(std::fs::read_to_string(&j.public_key_file).with_context(
+                || format!("auth.jwt.public_key_file: reading {}", j.public_key_file),
+            )?)
+        } else {
+            let secret = std::env::var(&j.hmac_secret_env).with_context(|| {
+                format!(
+                    "auth.jwt.hmac_secret_env: ${} is not set",
+                    j.hmac_secret_env
+                )
+            })?;
+            JwtKeySource::Secret(secret.into_bytes())
+        };
+        let mut jc = JwtConfig::new(&j.issuer, &j.audience, keys);
+        if !j.principal_claim.is_empty() {
+            jc.principal_claim.clone_from(&j.principal_claim);
+        }
+        jc.anonymous = a.anonymous;
+        composite = composite.with_jwt(JwtAuth::start(jc).await.context("auth.jwt")?);
+    }
+    Ok(Arc::new(composite))
+}
+
+/// Security schemes the card declares for the configured authentication, and the
+/// requirements (any one scheme) when anonymous access is off.
+fn security(config: &Config, card: &mut AgentCard) {
+    let a = &config.auth;
+    if !a.api_keys.is_empty() {
+        card.security_schemes.insert(
+            "apiKey".into(),
+            SecurityScheme::ApiKeySecurityScheme(ApiKeySecurityScheme {
+                description: "An API key issued by the gateway operator".into(),
+                location: "header".into(),
+                name: a.api_key_header.clone(),
+            }),
+        );
+    }
+    if a.jwt.is_some() {
+        card.security_schemes.insert(
+            "bearer".into(),
+            SecurityScheme::HttpAuthSecurityScheme(HttpAuthSecurityScheme {
+                description: "A JWT from the configured issuer".into(),
+                scheme: "Bearer".into(),
+                bearer_format: "JWT".into(),
+            }),
+        );
+    }
+    if !a.anonymous {
+        card.security_requirements = card
+            .security_schemes
+            .keys()
+            .map(|name| SecurityRequirement {
+                schemes: std::collections::BTreeMap::from([(name.clone(), StringList::default())]),
+            })
+            .collect();
     }
 }
 
@@ -88,16 +169,7 @@ pub async fn build(config: &Config) -> Result<(AppState, axum::Router)> {
         EngineConfig::default(),
     );
     engine.start();
-    let auth = ApiKeyAuth {
-        header: config.auth.api_key_header.to_ascii_lowercase(),
-        keys: config
-            .auth
-            .api_keys
-            .iter()
-            .map(|(who, hash)| (hash.to_ascii_lowercase(), who.clone()))
-            .collect(),
-        anonymous: config.auth.anonymous,
-    };
+    let auth = authenticator(config).await?;
     let s = &config.server;
     let state = AppState {
         handler: Handler::new(
@@ -111,8 +183,9 @@ pub async fn build(config: &Config) -> Result<(AppState, axum::Router)> {
                 close_on_input_required: true,
                 close_on_auth_required: s.close_stream_on_auth_required,
             },
-        ),
-        auth: Arc::new(auth),
+        )
+        .with_blocking_timeout(Duration::from_secs(s.request_timeout_secs.max(1))),
+        auth,
         limits: Limits::new(
             s.max_body_bytes,
             s.max_streams_per_client,
@@ -125,7 +198,7 @@ pub async fn build(config: &Config) -> Result<(AppState, axum::Router)> {
             interfaces: with_grpc(CardSettings::default().interfaces),
             ..CardSettings::default()
         },
-        shutting_down: Arc::new(AtomicBool::new(false)),
+        shutdown: Shutdown::default(),
     };
     // HTTP (JSON-RPC, REST, card, health) and gRPC on one port, switched on content type.
     let router = a2agw_server::service(state.clone());
@@ -160,11 +233,11 @@ pub async fn serve(
     let addr = listener.local_addr()?;
     tracing::info!(%addr, store = %config.store.kind, agent = %config.agent.name, "a2a-gateway listening");
     let grace = Duration::from_secs(config.server.shutdown_grace_secs);
-    let flag = Arc::clone(&state.shutting_down);
+    let signal = state.shutdown.clone();
     let (tx, rx) = tokio::sync::oneshot::channel::<()>();
     let server = axum::serve(listener, router).with_graceful_shutdown(async move {
         shutdown.await;
-        flag.store(true, Ordering::Relaxed);
+        signal.begin();
         tracing::info!("shutting down: no new connections; finishing in-flight requests");
         let _ = tx.send(());
     });

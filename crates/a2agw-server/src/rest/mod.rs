@@ -507,7 +507,7 @@ async fn serve(call: RestCall, api: Api, route: Route) -> Response {
             unary_response(api, &resp)
         }
         Ok(Reply::Stream(items)) => match guard {
-            Some(g) => stream_response(api, state.limits.keep_alive, g, items),
+            Some(g) => stream_response(api, state.limits.keep_alive, g, &state.shutdown, items),
             None => error_response(api, &A2aError::internal("stream without a slot")),
         },
         Err(CallError::A2a(e)) => error_response(api, &e),
@@ -545,6 +545,7 @@ fn stream_response(
     api: Api,
     keep_alive: Duration,
     guard: StreamGuard,
+    shutdown: &crate::app::Shutdown,
     items: crate::handler::ItemStream,
 ) -> Response {
     // An error is sent as one final `event: error` (the REST framing of the official SDKs).
@@ -567,7 +568,7 @@ fn stream_response(
             *ended = item.1.is_some();
             futures::future::ready(Some(item))
         });
-    crate::sse::sse_response(keep_alive, guard, events)
+    crate::sse::sse_response(keep_alive, guard, shutdown, events)
 }
 
 // ---------------------------------------------------------------------------------------
@@ -814,7 +815,13 @@ mod tests {
             item(3, TaskState::Completed),
         ])
         .boxed();
-        let resp = stream_response(Api::V1_0, Duration::from_secs(60), guard, items);
+        let resp = stream_response(
+            Api::V1_0,
+            Duration::from_secs(60),
+            guard,
+            &crate::app::Shutdown::default(),
+            items,
+        );
         let body = axum::body::to_bytes(resp.into_body(), usize::MAX)
             .await
             .unwrap_or_default();

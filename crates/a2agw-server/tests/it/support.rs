@@ -18,7 +18,7 @@ use a2agw_types::{AgentCapabilities, AgentCard, AgentExtension, AgentSkill, bind
 use serde_json::{Value, json};
 use std::collections::HashMap;
 use std::sync::Arc;
-use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Duration;
 
 /// The name of the demo agent in the engine.
@@ -198,7 +198,7 @@ impl ServerBuilder {
                 interfaces: self.interfaces,
                 ..CardSettings::default()
             },
-            shutting_down: Arc::new(AtomicBool::new(false)),
+            shutdown: a2agw_server::Shutdown::default(),
         }
     }
 
