@@ -26,12 +26,25 @@ struct State {
     cursor: u64,
     buffer: VecDeque<StoredEvent>,
     done: bool,
+    /// Whether the task's state was checked (once, when first caught up): a task that
+    /// was already terminal at `after_seq` has nothing left to send.
+    checked: bool,
+}
+
+/// Whether the task is in a terminal state now.
+async fn terminal(store: &dyn TaskStore, task_id: &str) -> StoreResult<bool> {
+    let Some(owner) = store.owner(task_id).await? else {
+        return Err(crate::store::StoreError::NotFound(task_id.to_owned()));
+    };
+    Ok(store
+        .get(&owner, task_id)
+        .await?
+        .is_some_and(|r| r.task.status.state.is_terminal()))
 }
 
 /// The events of `task_id` with sequence number > `after_seq`: stored ones first, then
-/// live ones. The stream ends after the event that puts the task in a terminal state.
-/// Callers check first that the task is not already terminal at `after_seq` (otherwise
-/// the stream would wait for events that never come, until dropped).
+/// live ones. The stream ends after the event that puts the task in a terminal state, or
+/// at once when the task was already terminal at `after_seq`.
 pub fn subscribe(
     store: Arc<dyn TaskStore>,
     task_id: &str,
@@ -44,6 +57,7 @@ pub fn subscribe(
         cursor: after_seq,
         buffer: VecDeque::new(),
         done: false,
+        checked: false,
     };
     futures::stream::unfold(state, |mut s| async move {
         loop {
@@ -70,6 +84,17 @@ pub fn subscribe(
                     continue;
                 }
                 Ok(_) => {}
+            }
+            if !s.checked {
+                s.checked = true;
+                match terminal(&*s.store, &s.task_id).await {
+                    Ok(true) => return None,
+                    Ok(false) => {}
+                    Err(e) => {
+                        s.done = true;
+                        return Some((Err(e), s));
+                    }
+                }
             }
             // Caught up: wait for a wake-up about this task, or poll.
             let deadline = tokio::time::sleep(POLL_INTERVAL);
