@@ -250,7 +250,11 @@ impl TaskStore for MemoryStore {
         match &entry.lease {
             Some((h, until)) if h != holder && *until > now => Ok(false),
             _ => {
-                entry.lease = Some((holder.to_owned(), now + ttl));
+                // A huge ttl saturates at ten years rather than overflowing the clock.
+                let until = now
+                    .checked_add(ttl)
+                    .unwrap_or_else(|| now + Duration::from_secs(10 * 365 * 24 * 3600));
+                entry.lease = Some((holder.to_owned(), until));
                 Ok(true)
             }
         }

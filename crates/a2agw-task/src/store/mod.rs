@@ -115,6 +115,12 @@ pub trait TaskStore: Send + Sync + Debug + 'static {
     ) -> StoreResult<Vec<StoredEvent>>;
 
     /// A receiver of every append announcement (all tasks), from this and other instances.
+    ///
+    /// This instance's own appends are announced exactly once each, in commit order, before
+    /// `append`/`create` returns (so a receiver opened after an append returned never sees
+    /// it). Other instances' appends arrive as they are notified; notifications lost while a
+    /// backend's listener reconnects are not replayed, so subscribers also re-read the log
+    /// periodically (see [`crate::subscribe`]).
     fn watch(&self) -> broadcast::Receiver<Appended>;
 
     /// Stores a push config (the id must be set; an existing one with the same id is replaced).

@@ -14,7 +14,7 @@
 //! to [`PostgresOptions::max_batch`]) and runs them in **one** transaction: it locks the
 //! tasks' rows (`SELECT … FOR UPDATE`, in id order so writers cannot deadlock), applies
 //! each request's events through [`crate::machine::apply`] on the locked snapshot, inserts
-//! the accepted events, updates the snapshots and queues `pg_notify` for each task, then
+//! the accepted events, updates the snapshots and queues one `pg_notify` per append, then
 //! commits. Each caller is answered only after that commit, so an acknowledged append is
 //! durable exactly as with one transaction per append; a request with an illegal event gets
 //! [`StoreError::Transition`] and writes nothing, without affecting the others in its batch.
@@ -22,14 +22,21 @@
 //! queued. Under load the queue fills while the writers commit, so batches grow by
 //! themselves; an idle store commits each append on its own, without waiting.
 //!
+//! The snapshot a writer starts from is the row's, unless the row shows (same `last_seq`
+//! and `incarnation`) that it is still the one this store wrote last: then the copy kept in
+//! memory ([`PostgresOptions::snapshot_cache_bytes`]) is used and the row's is not sent.
+//!
 //! # Announcements: `watch`
 //! Every append notifies the channel `a2agw_events` (`a2agw_events_<schema>` with a
-//! schema) with the payload `<task_id>:<last_seq>`, from inside its transaction: PostgreSQL
-//! delivers it only if the transaction commits, after the commit, to every listener, in
-//! commit order. Each store keeps one connection `LISTEN`ing on that channel and
-//! re-broadcasts every notification on [`TaskStore::watch`] — its own appends' too: there
-//! is a single path, so each append is announced once, and a task's announcements come in
-//! sequence order (its appends commit in that order, holding the task's row lock).
+//! schema) from inside its transaction, with the payload `<instance>:<last_seq>:<task_id>`:
+//! PostgreSQL delivers it only if the transaction commits, after the commit, to every
+//! listener, in commit order. Each store keeps one connection `LISTEN`ing on that channel
+//! and re-broadcasts on [`TaskStore::watch`] the notifications of **other** instances. Its
+//! own appends it broadcasts itself, right after their commit and before `append` returns,
+//! in commit order (commits and these broadcasts take one lock). So each append is
+//! announced once per instance; on the instance that made it, a receiver created after
+//! `append` returned never sees it, and a task's announcements come in sequence order.
+//! Announcements of appends made through different instances may interleave out of order.
 //!
 //! When the listening connection is lost it is re-established, but notifications sent in
 //! between are gone and cannot be known. **Subscribers must therefore not rely on `watch`
@@ -116,8 +123,7 @@ impl Default for PostgresOptions {
 /// See the module docs for the design.
 pub struct PostgresStore {
     pool: PgPool,
-    channel: String,
-    tx: broadcast::Sender<Appended>,
+    announcer: Arc<Announcer>,
     queue: mpsc::Sender<writer::Request>,
     cache: Arc<cache::Cache>,
     listener: JoinHandle<()>,
@@ -127,7 +133,8 @@ impl Debug for PostgresStore {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("PostgresStore")
             .field("pool", &self.pool)
-            .field("channel", &self.channel)
+            .field("channel", &self.announcer.channel)
+            .field("instance", &self.announcer.instance)
             .finish_non_exhaustive()
     }
 }
@@ -137,6 +144,37 @@ impl Drop for PostgresStore {
         // The writers end by themselves once the queue's sender is gone (after answering
         // what was queued); the listener waits forever, so stop it.
         self.listener.abort();
+    }
+}
+
+/// How appends are announced: by NOTIFY to the other instances, and on this store's
+/// broadcast directly after commit.
+#[derive(Debug)]
+struct Announcer {
+    /// Tags this store's notifications, so that its listener skips them (they were
+    /// broadcast already).
+    instance: String,
+    /// The notification channel.
+    channel: String,
+    /// What [`TaskStore::watch`] subscribes to.
+    tx: broadcast::Sender<Appended>,
+    /// Held across each commit that appends and the broadcast after it, so that this
+    /// store's announcements go out in commit order (PostgreSQL serializes commits that
+    /// notify anyway, so this costs no concurrency).
+    commit: tokio::sync::Mutex<()>,
+}
+
+impl Announcer {
+    /// The notification payload: `<instance>:<last_seq>:<task_id>`.
+    fn payload(&self, task_id: &str, last_seq: u64) -> String {
+        format!("{}:{last_seq}:{task_id}", self.instance)
+    }
+
+    fn announce(&self, task_id: &str, last_seq: u64) {
+        let _ = self.tx.send(Appended {
+            task_id: task_id.to_owned(),
+            last_seq,
+        });
     }
 }
 
@@ -188,8 +226,13 @@ impl PostgresStore {
             Some(schema) => format!("{CHANNEL}_{schema}"),
             None => CHANNEL.to_owned(),
         };
-        let (tx, _) = broadcast::channel(WATCH_CAPACITY);
-        let listener = listener::start(connect, channel.clone(), tx.clone())
+        let announcer = Arc::new(Announcer {
+            instance: uuid::Uuid::new_v4().simple().to_string(),
+            channel: channel.clone(),
+            tx: broadcast::channel(WATCH_CAPACITY).0,
+            commit: tokio::sync::Mutex::new(()),
+        });
+        let listener = listener::start(connect, Arc::clone(&announcer))
             .await
             .map_err(|e| StoreError::Backend(format!("LISTEN {channel}: {e}")))?;
         let cache = Arc::new(cache::Cache::new(options.snapshot_cache_bytes));
@@ -198,7 +241,7 @@ impl PostgresStore {
         writer::spawn(
             writer::Shared {
                 pool: pool.clone(),
-                channel: channel.clone(),
+                announcer: Arc::clone(&announcer),
                 cache: Arc::clone(&cache),
                 max_batch: options.max_batch.max(1),
             },
@@ -207,8 +250,7 @@ impl PostgresStore {
         );
         Ok(PostgresStore {
             pool,
-            channel,
-            tx,
+            announcer,
             queue,
             cache,
             listener,
@@ -222,7 +264,7 @@ impl PostgresStore {
 
     /// The notification channel this store announces appends on and listens to.
     pub fn channel(&self) -> &str {
-        &self.channel
+        &self.announcer.channel
     }
 
     async fn snapshot(&self, task_id: &str) -> StoreResult<Option<TaskRecord>> {
@@ -259,7 +301,10 @@ impl TaskStore for PostgresStore {
         let state = record.task.status.state;
         let incarnation = i64::from_ne_bytes(uuid::Uuid::new_v4().as_u64_pair().0.to_ne_bytes());
         // One statement, so one implicit transaction: the task, its first event and the
-        // notification (sent at commit).
+        // notification (sent at commit). Under the commit lock, like the writers' commits,
+        // taken with a connection in hand: the writers wait for the lock holding theirs.
+        let mut conn = self.pool.acquire().await.map_err(backend)?;
+        let commit = self.announcer.commit.lock().await;
         let result = sqlx::query(
             "WITH t AS (
                 INSERT INTO tasks
@@ -279,13 +324,15 @@ impl TaskStore for PostgresStore {
         .bind(status_millis(&record.task))
         .bind(&snapshot_json)
         .bind(&event_json)
-        .bind(&self.channel)
-        .bind(format!("{id}:1"))
+        .bind(&self.announcer.channel)
+        .bind(self.announcer.payload(&id, 1))
         .bind(incarnation)
-        .execute(&self.pool)
+        .execute(&mut *conn)
         .await;
         match result {
             Ok(_) => {
+                self.announcer.announce(&id, 1);
+                drop(commit);
                 let record = Arc::new(record);
                 self.cache
                     .put(&id, incarnation, Arc::clone(&record), snapshot_json.len());
@@ -320,9 +367,10 @@ impl TaskStore for PostgresStore {
             })
             .await
             .map_err(|_| StoreError::Backend("the store's writers have stopped".into()))?;
-        answer.await.map_err(|_| {
+        let record = answer.await.map_err(|_| {
             StoreError::Backend("the store's writer stopped before answering".into())
-        })?
+        })??;
+        Ok(Arc::unwrap_or_clone(record))
     }
 
     async fn get(&self, owner: &str, task_id: &str) -> StoreResult<Option<TaskRecord>> {
@@ -387,7 +435,7 @@ impl TaskStore for PostgresStore {
                AND ($2 = '' OR context_id = $2)
                AND ($3 = '' OR state = $3)
                AND ($4::int8 IS NULL OR status_millis >= $4)
-               AND ($5::int8 IS NULL OR (status_millis, id) < ($5, $6::text))
+               AND ($5::int8 IS NULL OR (status_millis, id) < ($5, $6::text COLLATE \"C\"))
              ORDER BY status_millis DESC, id DESC
              LIMIT $7",
         )
@@ -469,7 +517,7 @@ impl TaskStore for PostgresStore {
     }
 
     fn watch(&self) -> broadcast::Receiver<Appended> {
-        self.tx.subscribe()
+        self.announcer.tx.subscribe()
     }
 
     async fn put_push_config(&self, config: &TaskPushNotificationConfig) -> StoreResult<()> {

@@ -119,10 +119,13 @@ mod tests {
         // Over budget: another entry goes.
         cache.put("c", 3, record(1), 40);
         assert!(cache.get("c").is_some());
-        assert_eq!(
-            cache.lock().bytes,
-            cache.lock().entries.values().map(|c| c.bytes).sum()
-        );
+        {
+            let inner = cache.lock();
+            assert_eq!(
+                inner.bytes,
+                inner.entries.values().map(|c| c.bytes).sum::<usize>()
+            );
+        }
         assert!(cache.lock().bytes <= 100);
         // Too big for the budget: not kept, and an older entry is dropped.
         cache.put("c", 3, record(2), 101);

@@ -1,22 +1,22 @@
 //! The `LISTEN` side of [`TaskStore::watch`](crate::store::TaskStore::watch): one
 //! connection receives the append notifications of every instance and re-broadcasts them.
 
+use super::Announcer;
 use crate::store::Appended;
 use sqlx::postgres::{PgConnectOptions, PgListener, PgPool, PgPoolOptions};
+use std::sync::Arc;
 use std::time::Duration;
-use tokio::sync::broadcast;
 use tokio::task::JoinHandle;
 
 /// First wait before listening again after a failure; doubled up to [`MAX_BACKOFF`].
 const MIN_BACKOFF: Duration = Duration::from_millis(100);
 const MAX_BACKOFF: Duration = Duration::from_secs(5);
 
-/// Listens on `channel` (before returning, so every append committed from now on is seen)
-/// and spawns the task that forwards notifications to `tx`.
+/// Listens on the announcer's channel (before returning, so every append committed from
+/// now on is seen) and spawns the task that broadcasts other instances' notifications.
 pub(super) async fn start(
     connect: PgConnectOptions,
-    channel: String,
-    tx: broadcast::Sender<Appended>,
+    announcer: Arc<Announcer>,
 ) -> Result<JoinHandle<()>, sqlx::Error> {
     // A pool of one connection of its own, never recycled while in use: `PgListener` uses
     // it to reconnect.
@@ -26,8 +26,8 @@ pub(super) async fn start(
         .max_lifetime(None)
         .idle_timeout(None)
         .connect_lazy_with(connect);
-    let listener = listen(&pool, &channel).await?;
-    Ok(tokio::spawn(forward(pool, channel, tx, listener)))
+    let listener = listen(&pool, &announcer.channel).await?;
+    Ok(tokio::spawn(forward(pool, announcer, listener)))
 }
 
 async fn listen(pool: &PgPool, channel: &str) -> Result<PgListener, sqlx::Error> {
@@ -36,17 +36,16 @@ async fn listen(pool: &PgPool, channel: &str) -> Result<PgListener, sqlx::Error>
     Ok(listener)
 }
 
-async fn forward(
-    pool: PgPool,
-    channel: String,
-    tx: broadcast::Sender<Appended>,
-    mut listener: PgListener,
-) {
+async fn forward(pool: PgPool, announcer: Arc<Announcer>, mut listener: PgListener) {
+    let channel = announcer.channel.as_str();
     loop {
         match listener.try_recv().await {
             Ok(Some(notification)) => {
-                if let Some(appended) = parse(notification.payload()) {
-                    let _ = tx.send(appended);
+                if let Some((instance, appended)) = parse(notification.payload()) {
+                    // This store's own appends were broadcast at commit.
+                    if instance != announcer.instance {
+                        let _ = announcer.tx.send(appended);
+                    }
                 } else {
                     tracing::warn!(
                         channel,
@@ -67,7 +66,7 @@ async fn forward(
                 tracing::warn!(channel, "LISTEN failed: {e}; reconnecting");
                 // Start from a fresh listener rather than trust the failed one's state.
                 drop(listener);
-                listener = relisten(&pool, &channel).await;
+                listener = relisten(&pool, channel).await;
                 tracing::info!(
                     channel,
                     "listening again; notifications may have been missed"
@@ -92,13 +91,18 @@ async fn relisten(pool: &PgPool, channel: &str) -> PgListener {
     }
 }
 
-/// Reads a `<task_id>:<last_seq>` payload (the task id may itself contain `:`).
-fn parse(payload: &str) -> Option<Appended> {
-    let (task_id, seq) = payload.rsplit_once(':')?;
-    Some(Appended {
-        task_id: task_id.to_owned(),
-        last_seq: seq.parse().ok()?,
-    })
+/// Reads an `<instance>:<last_seq>:<task_id>` payload (see `Announcer::payload`; the
+/// task id may contain anything, `:` included).
+fn parse(payload: &str) -> Option<(&str, Appended)> {
+    let (instance, rest) = payload.split_once(':')?;
+    let (seq, task_id) = rest.split_once(':')?;
+    Some((
+        instance,
+        Appended {
+            task_id: task_id.to_owned(),
+            last_seq: seq.parse().ok()?,
+        },
+    ))
 }
 
 #[cfg(test)]
@@ -108,20 +112,26 @@ mod tests {
     #[test]
     fn payloads() {
         assert_eq!(
-            parse("a:b:7"),
-            Some(Appended {
-                task_id: "a:b".into(),
-                last_seq: 7
-            })
+            parse("abc:7:a:b"),
+            Some((
+                "abc",
+                Appended {
+                    task_id: "a:b".into(),
+                    last_seq: 7
+                }
+            ))
         );
         assert_eq!(
-            parse(":1"),
-            Some(Appended {
-                task_id: String::new(),
-                last_seq: 1
-            })
+            parse("i:1:"),
+            Some((
+                "i",
+                Appended {
+                    task_id: String::new(),
+                    last_seq: 1
+                }
+            ))
         );
-        assert_eq!(parse("t"), None);
-        assert_eq!(parse("t:x"), None);
+        assert_eq!(parse("i:t"), None);
+        assert_eq!(parse("i:x:t"), None);
     }
 }

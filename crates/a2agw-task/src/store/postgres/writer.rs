@@ -1,7 +1,7 @@
 //! Group commit: writer tasks that commit queued appends in batches, one transaction each.
 
-use super::backend;
 use super::cache::{Cache, Cached};
+use super::{Announcer, backend};
 use crate::machine::{TaskEvent, TaskRecord, TransitionError, apply};
 use crate::store::{StoreError, StoreResult, is_active, status_millis};
 use sqlx::postgres::PgPool;
@@ -18,13 +18,14 @@ pub(super) struct Request {
     pub(super) events: Vec<TaskEvent>,
     /// `events`, serialized (same order).
     pub(super) json: Vec<String>,
-    pub(super) reply: oneshot::Sender<StoreResult<TaskRecord>>,
+    /// The new snapshot (shared with the cache: the caller clones it, off the writer).
+    pub(super) reply: oneshot::Sender<StoreResult<Arc<TaskRecord>>>,
 }
 
 /// What every writer needs.
 pub(super) struct Shared {
     pub(super) pool: PgPool,
-    pub(super) channel: String,
+    pub(super) announcer: Arc<Announcer>,
     pub(super) cache: Arc<Cache>,
     pub(super) max_batch: usize,
 }
@@ -150,7 +151,7 @@ struct Written<'a> {
 async fn try_commit(
     shared: &Shared,
     batch: &[Request],
-) -> Result<Vec<StoreResult<TaskRecord>>, BatchError> {
+) -> Result<Vec<StoreResult<Arc<TaskRecord>>>, BatchError> {
     // Requests by task, in id order (the order the rows are locked in) and, within a task,
     // in queue order.
     let mut by_task: BTreeMap<&str, Vec<usize>> = BTreeMap::new();
@@ -193,10 +194,11 @@ async fn try_commit(
         .map(|(id, incarnation, text)| (id, (incarnation, text)))
         .collect();
 
-    let mut results: Vec<Option<StoreResult<TaskRecord>>> =
+    let mut results: Vec<Option<StoreResult<Arc<TaskRecord>>>> =
         std::iter::repeat_with(|| None).take(batch.len()).collect();
     let mut rows = Rows::default();
     let mut written = Vec::new();
+    let mut announce = Vec::new();
     for (&id, indices) in &by_task {
         let mut fail = |error: &dyn Fn() -> StoreError| {
             for &i in indices {
@@ -238,9 +240,11 @@ async fn try_commit(
                     }
                     // One announcement per append, as with one transaction each; distinct
                     // payloads, so PostgreSQL does not fold them together.
-                    rows.notify.push(format!("{id}:{}", next.last_seq));
-                    results[i] = Some(Ok(next.clone()));
+                    rows.notify
+                        .push(shared.announcer.payload(id, next.last_seq));
+                    announce.push((id, next.last_seq));
                     record = Arc::new(next);
+                    results[i] = Some(Ok(Arc::clone(&record)));
                 }
                 Err(source) => {
                     results[i] = Some(Err(StoreError::Transition {
@@ -295,11 +299,16 @@ async fn try_commit(
         .bind(&rows.task_millis)
         .bind(&rows.task_snapshot)
         .bind(&rows.task_seq)
-        .bind(&shared.channel)
+        .bind(&shared.announcer.channel)
         .bind(&rows.notify)
         .execute(&mut *tx)
         .await?;
+        let commit = shared.announcer.commit.lock().await;
         tx.commit().await?;
+        for (id, last_seq) in announce {
+            shared.announcer.announce(id, last_seq);
+        }
+        drop(commit);
         for w in written {
             shared
                 .cache
