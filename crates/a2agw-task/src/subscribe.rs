@@ -31,15 +31,14 @@ struct State {
     checked: bool,
 }
 
-/// Whether the task is in a terminal state now.
-async fn terminal(store: &dyn TaskStore, task_id: &str) -> StoreResult<bool> {
+/// Whether the task is in a terminal state now, and its last sequence number.
+async fn terminal_at(store: &dyn TaskStore, task_id: &str) -> StoreResult<(bool, u64)> {
     let Some(owner) = store.owner(task_id).await? else {
         return Err(crate::store::StoreError::NotFound(task_id.to_owned()));
     };
-    Ok(store
-        .get(&owner, task_id)
-        .await?
-        .is_some_and(|r| r.task.status.state.is_terminal()))
+    Ok(store.get(&owner, task_id).await?.map_or((false, 0), |r| {
+        (r.task.status.state.is_terminal(), r.last_seq)
+    }))
 }
 
 /// The events of `task_id` with sequence number > `after_seq`: stored ones first, then
@@ -86,10 +85,13 @@ pub fn subscribe(
                 Ok(_) => {}
             }
             if !s.checked {
-                s.checked = true;
-                match terminal(&*s.store, &s.task_id).await {
-                    Ok(true) => return None,
-                    Ok(false) => {}
+                // Once, when first caught up: a task that was already terminal at the
+                // cursor has nothing left to send. If events landed since the read above,
+                // read them first (the terminal event among them ends the stream).
+                match terminal_at(&*s.store, &s.task_id).await {
+                    Ok((true, last)) if last <= s.cursor => return None,
+                    Ok((true, _)) => continue,
+                    Ok((false, _)) => s.checked = true,
                     Err(e) => {
                         s.done = true;
                         return Some((Err(e), s));
