@@ -53,10 +53,13 @@ fn run() -> anyhow::Result<()> {
     }
 }
 
-/// The workspace root: the parent of this crate's directory.
+/// The workspace root: the parent of this crate's directory. `cargo run` sets
+/// `CARGO_MANIFEST_DIR` at run time; the compile-time value is the fallback (it is stale
+/// when a checkout is moved with its `target/`).
 fn workspace_root() -> PathBuf {
-    let xtask_dir = Path::new(env!("CARGO_MANIFEST_DIR"));
+    let xtask_dir = std::env::var_os("CARGO_MANIFEST_DIR")
+        .map_or_else(|| PathBuf::from(env!("CARGO_MANIFEST_DIR")), PathBuf::from);
     xtask_dir
         .parent()
-        .map_or_else(|| xtask_dir.to_path_buf(), Path::to_path_buf)
+        .map_or_else(|| xtask_dir.clone(), Path::to_path_buf)
 }
