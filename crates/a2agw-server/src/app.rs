@@ -275,12 +275,26 @@ async fn readyz(axum::extract::State(state): axum::extract::State<AppState>) -> 
     }
 }
 
-async fn body_too_large(resp: Response) -> Response {
-    if resp.status() == StatusCode::PAYLOAD_TOO_LARGE {
-        let body = serde_json::json!({"error": {"code": 413, "status": "INVALID_ARGUMENT", "message": "Request body is larger than the gateway accepts", "details": []}});
-        return (StatusCode::PAYLOAD_TOO_LARGE, axum::Json(body)).into_response();
+/// A 413 in the body form of the binding the request was for: a JSON-RPC error object on
+/// the JSON-RPC endpoint (`POST /`), the `google.rpc.Status` body elsewhere.
+async fn body_too_large(request: axum::extract::Request, next: axum::middleware::Next) -> Response {
+    let jsonrpc = request.uri().path() == "/";
+    let resp = next.run(request).await;
+    if resp.status() != StatusCode::PAYLOAD_TOO_LARGE {
+        return resp;
     }
-    resp
+    let message = "Request body is larger than the gateway accepts";
+    let body = if jsonrpc {
+        let err = A2aError::new(a2agw_types::ErrorCode::InvalidRequest, message);
+        serde_json::to_value(a2agw_types::JsonRpcResponse::error(
+            a2agw_types::RequestId::Null,
+            err.to_jsonrpc(ProtocolVersion::V1_0),
+        ))
+        .unwrap_or_default()
+    } else {
+        serde_json::json!({"error": {"code": 413, "status": "INVALID_ARGUMENT", "message": message, "details": []}})
+    };
+    (StatusCode::PAYLOAD_TOO_LARGE, axum::Json(body)).into_response()
 }
 
 /// The HTTP router of the gateway.
@@ -294,6 +308,6 @@ pub fn router(state: AppState) -> Router {
         .route("/metrics", get(crate::metrics::serve))
         .merge(crate::rest::routes())
         .layer(DefaultBodyLimit::max(state.limits.max_body_bytes))
-        .layer(axum::middleware::map_response(body_too_large))
+        .layer(axum::middleware::from_fn(body_too_large))
         .with_state(state)
 }

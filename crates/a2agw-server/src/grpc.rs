@@ -123,8 +123,18 @@ impl Service<Request<Body>> for Dispatch {
         Poll::Ready(Ok(()))
     }
 
-    fn call(&mut self, req: Request<Body>) -> Self::Future {
+    fn call(&mut self, mut req: Request<Body>) -> Self::Future {
         if is_grpc(req.headers()) {
+            // HTTP/2 carries the host in `:authority`, which tonic's metadata does not show:
+            // keep it as `host` so the extended card's interfaces name the address reached.
+            if !req.headers().contains_key(header::HOST)
+                && let Some(v) = req
+                    .uri()
+                    .authority()
+                    .and_then(|a| axum::http::HeaderValue::from_str(a.as_str()).ok())
+            {
+                req.headers_mut().insert(header::HOST, v);
+            }
             self.grpc.call(req)
         } else {
             self.http.call(req)
@@ -468,7 +478,16 @@ impl A2aService for GrpcService {
             })
             .await?;
         match r {
-            A2aResponse::AgentCard(c) => Ok(tonic::Response::new(c.into())),
+            A2aResponse::AgentCard(c) => {
+                // Interfaces as for the public card (public URL, or the host the metadata
+                // names; gRPC requests carry no Host header, so configure `public_url`).
+                let headers = metadata.clone().into_headers();
+                let card = self
+                    .state
+                    .card
+                    .render(&c, &self.state.card.base_url(&headers));
+                Ok(tonic::Response::new(card.into()))
+            }
             _ => Err(unexpected("GetExtendedAgentCard")),
         }
     }

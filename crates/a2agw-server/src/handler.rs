@@ -1,11 +1,12 @@
 //! The one internal handler every binding calls: capability gates, owner scoping through
 //! the engine, blocking vs immediate sends, and the stream-closing rules.
 
+use crate::push::{PushPolicy, check_webhook_url};
 use a2agw_task::{Engine, SendOutcome, TaskEventStream};
 use a2agw_types::{
-    A2aError, A2aRequest, A2aResponse, AgentCard, ErrorCode,
-    ListTaskPushNotificationConfigsResponse, ProtocolVersion, SendMessageResponse, StreamResponse,
-    TaskState,
+    A2aError, A2aRequest, A2aResponse, AgentCard, ErrorCode, FieldViolation,
+    ListTaskPushNotificationConfigsResponse, ProtocolVersion, SendMessageRequest,
+    SendMessageResponse, StreamResponse, TaskState,
 };
 use futures::StreamExt;
 use futures::stream::BoxStream;
@@ -87,6 +88,30 @@ impl std::fmt::Debug for Reply {
     }
 }
 
+/// Yields the items of `stream` up to and including the first for which `is_last` holds,
+/// then ends at once, without waiting for the inner stream to produce another item (an
+/// interrupted task produces none until the client replies).
+pub(crate) fn through_last<S, T>(
+    stream: S,
+    is_last: impl Fn(&T) -> bool + Send + 'static,
+) -> impl futures::Stream<Item = T> + Send
+where
+    S: futures::Stream<Item = T> + Send + Unpin + 'static,
+    T: Send + 'static,
+{
+    futures::stream::unfold(
+        (stream, false, is_last),
+        |(mut inner, done, is_last)| async move {
+            if done {
+                return None;
+            }
+            let item = inner.next().await?;
+            let done = is_last(&item);
+            Some((item, (inner, done, is_last)))
+        },
+    )
+}
+
 /// Stream-closing policy for interrupted states (spec digest §1.3 item 4).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct StreamPolicy {
@@ -124,6 +149,7 @@ pub struct Handler {
     agent: Arc<AgentEntry>,
     policy: StreamPolicy,
     blocking_timeout: std::time::Duration,
+    push_policy: PushPolicy,
 }
 
 impl Handler {
@@ -134,7 +160,18 @@ impl Handler {
             agent: Arc::new(agent),
             policy,
             blocking_timeout: std::time::Duration::from_secs(300),
+            push_policy: PushPolicy::default(),
         }
+    }
+
+    /// Where webhooks may point: checked (with DNS resolution) when a push config is
+    /// created, by `CreateTaskPushNotificationConfig` or inline with `SendMessage`, before
+    /// the engine sees it; a refused URL is `-32602` naming the field. The default refuses
+    /// loopback, private and link-local targets (see [`crate::push`]).
+    #[must_use]
+    pub fn with_push_policy(mut self, policy: PushPolicy) -> Self {
+        self.push_policy = policy;
+        self
     }
 
     /// How long a blocking `SendMessage` waits for the task to settle before it answers
@@ -172,19 +209,35 @@ impl Handler {
     /// Marks the closing event `last` and ends the stream after it (or after an error).
     fn items(&self, events: TaskEventStream) -> ItemStream {
         let this = self.clone();
-        events
-            .scan(false, move |ended, r| {
-                if *ended {
-                    return futures::future::ready(None);
-                }
-                let item = r.map(|(seq, event)| {
-                    let last = this.closes_stream(&event);
-                    StreamItem { seq, event, last }
-                });
-                *ended = item.as_ref().map_or(true, |i| i.last);
-                futures::future::ready(Some(item))
+        let items = events.map(move |r| {
+            r.map(|(seq, event)| {
+                let last = this.closes_stream(&event);
+                StreamItem { seq, event, last }
             })
-            .boxed()
+        });
+        through_last(items, |r| r.as_ref().map_or(true, |i| i.last)).boxed()
+    }
+
+    /// The SSRF guard on a webhook URL given at `field`.
+    async fn check_webhook(&self, url: &str, field: &str) -> Result<(), A2aError> {
+        check_webhook_url(url, self.push_policy.allow_private_targets)
+            .await
+            .map_err(|why| A2aError::invalid_params(vec![FieldViolation::new(field, why)]))
+    }
+
+    /// The SSRF guard on a push config given inline with a message.
+    async fn check_inline_push(&self, request: &SendMessageRequest) -> Result<(), A2aError> {
+        match request
+            .configuration
+            .as_ref()
+            .and_then(|c| c.task_push_notification_config.as_ref())
+        {
+            Some(config) => {
+                self.check_webhook(&config.url, "configuration.taskPushNotificationConfig.url")
+                    .await
+            }
+            None => Ok(()),
+        }
     }
 
     fn check_extensions(&self, caller: &Caller) -> Result<(), A2aError> {
@@ -226,7 +279,14 @@ impl Handler {
         if method.is_streaming() && caps.streaming != Some(true) {
             return Err(A2aError::unsupported("This agent does not support streaming").into());
         }
-        if method.is_push_config() && caps.push_notifications != Some(true) {
+        let inline_push = match &request {
+            A2aRequest::SendMessage(r) | A2aRequest::SendStreamingMessage(r) => r
+                .configuration
+                .as_ref()
+                .is_some_and(|c| c.task_push_notification_config.is_some()),
+            _ => false,
+        };
+        if (method.is_push_config() || inline_push) && caps.push_notifications != Some(true) {
             return Err(A2aError::new(
                 ErrorCode::PushNotificationNotSupported,
                 "This agent does not support push notifications",
@@ -243,6 +303,7 @@ impl Handler {
         let engine = &self.engine;
         let reply = match request {
             A2aRequest::SendMessage(req) => {
+                self.check_inline_push(&req).await?;
                 let config = req.configuration.clone().unwrap_or_default();
                 match engine.send(owner, &self.agent.name, req).await? {
                     SendOutcome::Message(m) => {
@@ -271,20 +332,22 @@ impl Handler {
                     }
                 }
             }
-            A2aRequest::SendStreamingMessage(req) => match engine
-                .send(owner, &self.agent.name, req)
-                .await?
-            {
-                SendOutcome::Message(m) => Reply::Stream(
-                    futures::stream::iter([Ok(StreamItem {
-                        seq: 0,
-                        event: StreamResponse::Message(m),
-                        last: true,
-                    })])
-                    .boxed(),
-                ),
-                SendOutcome::Task(rec) => Reply::Stream(self.items(engine.stream_after_send(&rec))),
-            },
+            A2aRequest::SendStreamingMessage(req) => {
+                self.check_inline_push(&req).await?;
+                match engine.send(owner, &self.agent.name, req).await? {
+                    SendOutcome::Message(m) => Reply::Stream(
+                        futures::stream::iter([Ok(StreamItem {
+                            seq: 0,
+                            event: StreamResponse::Message(m),
+                            last: true,
+                        })])
+                        .boxed(),
+                    ),
+                    SendOutcome::Task(rec) => {
+                        Reply::Stream(self.items(engine.stream_after_send(&rec)))
+                    }
+                }
+            }
             A2aRequest::GetTask(req) => {
                 Reply::Unary(A2aResponse::Task(engine.get_task(owner, &req).await?))
             }
@@ -301,9 +364,12 @@ impl Handler {
                         .await?,
                 ),
             ),
-            A2aRequest::CreateTaskPushNotificationConfig(cfg) => Reply::Unary(
-                A2aResponse::PushConfig(engine.create_push_config(owner, cfg).await?),
-            ),
+            A2aRequest::CreateTaskPushNotificationConfig(cfg) => {
+                self.check_webhook(&cfg.url, "url").await?;
+                Reply::Unary(A2aResponse::PushConfig(
+                    engine.create_push_config(owner, cfg).await?,
+                ))
+            }
             A2aRequest::GetTaskPushNotificationConfig(req) => {
                 Reply::Unary(A2aResponse::PushConfig(
                     engine.get_push_config(owner, &req.task_id, &req.id).await?,

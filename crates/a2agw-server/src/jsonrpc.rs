@@ -84,10 +84,38 @@ pub(crate) async fn handle(
         let body = JsonRpcResponse::error(RequestId::Null, err.to_jsonrpc(ProtocolVersion::V1_0));
         return json_response(StatusCode::UNSUPPORTED_MEDIA_TYPE, &body);
     }
+    // The version the client asked for (header, else query parameter), read first so that
+    // every error below answers with the request's id and in the right version's form.
+    let raw_version = headers
+        .get("a2a-version")
+        .and_then(|v| v.to_str().ok())
+        .or_else(|| query.get("A2A-Version").map(String::as_str));
+    let asked = raw_version.map(ProtocolVersion::from_header);
     let decoded = match decode_request(&body) {
         Ok(d) => d,
-        Err(rejected) => return error_response(rejected.id, rejected.version, &rejected.error),
+        Err(rejected) => {
+            let asked_version = asked
+                .as_ref()
+                .and_then(|a| a.as_ref().ok().copied().flatten());
+            return match asked_version {
+                // A method of another version than the one asked for does not exist in it,
+                // even if its params also fail to decode.
+                Some(v)
+                    if v != rejected.version && rejected.error.code == ErrorCode::InvalidParams =>
+                {
+                    let err = A2aError::new(
+                        ErrorCode::MethodNotFound,
+                        format!("not an A2A {v} method (A2A-Version: {v})"),
+                    );
+                    error_response(rejected.id, v, &err)
+                }
+                _ => error_response(rejected.id, rejected.version, &rejected.error),
+            };
+        }
     };
+    if let Some(Err(e)) = &asked {
+        return error_response(decoded.id, decoded.version, e);
+    }
     let mut caller = match caller_from_headers(&state, &headers, &query) {
         Ok(c) => c,
         Err(resp) => return resp,

@@ -1,7 +1,7 @@
 //! The A2A server shell: JSON-RPC + SSE, HTTP+JSON and gRPC bindings that all decode into
 //! one internal request and call one handler; the agent card; authentication; limits;
-//! health and readiness. This is the only crate that knows HTTP status codes, SSE framing
-//! and gRPC status; it never names a concrete provider.
+//! health and readiness; push notification delivery. This is the only crate that knows
+//! HTTP status codes, SSE framing and gRPC status; it never names a concrete provider.
 
 pub mod app;
 pub mod auth;
@@ -11,6 +11,7 @@ pub mod grpc;
 pub mod handler;
 mod jsonrpc;
 pub mod metrics;
+pub mod push;
 mod rest;
 mod sse;
 
@@ -20,3 +21,4 @@ pub use auth::{CompositeAuth, CredentialKind, JwtAuth, JwtConfig, JwtKeySource, 
 pub use card::CardSettings;
 pub use grpc::{grpc_routes, service};
 pub use handler::{AgentEntry, CallError, Caller, Handler, Reply, StreamItem, StreamPolicy};
+pub use push::{PushPolicy, PushSettings, PushWorker, check_webhook_url};

@@ -10,6 +10,8 @@
 //! | `a2agw_task_transitions_total` | counter | `state` (the state entered) |
 //! | `a2agw_provider_first_event_seconds` | histogram | `provider` |
 //! | `a2agw_provider_run_seconds` | histogram | `provider` |
+//! | `a2agw_push_deliveries_total` | counter | — (webhook POSTs acknowledged with a 2xx) |
+//! | `a2agw_push_failures_total` | counter | `reason` (`attempts_exhausted`, `refused`): events given up |
 
 use axum::http::{StatusCode, header};
 use axum::response::{IntoResponse, Response};

@@ -18,6 +18,8 @@ pub struct Config {
     pub auth: AuthConfig,
     /// The agent served.
     pub agent: AgentConfig,
+    /// Push notification delivery.
+    pub push: PushConfig,
 }
 
 /// `[server]`.
@@ -170,6 +172,39 @@ impl Default for AgentConfig {
     }
 }
 
+/// `[push]`: delivery of push notifications to webhooks (when the agent declares
+/// `push_notifications`).
+///
+/// Every client-visible event of a task is POSTed to each of its webhooks, in order, at
+/// least once: a failed POST (non-2xx, timeout, connection error) is retried with
+/// exponential backoff (0.5 s doubling up to 30 s), at most `max_attempts` times in all;
+/// then the event is given up (logged and counted in `a2agw_push_failures_total`) and the
+/// next one is sent. Progress is stored with each config, so delivery resumes after a
+/// restart where it stopped.
+///
+/// Webhook URLs pointing at loopback, private, link-local (including the cloud metadata
+/// address 169.254.169.254), CGNAT, multicast or unspecified addresses, or at names that
+/// resolve to one, are refused when a config is created (`-32602`) and again at every send
+/// (after DNS resolution), unless `allow_private_targets` is set.
+#[derive(Clone, Debug, Deserialize, PartialEq)]
+#[serde(default, deny_unknown_fields)]
+pub struct PushConfig {
+    /// Allow webhooks on loopback, private and link-local addresses (tests, or a gateway
+    /// whose webhooks live on a private network you trust). Default `false`.
+    pub allow_private_targets: bool,
+    /// Attempts per event before it is given up (at least 1). Default 8.
+    pub max_attempts: u32,
+}
+
+impl Default for PushConfig {
+    fn default() -> Self {
+        PushConfig {
+            allow_private_targets: false,
+            max_attempts: 8,
+        }
+    }
+}
+
 /// One skill of the card.
 #[derive(Clone, Debug, Default, Deserialize, PartialEq)]
 #[serde(default, deny_unknown_fields)]
@@ -275,6 +310,9 @@ impl Config {
                 bail!("auth.jwt: set exactly one of jwks_url, public_key_file, hmac_secret_env");
             }
         }
+        if self.push.max_attempts == 0 {
+            bail!("push.max_attempts: must be at least 1");
+        }
         if !self.auth.anonymous && self.auth.api_keys.is_empty() && self.auth.jwt.is_none() {
             bail!(
                 "auth: anonymous access is off and neither API keys nor JWT are configured: nobody could call"
@@ -316,5 +354,28 @@ mod tests {
             toml::from_str("[auth]\nanonymous = false\n[auth.jwt]\nissuer = \"i\"\naudience = \"a\"\nhmac_secret_env = \"S\"")
                 .unwrap();
         jwt.check().unwrap();
+    }
+
+    #[test]
+    fn push_defaults_and_overrides() {
+        let c = Config::default();
+        assert!(
+            !c.push.allow_private_targets,
+            "private webhook targets are refused by default"
+        );
+        assert_eq!(c.push.max_attempts, 8);
+        let c: Config =
+            toml::from_str("[push]\nallow_private_targets = true\nmax_attempts = 3").unwrap();
+        c.check().unwrap();
+        assert!(c.push.allow_private_targets);
+        assert_eq!(c.push.max_attempts, 3);
+        let zero: Config = toml::from_str("[push]\nmax_attempts = 0").unwrap();
+        assert!(
+            zero.check()
+                .unwrap_err()
+                .to_string()
+                .contains("push.max_attempts")
+        );
+        assert!(toml::from_str::<Config>("[push]\nretries = 1").is_err());
     }
 }

@@ -11,7 +11,7 @@ pub mod config;
 use a2agw_provider::{DemoProvider, Provider};
 use a2agw_server::{
     AgentEntry, ApiKeyAuth, AppState, Authenticator, CardSettings, CompositeAuth, Handler, JwtAuth,
-    JwtConfig, JwtKeySource, Limits, Shutdown, StreamPolicy,
+    JwtConfig, JwtKeySource, Limits, PushSettings, PushWorker, Shutdown, StreamPolicy,
 };
 use a2agw_task::{Engine, EngineConfig, MemoryStore, TaskStore};
 use a2agw_types::{
@@ -154,8 +154,19 @@ fn security(config: &Config, card: &mut AgentCard) {
     }
 }
 
-/// Builds the application (store opened, engine started) without binding a socket: the
-/// returned router serves HTTP and gRPC (see [`a2agw_server::service`]).
+/// The push delivery settings of `config` (the rest at their defaults).
+pub fn push_settings(config: &Config) -> PushSettings {
+    PushSettings {
+        allow_private_targets: config.push.allow_private_targets,
+        max_attempts: config.push.max_attempts.max(1),
+        ..PushSettings::default()
+    }
+}
+
+/// Builds the application (store opened, engine started, push delivery started when the
+/// agent declares push notifications) without binding a socket: the returned router serves
+/// HTTP and gRPC (see [`a2agw_server::service`]). Beginning the returned state's
+/// `shutdown` stops the push worker.
 pub async fn build(config: &Config) -> Result<(AppState, axum::Router)> {
     a2agw_server::metrics::install();
     let store = open_store(config).await?;
@@ -169,6 +180,17 @@ pub async fn build(config: &Config) -> Result<(AppState, axum::Router)> {
         EngineConfig::default(),
     );
     engine.start();
+    let shutdown = Shutdown::default();
+    let push = push_settings(config);
+    if config.agent.push_notifications {
+        // Runs until shutdown begins; an event being POSTed then is sent again on the next
+        // start (at least once).
+        drop(PushWorker::spawn(
+            Arc::clone(engine.store()),
+            push.clone(),
+            shutdown.clone(),
+        ));
+    }
     let auth = authenticator(config).await?;
     let s = &config.server;
     let state = AppState {
@@ -184,7 +206,8 @@ pub async fn build(config: &Config) -> Result<(AppState, axum::Router)> {
                 close_on_auth_required: s.close_stream_on_auth_required,
             },
         )
-        .with_blocking_timeout(Duration::from_secs(s.request_timeout_secs.max(1))),
+        .with_blocking_timeout(Duration::from_secs(s.request_timeout_secs.max(1)))
+        .with_push_policy(push.policy()),
         auth,
         limits: Limits::new(
             s.max_body_bytes,
@@ -198,7 +221,7 @@ pub async fn build(config: &Config) -> Result<(AppState, axum::Router)> {
             interfaces: with_grpc(CardSettings::default().interfaces),
             ..CardSettings::default()
         },
-        shutdown: Shutdown::default(),
+        shutdown,
     };
     // HTTP (JSON-RPC, REST, card, health) and gRPC on one port, switched on content type.
     let router = a2agw_server::service(state.clone());
@@ -269,5 +292,94 @@ pub async fn shutdown_signal() {
     tokio::select! {
         () = ctrl_c => {}
         () = term => {}
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used, clippy::expect_used)]
+
+    use super::*;
+    use a2agw_server::{CallError, Caller};
+    use a2agw_types::{
+        A2aRequest, ErrorCode, Message, Role, SendMessageConfiguration, SendMessageRequest,
+        TaskPushNotificationConfig,
+    };
+    use std::sync::atomic::{AtomicUsize, Ordering};
+
+    fn config(toml_text: &str) -> Config {
+        let mut c: Config = toml::from_str(toml_text).unwrap();
+        c.store.kind = "memory".into();
+        c.check().unwrap();
+        c
+    }
+
+    fn send_with_webhook(url: &str) -> A2aRequest {
+        A2aRequest::SendMessage(SendMessageRequest {
+            message: Message::text(Role::User, "m-1", "hello"),
+            configuration: Some(SendMessageConfiguration {
+                task_push_notification_config: Some(TaskPushNotificationConfig {
+                    url: url.to_owned(),
+                    ..TaskPushNotificationConfig::default()
+                }),
+                ..SendMessageConfiguration::default()
+            }),
+            ..SendMessageRequest::default()
+        })
+    }
+
+    /// `[push]` reaches the handler (the SSRF policy) and `build` starts the worker.
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn push_config_is_wired() {
+        // Default: loopback webhooks are refused at creation.
+        let (state, _) = build(&config("")).await.unwrap();
+        let err = state
+            .handler
+            .call(
+                &Caller::anonymous(),
+                send_with_webhook("http://127.0.0.1:9/h"),
+            )
+            .await
+            .unwrap_err();
+        match err {
+            CallError::A2a(e) => assert_eq!(e.code, ErrorCode::InvalidParams, "{e:?}"),
+            other => panic!("{other:?}"),
+        }
+        state.shutdown.begin();
+
+        // Allowed: the worker POSTs the task's events to a local receiver.
+        let hits = Arc::new(AtomicUsize::new(0));
+        let counter = Arc::clone(&hits);
+        let receiver = axum::Router::new().fallback(move || {
+            let counter = Arc::clone(&counter);
+            async move {
+                counter.fetch_add(1, Ordering::SeqCst);
+                "ok"
+            }
+        });
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let addr = listener.local_addr().unwrap();
+        let serving = tokio::spawn(async move { axum::serve(listener, receiver).await });
+        let (state, _) = build(&config("[push]\nallow_private_targets = true"))
+            .await
+            .unwrap();
+        state
+            .handler
+            .call(
+                &Caller::anonymous(),
+                send_with_webhook(&format!("http://{addr}/hook")),
+            )
+            .await
+            .unwrap();
+        let deadline = tokio::time::Instant::now() + Duration::from_secs(10);
+        while hits.load(Ordering::SeqCst) == 0 {
+            assert!(
+                tokio::time::Instant::now() < deadline,
+                "no notification within 10 s"
+            );
+            tokio::time::sleep(Duration::from_millis(20)).await;
+        }
+        state.shutdown.begin();
+        serving.abort();
     }
 }

@@ -550,24 +550,18 @@ fn stream_response(
 ) -> Response {
     // An error is sent as one final `event: error` (the REST framing of the official SDKs).
     let error_event = |e: &A2aError| (0, Some("error"), rest_error_body(e).to_string());
-    let events = items
-        .map(move |r| match r {
-            Ok(StreamItem { seq, event, last }) => {
-                match encode(api, &A2aResponse::StreamEvent { event, last }) {
-                    Ok(v) => (seq, None, v.to_string()),
-                    Err(e) => error_event(&e),
-                }
+    let events = items.map(move |r| match r {
+        Ok(StreamItem { seq, event, last }) => {
+            match encode(api, &A2aResponse::StreamEvent { event, last }) {
+                Ok(v) => (seq, None, v.to_string()),
+                Err(e) => error_event(&e),
             }
-            Err(e) => error_event(&e),
-        })
-        // Nothing follows an error event.
-        .scan(false, |ended, item: crate::sse::SseItem| {
-            if *ended {
-                return futures::future::ready(None);
-            }
-            *ended = item.1.is_some();
-            futures::future::ready(Some(item))
-        });
+        }
+        Err(e) => error_event(&e),
+    });
+    // Nothing follows an error event.
+    let events =
+        crate::handler::through_last(events, |item: &crate::sse::SseItem| item.1.is_some());
     crate::sse::sse_response(keep_alive, guard, shutdown, events)
 }
 

@@ -23,8 +23,9 @@
 //! Requests are read leniently: the proto form above, and also the 0.3 JSON-RPC shapes
 //! (`MessageSendParams` with `kind`-tagged parts and `"user"` roles, which other 0.3 SDKs
 //! sent). Proto semantics apply where they differ: `historyLength: 0` means "unset" (0.3
-//! gRPC), and a missing `blocking` keeps the 0.3 SDKs' default (blocking), as on the 0.3
-//! JSON-RPC path. The request is then decoded exactly as a 0.3 JSON-RPC request would be
+//! gRPC), and in a proto-form body (parts in `content`) a `configuration` without
+//! `blocking` is non-blocking (a proto3 bool left out because it is false), while a body
+//! without any `configuration` blocks, as the 0.3 SDKs do. The request is then decoded exactly as a 0.3 JSON-RPC request would be
 //! (same conversion to 1.0, same validation, errors naming the field).
 
 use super::{Op, PathIds, RestCall, body_object, json_type_name};
@@ -140,11 +141,20 @@ fn push_config_in(v: Value) -> Value {
 fn send_params(mut body: Map<String, Value>) -> Value {
     let mut out = Map::new();
     // `message` is the proto field's json_name; `request` its field name.
-    if let Some(m) = body.remove("message").or_else(|| body.remove("request")) {
+    let message = body.remove("message").or_else(|| body.remove("request"));
+    // The proto form carries parts in `content` (the JSON-RPC form in `parts`, with `kind`).
+    let proto_form = message.as_ref().is_some_and(|m| m.get("content").is_some());
+    if let Some(m) = message {
         out.insert("message".into(), message_in(m));
     }
     if let Some(mut config) = body.remove("configuration") {
         if let Value::Object(c) = &mut config {
+            // Proto3 bool: ProtoJSON writers omit `blocking: false`, so in the proto form a
+            // configuration without `blocking` is non-blocking (the official 0.3 REST client
+            // and server read it so); the JSON-RPC form keeps the SDKs' default (blocking).
+            if proto_form && !c.contains_key("blocking") {
+                c.insert("blocking".into(), Value::Bool(false));
+            }
             camel_keys(
                 c,
                 &[

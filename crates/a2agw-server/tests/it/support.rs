@@ -32,12 +32,15 @@ pub(crate) struct ServerBuilder {
     streaming: bool,
     push_notifications: bool,
     extended_card: Option<AgentCard>,
+    extended_card_declared: Option<bool>,
     extensions: Vec<AgentExtension>,
     store: Option<Arc<dyn TaskStore>>,
     limits: Option<Limits>,
     interfaces: Vec<(&'static str, &'static str)>,
     policy: StreamPolicy,
     step: Duration,
+    push_policy: a2agw_server::PushPolicy,
+    push_delivery: Option<a2agw_server::PushSettings>,
 }
 
 /// A builder with the defaults: anonymous access, streaming and push notifications
@@ -50,6 +53,7 @@ pub(crate) fn server() -> ServerBuilder {
         streaming: true,
         push_notifications: true,
         extended_card: None,
+        extended_card_declared: None,
         extensions: Vec::new(),
         store: None,
         limits: None,
@@ -60,6 +64,8 @@ pub(crate) fn server() -> ServerBuilder {
         ],
         policy: StreamPolicy::default(),
         step: Duration::from_millis(20),
+        push_policy: a2agw_server::PushPolicy::default(),
+        push_delivery: None,
     }
 }
 
@@ -92,6 +98,14 @@ impl ServerBuilder {
     /// Declares `capabilities.extendedAgentCard` and serves `card` to authenticated callers.
     pub(crate) fn extended_card(mut self, card: AgentCard) -> Self {
         self.extended_card = Some(card);
+        self
+    }
+
+    /// Declares (or not) `capabilities.extendedAgentCard` whatever
+    /// [`ServerBuilder::extended_card`] configured: `true` without a card gives the
+    /// "declared but not configured" case (-32007).
+    pub(crate) fn declare_extended_card(mut self, declared: bool) -> Self {
+        self.extended_card_declared = Some(declared);
         self
     }
 
@@ -129,6 +143,20 @@ impl ServerBuilder {
         self
     }
 
+    /// Where webhooks may point (default: public targets only).
+    pub(crate) fn push_policy(mut self, policy: a2agw_server::PushPolicy) -> Self {
+        self.push_policy = policy;
+        self
+    }
+
+    /// Runs a push delivery worker with these settings once started (none by default):
+    /// webhooks get the tasks' events. The worker stops when the server's `shutdown`
+    /// begins (or with the test's runtime).
+    pub(crate) fn push_delivery(mut self, settings: a2agw_server::PushSettings) -> Self {
+        self.push_delivery = Some(settings);
+        self
+    }
+
     /// The demo agent's step length (`slow N` takes N steps).
     pub(crate) fn step(mut self, step: Duration) -> Self {
         self.step = step;
@@ -145,7 +173,10 @@ impl ServerBuilder {
                 streaming: Some(self.streaming),
                 push_notifications: Some(self.push_notifications),
                 extensions: self.extensions.clone(),
-                extended_agent_card: Some(self.extended_card.is_some()),
+                extended_agent_card: Some(
+                    self.extended_card_declared
+                        .unwrap_or(self.extended_card.is_some()),
+                ),
             },
             default_input_modes: vec!["text/plain".into()],
             default_output_modes: vec!["text/plain".into()],
@@ -191,7 +222,8 @@ impl ServerBuilder {
                     extended_card: self.extended_card,
                 },
                 self.policy,
-            ),
+            )
+            .with_push_policy(self.push_policy),
             auth: Arc::new(auth),
             limits: self.limits.unwrap_or_default(),
             card: CardSettings {
@@ -206,7 +238,15 @@ impl ServerBuilder {
     /// router (JSON-RPC, REST, card, health) and gRPC on the same port, switched on
     /// `Content-Type` ([`a2agw_server::service`]), as the binary serves them.
     pub(crate) async fn start(self) -> TestServer {
+        let push_delivery = self.push_delivery.clone();
         let state = self.state();
+        if let Some(settings) = push_delivery {
+            drop(a2agw_server::PushWorker::spawn(
+                Arc::clone(state.handler.engine().store()),
+                settings,
+                state.shutdown.clone(),
+            ));
+        }
         let router = a2agw_server::service(state.clone());
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
         let addr = listener.local_addr().unwrap();

@@ -12,7 +12,8 @@ struct Entry {
     owner: String,
     record: TaskRecord,
     events: Vec<TaskEvent>,
-    push: BTreeMap<String, TaskPushNotificationConfig>,
+    /// Push configs by id, each with its delivery cursor.
+    push: BTreeMap<String, (TaskPushNotificationConfig, u64)>,
     lease: Option<(String, Instant)>,
 }
 
@@ -208,7 +209,11 @@ impl TaskStore for MemoryStore {
         let entry = tasks
             .get_mut(&config.task_id)
             .ok_or_else(|| StoreError::NotFound(config.task_id.clone()))?;
-        entry.push.insert(config.id.clone(), config.clone());
+        // Replacing a config keeps its delivery cursor.
+        let cursor = entry.push.get(&config.id).map_or(0, |(_, seq)| *seq);
+        entry
+            .push
+            .insert(config.id.clone(), (config.clone(), cursor));
         Ok(())
     }
 
@@ -220,7 +225,7 @@ impl TaskStore for MemoryStore {
         Ok(self
             .lock()
             .get(task_id)
-            .and_then(|e| e.push.get(id).cloned()))
+            .and_then(|e| e.push.get(id).map(|(c, _)| c.clone())))
     }
 
     async fn list_push_configs(
@@ -230,7 +235,7 @@ impl TaskStore for MemoryStore {
         Ok(self
             .lock()
             .get(task_id)
-            .map(|e| e.push.values().cloned().collect())
+            .map(|e| e.push.values().map(|(c, _)| c.clone()).collect())
             .unwrap_or_default())
     }
 
@@ -239,6 +244,49 @@ impl TaskStore for MemoryStore {
             .lock()
             .get_mut(task_id)
             .is_some_and(|e| e.push.remove(id).is_some()))
+    }
+
+    async fn set_push_cursor(
+        &self,
+        task_id: &str,
+        config_id: &str,
+        delivered_seq: u64,
+    ) -> StoreResult<()> {
+        let mut tasks = self.lock();
+        let entry = tasks
+            .get_mut(task_id)
+            .ok_or_else(|| push_config_not_found(task_id, config_id))?;
+        let last_seq = entry.record.last_seq;
+        let (_, cursor) = entry
+            .push
+            .get_mut(config_id)
+            .ok_or_else(|| push_config_not_found(task_id, config_id))?;
+        *cursor = (*cursor).max(delivered_seq.min(last_seq));
+        Ok(())
+    }
+
+    async fn push_backlog(&self, limit: usize) -> StoreResult<Vec<PushBacklog>> {
+        let tasks = self.lock();
+        let mut backlog: Vec<PushBacklog> = tasks
+            .values()
+            .flat_map(|e| {
+                let last_seq = e.record.last_seq;
+                e.push
+                    .values()
+                    .filter(move |(_, cursor)| *cursor < last_seq)
+                    .map(move |(config, cursor)| PushBacklog {
+                        config: config.clone(),
+                        delivered_seq: *cursor,
+                        last_seq,
+                    })
+            })
+            .collect();
+        drop(tasks);
+        backlog.sort_by(|a, b| {
+            (&a.config.task_id, &a.config.id).cmp(&(&b.config.task_id, &b.config.id))
+        });
+        backlog.truncate(limit);
+        Ok(backlog)
     }
 
     async fn try_lease(&self, task_id: &str, holder: &str, ttl: Duration) -> StoreResult<bool> {

@@ -13,6 +13,11 @@
 //! - Reads that name an owner return nothing for another owner's task.
 //! - Every successful append is announced on [`TaskStore::watch`] after it is durable,
 //!   on every instance sharing the store.
+//! - Every push config has a delivery cursor ([`TaskStore::set_push_cursor`]): the
+//!   sequence number of the last event of its task handled by push delivery. It starts at 0
+//!   (so a config given with the message that created the task still gets the task's first
+//!   events), only moves forward, never past the task's last event, survives restarts, is
+//!   kept when the config is replaced and goes with the config when it is deleted.
 
 use crate::machine::{TaskEvent, TaskRecord, TransitionError};
 use a2agw_types::{
@@ -55,6 +60,19 @@ pub struct Appended {
     pub last_seq: u64,
 }
 
+/// A push config whose delivery cursor is behind its task's log
+/// ([`TaskStore::push_backlog`]).
+#[derive(Clone, Debug, PartialEq)]
+pub struct PushBacklog {
+    /// The config (with its secrets: never log it other than through `Debug`, which
+    /// redacts them).
+    pub config: TaskPushNotificationConfig,
+    /// Its cursor: events with a sequence number up to this one were handled.
+    pub delivered_seq: u64,
+    /// The task's last sequence number (greater than `delivered_seq`).
+    pub last_seq: u64,
+}
+
 /// Store failures.
 #[derive(Debug, thiserror::Error)]
 #[non_exhaustive]
@@ -80,6 +98,15 @@ pub enum StoreError {
     /// The backend failed (I/O, connection, corruption).
     #[error("storage backend: {0}")]
     Backend(String),
+}
+
+/// [`StoreError::NotFound`] for a push config: reads "task `t` push config `c` not found".
+#[cfg_attr(
+    not(any(feature = "memory", feature = "sqlite", feature = "postgres")),
+    allow(dead_code)
+)]
+pub(crate) fn push_config_not_found(task_id: &str, config_id: &str) -> StoreError {
+    StoreError::NotFound(format!("{task_id}` push config `{config_id}"))
 }
 
 /// The result type of stores.
@@ -120,7 +147,7 @@ pub trait TaskStore: Send + Sync + Debug + 'static {
     /// `append`/`create` returns (so a receiver opened after an append returned never sees
     /// it). Other instances' appends arrive as they are notified; notifications lost while a
     /// backend's listener reconnects are not replayed, so subscribers also re-read the log
-    /// periodically (see [`crate::subscribe`]).
+    /// periodically (see [`crate::subscribe`](mod@crate::subscribe)).
     fn watch(&self) -> broadcast::Receiver<Appended>;
 
     /// Stores a push config (the id must be set; an existing one with the same id is replaced).
@@ -139,8 +166,34 @@ pub trait TaskStore: Send + Sync + Debug + 'static {
         task_id: &str,
     ) -> StoreResult<Vec<TaskPushNotificationConfig>>;
 
-    /// Deletes a push config; `false` when there was none.
+    /// Deletes a push config (and its delivery cursor); `false` when there was none.
     async fn delete_push_config(&self, task_id: &str, id: &str) -> StoreResult<bool>;
+
+    /// Moves the delivery cursor of push config `config_id` of `task_id` to
+    /// `delivered_seq`: push delivery has handled (delivered, given up on, or skipped as
+    /// not client-visible) every event up to it.
+    ///
+    /// The cursor is monotonic: a value below the current one leaves it unchanged (two
+    /// deliverers racing cannot move it back), and a value past the task's last sequence
+    /// number is lowered to it (a cursor can never skip events not yet written).
+    /// [`StoreError::NotFound`] when the config does not exist (deleted meanwhile).
+    ///
+    /// A new config's cursor is 0, not the task's last sequence number at creation: a
+    /// config given inline with the `SendMessage` that created the task is stored after the
+    /// task's first events, and must still receive them (conformance checklist item 24);
+    /// a config created later on a running task receives the task's history the same way.
+    /// Replacing a config ([`TaskStore::put_push_config`] with an existing id) keeps its
+    /// cursor.
+    async fn set_push_cursor(
+        &self,
+        task_id: &str,
+        config_id: &str,
+        delivered_seq: u64,
+    ) -> StoreResult<()>;
+
+    /// Push configs whose cursor is behind their task's last sequence number, ordered by
+    /// task id then config id (byte-wise), at most `limit`: the work of push delivery.
+    async fn push_backlog(&self, limit: usize) -> StoreResult<Vec<PushBacklog>>;
 
     /// Takes or renews the lease on a task for `holder`, valid for `ttl`. `false` when
     /// another holder has an unexpired lease.

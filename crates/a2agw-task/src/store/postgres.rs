@@ -48,6 +48,7 @@
 
 mod cache;
 mod listener;
+mod push;
 mod writer;
 
 use super::*;
@@ -579,6 +580,19 @@ impl TaskStore for PostgresStore {
             .await
             .map_err(backend)?;
         Ok(done.rows_affected() > 0)
+    }
+
+    async fn set_push_cursor(
+        &self,
+        task_id: &str,
+        config_id: &str,
+        delivered_seq: u64,
+    ) -> StoreResult<()> {
+        push::set_push_cursor(&self.pool, task_id, config_id, delivered_seq).await
+    }
+
+    async fn push_backlog(&self, limit: usize) -> StoreResult<Vec<PushBacklog>> {
+        push::push_backlog(&self.pool, limit).await
     }
 
     async fn try_lease(&self, task_id: &str, holder: &str, ttl: Duration) -> StoreResult<bool> {

@@ -422,6 +422,52 @@ impl TaskStore for SqliteStore {
         }
     }
 
+    async fn set_push_cursor(
+        &self,
+        task_id: &str,
+        config_id: &str,
+        delivered_seq: u64,
+    ) -> StoreResult<()> {
+        match self
+            .submit(Op::PushCursor {
+                task_id: task_id.to_owned(),
+                id: config_id.to_owned(),
+                delivered_seq,
+            })
+            .await?
+        {
+            Reply::Done => Ok(()),
+            other => Err(unexpected(&other)),
+        }
+    }
+
+    async fn push_backlog(&self, limit: usize) -> StoreResult<Vec<PushBacklog>> {
+        // Reads every config with its task's `last_seq` (by primary key): configs are few
+        // next to events, and this runs about once a second.
+        let rows: Vec<(String, String, String, i64, i64)> = sqlx::query_as(
+            "SELECT p.task_id, p.id, p.config, p.delivered_seq, t.last_seq \
+             FROM push_configs p JOIN tasks t ON t.id = p.task_id \
+             WHERE p.delivered_seq < t.last_seq ORDER BY p.task_id, p.id LIMIT ?1",
+        )
+        .bind(clamp_i64(limit))
+        .fetch_all(&self.pool)
+        .await
+        .map_err(db)?;
+        rows.into_iter()
+            .map(|(task_id, id, json, delivered, last)| {
+                let config = serde_json::from_str(&json)
+                    .map_err(|e| corrupt(&format!("push config `{id}`"), &task_id, e))?;
+                Ok(PushBacklog {
+                    config,
+                    delivered_seq: u64::try_from(delivered)
+                        .map_err(|e| corrupt("push cursor", &task_id, e))?,
+                    last_seq: u64::try_from(last)
+                        .map_err(|e| corrupt("last sequence", &task_id, e))?,
+                })
+            })
+            .collect()
+    }
+
     async fn try_lease(&self, task_id: &str, holder: &str, ttl: Duration) -> StoreResult<bool> {
         match self
             .submit(Op::Lease {

@@ -46,6 +46,11 @@ macro_rules! conformance_tests {
             watch_announces_appends,
             push_config_crud,
             push_config_unknown_task,
+            push_cursor_starts_at_zero,
+            push_cursor_monotonic_and_clamped,
+            push_cursor_unknown_config,
+            push_cursor_survives_replace_not_delete,
+            push_backlog_order_and_limit,
             lease_take_conflict_renew_release,
             lease_expiry,
             lease_unknown_task,
@@ -1367,6 +1372,209 @@ pub(crate) async fn push_config_unknown_task(store: Arc<dyn TaskStore>) {
     assert_eq!(store.get_push_config("nope", "cfg-1").await.unwrap(), None);
     assert!(store.list_push_configs("nope").await.unwrap().is_empty());
     assert!(!store.delete_push_config("nope", "cfg-1").await.unwrap());
+}
+
+// ---------------------------------------------------------------------------------------
+// Push delivery cursors
+
+/// The backlog entries as `(task, config, delivered_seq, last_seq)`.
+async fn backlog(store: &dyn TaskStore, limit: usize) -> Vec<(String, String, u64, u64)> {
+    store
+        .push_backlog(limit)
+        .await
+        .unwrap()
+        .into_iter()
+        .map(|b| (b.config.task_id, b.config.id, b.delivered_seq, b.last_seq))
+        .collect()
+}
+
+fn entry(task: &str, id: &str, delivered: u64, last: u64) -> (String, String, u64, u64) {
+    (task.to_owned(), id.to_owned(), delivered, last)
+}
+
+/// A new config's cursor is 0, whatever the task's log holds already (a config given with
+/// the message that created the task gets the task's first events: checklist item 24).
+pub(crate) async fn push_cursor_starts_at_zero(store: Arc<dyn TaskStore>) {
+    assert!(store.push_backlog(100).await.unwrap().is_empty());
+    store.create("alice", new_task("pz1", "c")).await.unwrap();
+    store
+        .append(
+            "pz1",
+            &[status(TaskState::Working), artifact("a", "x", false, true)],
+        )
+        .await
+        .unwrap();
+    // A task without configs is no work.
+    assert!(store.push_backlog(100).await.unwrap().is_empty());
+    let config = push_config("pz1", "cfg-1", "https://example.com/1");
+    store.put_push_config(&config).await.unwrap();
+    let got = store.push_backlog(100).await.unwrap();
+    assert_eq!(
+        got,
+        vec![PushBacklog {
+            config: config.clone(),
+            delivered_seq: 0,
+            last_seq: 3,
+        }],
+        "the whole config (secrets included) with cursor 0"
+    );
+    // Appends move `last_seq`, not the cursor.
+    store
+        .append("pz1", &[status(TaskState::Completed)])
+        .await
+        .unwrap();
+    assert_eq!(
+        backlog(&*store, 100).await,
+        vec![entry("pz1", "cfg-1", 0, 4)]
+    );
+    // Caught up: no longer listed.
+    store.set_push_cursor("pz1", "cfg-1", 4).await.unwrap();
+    assert!(store.push_backlog(100).await.unwrap().is_empty());
+    // Cursors are not events.
+    assert_eq!(all_events(&*store, "pz1").await.len(), 4);
+}
+
+/// The cursor never moves back, and never past the task's last event.
+pub(crate) async fn push_cursor_monotonic_and_clamped(store: Arc<dyn TaskStore>) {
+    store.create("alice", new_task("pm1", "c")).await.unwrap();
+    store
+        .append(
+            "pm1",
+            &[status(TaskState::Working), artifact("a", "x", false, true)],
+        )
+        .await
+        .unwrap();
+    store
+        .put_push_config(&push_config("pm1", "cfg", "https://example.com"))
+        .await
+        .unwrap();
+    store.set_push_cursor("pm1", "cfg", 2).await.unwrap();
+    assert_eq!(backlog(&*store, 10).await, vec![entry("pm1", "cfg", 2, 3)]);
+    // Backwards: ignored.
+    store.set_push_cursor("pm1", "cfg", 1).await.unwrap();
+    store.set_push_cursor("pm1", "cfg", 0).await.unwrap();
+    assert_eq!(backlog(&*store, 10).await, vec![entry("pm1", "cfg", 2, 3)]);
+    // Past the log: lowered to the last event, so later events are still delivered.
+    store.set_push_cursor("pm1", "cfg", 99).await.unwrap();
+    assert!(store.push_backlog(10).await.unwrap().is_empty());
+    store
+        .append("pm1", &[status(TaskState::Completed)])
+        .await
+        .unwrap();
+    assert_eq!(backlog(&*store, 10).await, vec![entry("pm1", "cfg", 3, 4)]);
+    store.set_push_cursor("pm1", "cfg", u64::MAX).await.unwrap();
+    assert!(store.push_backlog(10).await.unwrap().is_empty());
+    // Concurrent setters (two deliverers racing): the highest wins.
+    store.create("alice", new_task("pm2", "c")).await.unwrap();
+    for _ in 0..3 {
+        store.append("pm2", &[user_message("more")]).await.unwrap();
+    }
+    store
+        .put_push_config(&push_config("pm2", "cfg", "https://example.com"))
+        .await
+        .unwrap();
+    let sets = (1..=4u64).rev().map(|seq| {
+        let store = Arc::clone(&store);
+        tokio::spawn(async move { store.set_push_cursor("pm2", "cfg", seq).await })
+    });
+    for r in futures::future::join_all(sets).await {
+        r.unwrap().unwrap();
+    }
+    assert!(
+        store.push_backlog(10).await.unwrap().is_empty(),
+        "cursor at 4"
+    );
+    store.append("pm2", &[user_message("last")]).await.unwrap();
+    assert_eq!(backlog(&*store, 10).await, vec![entry("pm2", "cfg", 4, 5)]);
+}
+
+/// Setting the cursor of a config that does not exist is `NotFound` and creates nothing.
+pub(crate) async fn push_cursor_unknown_config(store: Arc<dyn TaskStore>) {
+    let err = store.set_push_cursor("nope", "cfg", 1).await.unwrap_err();
+    assert!(matches!(err, StoreError::NotFound(_)), "{err:?}");
+    store.create("alice", new_task("pu1", "c")).await.unwrap();
+    let err = store.set_push_cursor("pu1", "cfg", 1).await.unwrap_err();
+    assert!(matches!(err, StoreError::NotFound(_)), "{err:?}");
+    assert!(store.list_push_configs("pu1").await.unwrap().is_empty());
+    assert!(store.push_backlog(10).await.unwrap().is_empty());
+    // A config of the same id on another task is not this one.
+    store.create("alice", new_task("pu2", "c")).await.unwrap();
+    store
+        .put_push_config(&push_config("pu2", "cfg", "https://example.com"))
+        .await
+        .unwrap();
+    let err = store.set_push_cursor("pu1", "cfg", 1).await.unwrap_err();
+    assert!(matches!(err, StoreError::NotFound(_)), "{err:?}");
+    assert_eq!(backlog(&*store, 10).await, vec![entry("pu2", "cfg", 0, 1)]);
+}
+
+/// Replacing a config keeps its cursor; deleting it drops the cursor (a new config of the
+/// same id starts again at 0) and setting it afterwards is `NotFound`.
+pub(crate) async fn push_cursor_survives_replace_not_delete(store: Arc<dyn TaskStore>) {
+    store.create("alice", new_task("pr1", "c")).await.unwrap();
+    store
+        .append(
+            "pr1",
+            &[status(TaskState::Working), status(TaskState::Completed)],
+        )
+        .await
+        .unwrap();
+    store
+        .put_push_config(&push_config("pr1", "cfg", "https://example.com/a"))
+        .await
+        .unwrap();
+    store.set_push_cursor("pr1", "cfg", 2).await.unwrap();
+    let replaced = push_config("pr1", "cfg", "https://example.com/b");
+    store.put_push_config(&replaced).await.unwrap();
+    let got = store.push_backlog(10).await.unwrap();
+    assert_eq!(got.len(), 1);
+    assert_eq!(
+        got[0].config, replaced,
+        "the backlog carries the current config"
+    );
+    assert_eq!((got[0].delivered_seq, got[0].last_seq), (2, 3));
+    assert!(store.delete_push_config("pr1", "cfg").await.unwrap());
+    assert!(store.push_backlog(10).await.unwrap().is_empty());
+    let err = store.set_push_cursor("pr1", "cfg", 3).await.unwrap_err();
+    assert!(matches!(err, StoreError::NotFound(_)), "{err:?}");
+    store.put_push_config(&replaced).await.unwrap();
+    assert_eq!(backlog(&*store, 10).await, vec![entry("pr1", "cfg", 0, 3)]);
+}
+
+/// The backlog is ordered by task id, then config id (byte order), and cut at `limit`.
+pub(crate) async fn push_backlog_order_and_limit(store: Arc<dyn TaskStore>) {
+    for id in ["pb-b", "pb-a", "pb-C", "pb-c"] {
+        store.create("alice", new_task(id, "c")).await.unwrap();
+    }
+    // Owners do not matter to delivery.
+    store.create("bob", new_task("pb-0", "c")).await.unwrap();
+    for (task, cfg) in [
+        ("pb-b", "2"),
+        ("pb-b", "10"),
+        ("pb-a", "x"),
+        ("pb-c", "a"),
+        ("pb-C", "a"),
+        ("pb-0", "z"),
+    ] {
+        store
+            .put_push_config(&push_config(task, cfg, "https://example.com"))
+            .await
+            .unwrap();
+    }
+    // `pb-c`'s config is caught up: not listed.
+    store.set_push_cursor("pb-c", "a", 1).await.unwrap();
+    let all = vec![
+        entry("pb-0", "z", 0, 1),
+        entry("pb-C", "a", 0, 1),
+        entry("pb-a", "x", 0, 1),
+        entry("pb-b", "10", 0, 1),
+        entry("pb-b", "2", 0, 1),
+    ];
+    assert_eq!(backlog(&*store, 100).await, all);
+    assert_eq!(backlog(&*store, 2).await, all[..2].to_vec());
+    assert!(store.push_backlog(0).await.unwrap().is_empty());
+    // Every call gives the same answer.
+    assert_eq!(backlog(&*store, 100).await, all);
 }
 
 // ---------------------------------------------------------------------------------------

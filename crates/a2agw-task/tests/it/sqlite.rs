@@ -88,6 +88,19 @@ impl TaskStore for TempSqlite {
     async fn delete_push_config(&self, task_id: &str, id: &str) -> StoreResult<bool> {
         self.store.delete_push_config(task_id, id).await
     }
+    async fn set_push_cursor(
+        &self,
+        task_id: &str,
+        config_id: &str,
+        delivered_seq: u64,
+    ) -> StoreResult<()> {
+        self.store
+            .set_push_cursor(task_id, config_id, delivered_seq)
+            .await
+    }
+    async fn push_backlog(&self, limit: usize) -> StoreResult<Vec<a2agw_task::PushBacklog>> {
+        self.store.push_backlog(limit).await
+    }
     async fn try_lease(&self, task_id: &str, holder: &str, ttl: Duration) -> StoreResult<bool> {
         self.store.try_lease(task_id, holder, ttl).await
     }
@@ -183,13 +196,14 @@ async fn reopen_keeps_everything() {
         assert_eq!(rec.last_seq, record.last_seq + 1 + round);
         store.close().await;
     }
-    // The migrations were applied once; the file is in WAL mode.
+    // The migrations (0001_init, 0002_push_cursor) were applied once; the file is in WAL
+    // mode.
     let mut conn = raw(&path).await;
     let (migrations,): (i64,) = sqlx::query_as("SELECT COUNT(*) FROM _sqlx_migrations")
         .fetch_one(&mut conn)
         .await
         .unwrap();
-    assert_eq!(migrations, 1);
+    assert_eq!(migrations, 2);
     let (mode,): (String,) = sqlx::query_as("PRAGMA journal_mode")
         .fetch_one(&mut conn)
         .await
@@ -419,4 +433,48 @@ async fn a_request_the_database_refuses_does_not_sink_its_batch() {
             .last_seq,
         2
     );
+}
+
+/// A push config's delivery cursor is on disk: after a reopen the backlog resumes where
+/// delivery stopped (push delivery's "no loss across a restart").
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn push_cursor_survives_reopen() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("tasks.db");
+    let config = TaskPushNotificationConfig {
+        id: "cfg".into(),
+        task_id: "t1".into(),
+        url: "https://example.com/hook".into(),
+        token: "tok".into(),
+        ..Default::default()
+    };
+    {
+        let store = SqliteStore::open(&path).await.unwrap();
+        store.create("alice", new_task("t1", "c1")).await.unwrap();
+        store
+            .append(
+                "t1",
+                &[status(TaskState::Working), status(TaskState::Completed)],
+            )
+            .await
+            .unwrap();
+        store.put_push_config(&config).await.unwrap();
+        store.set_push_cursor("t1", "cfg", 2).await.unwrap();
+        store.close().await;
+    }
+    let store = SqliteStore::open(&path).await.unwrap();
+    let backlog = store.push_backlog(10).await.unwrap();
+    assert_eq!(
+        backlog,
+        vec![a2agw_task::PushBacklog {
+            config,
+            delivered_seq: 2,
+            last_seq: 3,
+        }]
+    );
+    store.set_push_cursor("t1", "cfg", 3).await.unwrap();
+    store.close().await;
+    let store = SqliteStore::open(&path).await.unwrap();
+    assert!(store.push_backlog(10).await.unwrap().is_empty());
+    store.close().await;
 }

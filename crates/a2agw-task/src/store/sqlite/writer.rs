@@ -2,7 +2,7 @@
 
 use super::{MAX_BATCH, clamp_i64, now_millis, parse_snapshot, status_millis, to_json};
 use crate::machine::{TaskEvent, TaskRecord, apply};
-use crate::store::{Appended, StoreError, StoreResult};
+use crate::store::{Appended, StoreError, StoreResult, push_config_not_found};
 use sqlx::Connection as _;
 use sqlx::sqlite::SqliteConnection;
 use std::collections::HashMap;
@@ -32,6 +32,13 @@ pub(super) enum Op {
     },
     /// Delete a push config.
     DeletePush { task_id: String, id: String },
+    /// Move a push config's delivery cursor forward (never back, never past the task's
+    /// last sequence number).
+    PushCursor {
+        task_id: String,
+        id: String,
+        delivered_seq: u64,
+    },
     /// Take or renew a lease.
     Lease {
         task_id: String,
@@ -213,6 +220,27 @@ impl Batch {
                     .execute(&mut *conn)
                     .await?;
                 Ok(Ok(Reply::Flag(done.rows_affected() > 0)))
+            }
+            Op::PushCursor {
+                task_id,
+                id,
+                delivered_seq,
+            } => {
+                let done = sqlx::query(
+                    "UPDATE push_configs SET delivered_seq = MAX(delivered_seq, \
+                         MIN(?3, (SELECT last_seq FROM tasks WHERE id = ?1))) \
+                     WHERE task_id = ?1 AND id = ?2",
+                )
+                .bind(task_id)
+                .bind(id)
+                .bind(clamp_i64(*delivered_seq))
+                .execute(&mut *conn)
+                .await?;
+                Ok(if done.rows_affected() == 0 {
+                    Err(push_config_not_found(task_id, id))
+                } else {
+                    Ok(Reply::Done)
+                })
             }
             Op::Lease {
                 task_id,

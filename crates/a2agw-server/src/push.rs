@@ -1,0 +1,869 @@
+//! Push notification delivery: the worker that POSTs each task event to the task's
+//! webhooks, and the SSRF guard that keeps webhooks off internal addresses.
+//!
+//! # Delivery
+//! [`PushWorker::spawn`] starts one background task per gateway. It wakes on every append
+//! announced by [`TaskStore::watch`], on a timer ([`PushSettings::poll_interval`]: other
+//! instances' announcements can be lost, see the store docs) and whenever a delivery job
+//! ends, and reads [`TaskStore::push_backlog`]: the push configs whose delivery cursor is
+//! behind their task's log. For each it starts a **job**, unless that config already has
+//! one: a config's events are sent by one job at a time, in log order.
+//!
+//! A job reads the task's events after the cursor ([`TaskStore::events_after`]). An event
+//! clients never see (a user message, provider data: [`TaskEvent::to_stream_response`] is
+//! `None`) just moves the cursor. A visible one is sent as an HTTP `POST` of the A2A 1.0
+//! `StreamResponse` JSON (`{"task":…}`, `{"statusUpdate":…}`, `{"artifactUpdate":…}`) to
+//! the config's `url`, with `Content-Type: application/a2a+json`,
+//! `X-A2A-Notification-Token: <token>` when the config has a token and
+//! `Authorization: <scheme> <credentials>` when it has `authentication` (spec §4.3.3;
+//! ARCHITECTURE.md decision 22). Any 2xx is an acknowledgement; then the cursor moves past
+//! the event ([`TaskStore::set_push_cursor`]).
+//!
+//! Any other answer, a timeout ([`PushSettings::request_timeout`]) or a connection error is
+//! retried with exponential backoff ([`PushSettings::initial_backoff`] doubling up to
+//! [`PushSettings::max_backoff`]), at most [`PushSettings::max_attempts`] attempts in all.
+//! Then the event is **given up**: a warning is logged (task, config, webhook host, last
+//! error — never the token, the credentials or the full URL), `a2agw_push_failures_total`
+//! is counted, and the cursor moves on to the next event. Attempts are bounded so that one
+//! dead webhook cannot hold its config's later events (or the worker) forever; a receiver
+//! that comes back gets the events from then on and can catch up with `GetTask`. Redirects
+//! are not followed (a 3xx is a failure), and no proxy is used, so the guard below sees
+//! every address actually connected to.
+//!
+//! Before **each** POST (retries included) the config is read again: a deleted config gets
+//! no further POST (spec §3.1.10, checklist item 53), and a replaced one is sent to its new
+//! URL with its new secrets.
+//!
+//! # At least once
+//! The cursor is written after the receiver's 2xx, so a crash, a shutdown or a lost store
+//! write between the two sends that event again when delivery resumes — by any instance
+//! sharing the store, after a restart too, since the cursor is stored with the config.
+//! Receivers must deduplicate (by task id and the status or artifact carried), as the spec
+//! tells them to. Gateway instances sharing a PostgreSQL store each run a worker, and
+//! nothing stops two of them from working on the same config at once (there is no
+//! per-config claim yet): an event may then be POSTed once per instance — more duplicates,
+//! never a loss — and the cursor, which only moves forward, still ends at the right place.
+//!
+//! A new config's cursor is 0 (see [`TaskStore::set_push_cursor`]), so a config given with
+//! the `SendMessage` that created the task receives the task's events from the first one
+//! (checklist item 24), and so does a config created later on a running task.
+//!
+//! # SSRF guard
+//! Webhook URLs are chosen by clients, and the gateway POSTs to them from inside its
+//! network, so unless [`PushPolicy::allow_private_targets`] is set (tests, private
+//! deployments) the gateway refuses targets that are not public (spec §13.2, digest §8,
+//! checklist item 54): schemes other than `http`/`https`; `localhost` and `*.localhost`;
+//! and any address that is loopback (127/8, ::1), private (10/8, 172.16/12, 192.168/16, IPv6
+//! unique-local fc00::/7 and the old site-local fec0::/10), link-local (169.254/16 — which
+//! holds the cloud metadata address 169.254.169.254 — and fe80::/10), shared CGNAT space
+//! (100.64/10), unspecified or "this network" (0/8, ::), multicast or broadcast — also when
+//! written as an IPv4-mapped, IPv4-compatible or NAT64 (64:ff9b::/96) IPv6 address
+//! ([`forbidden_range`]).
+//!
+//! It is applied twice:
+//! 1. when a config is created ([`check_webhook_url`], called by the handler for
+//!    `CreateTaskPushNotificationConfig` and for the config given inline with
+//!    `SendMessage`): a refused URL is `-32602` naming the field. The host name is resolved
+//!    then, and refused if **any** of its addresses is forbidden; a name that does not
+//!    resolve (yet) is accepted, the send-time check covering it;
+//! 2. at every send: IP-literal hosts are checked again, and host names are resolved by the
+//!    worker's own resolver, which refuses the name when any address is forbidden and
+//!    otherwise hands the HTTP client exactly the addresses it checked. A name that
+//!    resolved to a public address at creation and to an internal one later (DNS
+//!    rebinding) is therefore refused when it matters. A refused send is not retried: the
+//!    event is given up at once (and counted with `reason="refused"`).
+
+use crate::app::Shutdown;
+use a2agw_task::{PushBacklog, StoreError, TaskEvent, TaskStore};
+use a2agw_types::{StreamResponse, TaskPushNotificationConfig};
+use bytes::Bytes;
+use reqwest::header::{AUTHORIZATION, CONTENT_TYPE, HeaderValue};
+use std::collections::{HashMap, HashSet};
+use std::net::{IpAddr, Ipv4Addr, Ipv6Addr, SocketAddr};
+use std::sync::Arc;
+use std::time::Duration;
+use tokio::sync::broadcast;
+use tokio::task::{JoinHandle, JoinSet};
+
+/// The media type of push notification bodies (spec §4.3.3).
+pub const PUSH_CONTENT_TYPE: &str = "application/a2a+json";
+
+/// The header carrying the config's `token`.
+pub const TOKEN_HEADER: &str = "X-A2A-Notification-Token";
+
+/// Most backlog entries read per pass (configs with a job running are skipped, so a pass
+/// with this many stuck configs starts nothing new until one finishes).
+const BACKLOG_LIMIT: usize = 512;
+
+/// Events a job reads from the log at once.
+const EVENTS_BATCH: usize = 64;
+
+/// How long the create-time check waits for DNS before accepting the name unresolved.
+const CREATE_DNS_TIMEOUT: Duration = Duration::from_secs(3);
+
+/// Where webhooks may point.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct PushPolicy {
+    /// Allow loopback, private, link-local and other non-public targets (tests, private
+    /// deployments). Off by default.
+    pub allow_private_targets: bool,
+}
+
+/// How the push worker delivers. See the module docs.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct PushSettings {
+    /// Allow non-public webhook targets (see [`PushPolicy`]). Default `false`.
+    pub allow_private_targets: bool,
+    /// Attempts per event before it is given up (at least 1). Default 8.
+    pub max_attempts: u32,
+    /// Wait after the first failed attempt; doubled after each further one. Default 500 ms.
+    pub initial_backoff: Duration,
+    /// Longest wait between two attempts. Default 30 s.
+    pub max_backoff: Duration,
+    /// Timeout of one POST, connection included (the spec asks for 10–30 s). Default 15 s.
+    pub request_timeout: Duration,
+    /// How often the backlog is read without an append announcement. Default 1 s.
+    pub poll_interval: Duration,
+}
+
+impl Default for PushSettings {
+    fn default() -> Self {
+        PushSettings {
+            allow_private_targets: false,
+            max_attempts: 8,
+            initial_backoff: Duration::from_millis(500),
+            max_backoff: Duration::from_secs(30),
+            request_timeout: Duration::from_secs(15),
+            poll_interval: Duration::from_secs(1),
+        }
+    }
+}
+
+impl PushSettings {
+    /// The policy the handler applies when configs are created.
+    pub fn policy(&self) -> PushPolicy {
+        PushPolicy {
+            allow_private_targets: self.allow_private_targets,
+        }
+    }
+
+    /// The wait after failed attempt number `attempt` (from 1).
+    fn backoff(&self, attempt: u32) -> Duration {
+        let factor = 2u32.saturating_pow(attempt.saturating_sub(1));
+        self.initial_backoff
+            .checked_mul(factor)
+            .unwrap_or(self.max_backoff)
+            .min(self.max_backoff)
+    }
+}
+
+// ---------------------------------------------------------------------------------------
+// SSRF guard
+
+/// Why `ip` may not be a webhook target, or `None` for a public address.
+pub fn forbidden_range(ip: IpAddr) -> Option<&'static str> {
+    match ip {
+        IpAddr::V4(v4) => forbidden_v4(v4),
+        IpAddr::V6(v6) => forbidden_v6(v6),
+    }
+}
+
+fn forbidden_v4(ip: Ipv4Addr) -> Option<&'static str> {
+    let [a, b, ..] = ip.octets();
+    if ip.is_loopback() {
+        Some("loopback")
+    } else if ip.is_private() {
+        Some("private")
+    } else if ip.is_link_local() {
+        // 169.254/16, with the cloud metadata service at 169.254.169.254.
+        Some("link-local")
+    } else if a == 100 && (64..128).contains(&b) {
+        Some("shared address space (CGNAT)")
+    } else if a == 0 {
+        Some("unspecified")
+    } else if ip.is_broadcast() {
+        Some("broadcast")
+    } else if ip.is_multicast() {
+        Some("multicast")
+    } else {
+        None
+    }
+}
+
+fn forbidden_v6(ip: Ipv6Addr) -> Option<&'static str> {
+    let segments = ip.segments();
+    if ip.is_loopback() {
+        Some("loopback")
+    } else if ip.is_unspecified() {
+        Some("unspecified")
+    } else if let Some(v4) = ip.to_ipv4_mapped() {
+        forbidden_v4(v4)
+    } else if segments[..6] == [0; 6] {
+        // IPv4-compatible (deprecated, ::a.b.c.d).
+        forbidden_v4(Ipv4Addr::from_bits(ip.to_bits() as u32))
+    } else if segments[..6] == [0x64, 0xff9b, 0, 0, 0, 0] {
+        // NAT64 (64:ff9b::/96) reaches the embedded IPv4 address.
+        forbidden_v4(Ipv4Addr::from_bits(ip.to_bits() as u32))
+    } else if segments[0] & 0xfe00 == 0xfc00 {
+        Some("private (unique local)")
+    } else if segments[0] & 0xffc0 == 0xfe80 {
+        Some("link-local")
+    } else if segments[0] & 0xffc0 == 0xfec0 {
+        Some("private (site-local)")
+    } else if ip.is_multicast() {
+        Some("multicast")
+    } else {
+        None
+    }
+}
+
+/// `localhost` and the names under it (RFC 6761), which always mean this machine.
+fn is_localhost_name(host: &str) -> bool {
+    let host = host.trim_end_matches('.').to_ascii_lowercase();
+    host == "localhost" || host.ends_with(".localhost")
+}
+
+/// The checks that need no DNS: scheme, host present, `localhost` names and IP-literal
+/// hosts. Returns the parsed URL and the host when it is a name (to be resolved).
+fn check_literal(url: &str, allow_private: bool) -> Result<(reqwest::Url, Option<String>), String> {
+    let parsed = reqwest::Url::parse(url).map_err(|e| format!("not a valid URL: {e}"))?;
+    if !matches!(parsed.scheme(), "http" | "https") {
+        return Err(format!(
+            "scheme `{}` is not allowed: webhooks are http or https",
+            parsed.scheme()
+        ));
+    }
+    let host = match parsed.host_str() {
+        Some(h) if !h.is_empty() => h.to_owned(),
+        _ => return Err("the webhook URL has no host".into()),
+    };
+    if allow_private {
+        return Ok((parsed, None));
+    }
+    // `host_str` writes IPv6 literals in brackets, and IPv4 in its normal dotted form
+    // whatever the URL said (`http://2130706433/` is `127.0.0.1`).
+    let literal = host.trim_start_matches('[').trim_end_matches(']');
+    if let Ok(ip) = literal.parse::<IpAddr>() {
+        return match forbidden_range(ip) {
+            Some(why) => Err(refusal(&host, ip, why)),
+            None => Ok((parsed, None)),
+        };
+    }
+    if is_localhost_name(&host) {
+        return Err(format!(
+            "host `{host}` is this machine (loopback); private webhook targets are not allowed"
+        ));
+    }
+    Ok((parsed, Some(host)))
+}
+
+fn refusal(host: &str, ip: IpAddr, why: &str) -> String {
+    if host.trim_start_matches('[').trim_end_matches(']') == ip.to_string() {
+        format!("address {ip} is {why}; private webhook targets are not allowed")
+    } else {
+        format!(
+            "host `{host}` resolves to {ip}, which is {why}; private webhook targets are not allowed"
+        )
+    }
+}
+
+/// The first forbidden address among `addrs`, as a refusal message.
+fn check_addresses(host: &str, addrs: &[SocketAddr]) -> Result<(), String> {
+    match addrs
+        .iter()
+        .find_map(|a| forbidden_range(a.ip()).map(|why| (a.ip(), why)))
+    {
+        Some((ip, why)) => Err(refusal(host, ip, why)),
+        None => Ok(()),
+    }
+}
+
+/// Checks a webhook URL when a config is created: `http`/`https` only, and unless
+/// `allow_private`, no `localhost` name, no forbidden IP literal ([`forbidden_range`]) and
+/// no host name resolving to a forbidden address. A name that cannot be resolved now is
+/// accepted (the worker's resolver checks it again at every send). `Err` explains the
+/// refusal (without secrets: the message names the host, never the URL's path or query).
+pub async fn check_webhook_url(url: &str, allow_private: bool) -> Result<(), String> {
+    let (_, name) = check_literal(url, allow_private)?;
+    let Some(host) = name else { return Ok(()) };
+    match tokio::time::timeout(
+        CREATE_DNS_TIMEOUT,
+        tokio::net::lookup_host((host.as_str(), 0)),
+    )
+    .await
+    {
+        Ok(Ok(addrs)) => check_addresses(&host, &addrs.collect::<Vec<_>>()),
+        // Unresolvable or slow now: the send-time resolver decides.
+        Ok(Err(_)) | Err(_) => Ok(()),
+    }
+}
+
+/// A webhook target refused by the guard at send time (found in a request error's source
+/// chain, so that the worker does not retry it).
+#[derive(Debug)]
+struct Refused(String);
+
+impl std::fmt::Display for Refused {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+impl std::error::Error for Refused {}
+
+/// The worker's DNS resolver when private targets are not allowed: resolves with the
+/// system resolver, refuses the name if any address is forbidden, and otherwise gives the
+/// HTTP client exactly the addresses it checked (so a rebinding name cannot slip an
+/// internal address in between check and connect).
+#[derive(Debug)]
+struct GuardedResolver;
+
+impl reqwest::dns::Resolve for GuardedResolver {
+    fn resolve(&self, name: reqwest::dns::Name) -> reqwest::dns::Resolving {
+        let host = name.as_str().to_owned();
+        Box::pin(async move {
+            if is_localhost_name(&host) {
+                return Err(Refused(format!("host `{host}` is this machine (loopback)")).into());
+            }
+            let addrs: Vec<SocketAddr> =
+                tokio::net::lookup_host((host.as_str(), 0)).await?.collect();
+            if addrs.is_empty() {
+                return Err(format!("host `{host}` has no address").into());
+            }
+            // `Refused` itself goes into the box (not a `Box<Refused>`), so that
+            // `refused_by_guard` finds it.
+            check_addresses(&host, &addrs).map_err(Refused)?;
+            Ok(Box::new(addrs.into_iter()) as reqwest::dns::Addrs)
+        })
+    }
+}
+
+/// Whether a request error came from the guard.
+fn refused_by_guard(e: &reqwest::Error) -> Option<String> {
+    let mut source: Option<&(dyn std::error::Error + 'static)> = Some(e);
+    while let Some(err) = source {
+        if let Some(r) = err.downcast_ref::<Refused>() {
+            return Some(r.0.clone());
+        }
+        source = err.source();
+    }
+    None
+}
+
+// ---------------------------------------------------------------------------------------
+// The worker
+
+/// The push delivery worker. See the module docs.
+#[derive(Debug)]
+pub struct PushWorker;
+
+/// A config: (task id, config id).
+type Key = (String, String);
+
+#[derive(Debug)]
+struct Ctx {
+    store: Arc<dyn TaskStore>,
+    settings: PushSettings,
+    client: reqwest::Client,
+}
+
+impl PushWorker {
+    /// Starts delivering on the current Tokio runtime until `shutdown` begins; the handle
+    /// resolves once the worker and all its jobs have stopped (a POST in flight then is
+    /// sent again on the next start: at least once).
+    pub fn spawn(
+        store: Arc<dyn TaskStore>,
+        settings: PushSettings,
+        shutdown: Shutdown,
+    ) -> JoinHandle<()> {
+        let mut client = reqwest::Client::builder()
+            .timeout(settings.request_timeout)
+            .connect_timeout(settings.request_timeout)
+            .redirect(reqwest::redirect::Policy::none())
+            .no_proxy()
+            .user_agent(concat!("a2a-gateway/", env!("CARGO_PKG_VERSION")));
+        if !settings.allow_private_targets {
+            client = client.dns_resolver(GuardedResolver);
+        }
+        let client = match client.build() {
+            Ok(client) => client,
+            Err(e) => {
+                // Only a TLS backend that cannot start gets here. Nothing is delivered (and
+                // no cursor moves), so a restart with a working setup delivers everything.
+                tracing::error!(error = %e, "push delivery: cannot build the HTTP client; push notifications are NOT delivered");
+                return tokio::spawn(shutdown.wait());
+            }
+        };
+        let ctx = Arc::new(Ctx {
+            store,
+            settings,
+            client,
+        });
+        tokio::spawn(run(ctx, shutdown))
+    }
+}
+
+async fn run(ctx: Arc<Ctx>, shutdown: Shutdown) {
+    let stop = shutdown.wait();
+    tokio::pin!(stop);
+    let mut announcements = Some(ctx.store.watch());
+    let mut tick = tokio::time::interval(ctx.settings.poll_interval.max(Duration::from_millis(1)));
+    tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    let mut jobs: JoinSet<()> = JoinSet::new();
+    let mut running: HashMap<tokio::task::Id, Key> = HashMap::new();
+    let mut busy: HashSet<Key> = HashSet::new();
+    loop {
+        match ctx.store.push_backlog(BACKLOG_LIMIT).await {
+            Ok(backlog) => {
+                for entry in backlog {
+                    let key = (entry.config.task_id.clone(), entry.config.id.clone());
+                    if busy.contains(&key) {
+                        continue;
+                    }
+                    let handle = jobs.spawn(job(Arc::clone(&ctx), entry));
+                    running.insert(handle.id(), key.clone());
+                    busy.insert(key);
+                }
+            }
+            Err(e) => tracing::warn!(error = %e, "push delivery: reading the backlog failed"),
+        }
+        // Wait for a reason to look again.
+        tokio::select! {
+            () = &mut stop => break,
+            woke = recv(&mut announcements) => {
+                if !woke {
+                    announcements = None;
+                }
+            }
+            _ = tick.tick() => {}
+            Some(done) = jobs.join_next_with_id(), if !jobs.is_empty() => {
+                let id = match done {
+                    Ok((id, ())) => id,
+                    Err(e) => {
+                        if e.is_panic() {
+                            tracing::error!("push delivery: a job panicked");
+                        }
+                        e.id()
+                    }
+                };
+                if let Some(key) = running.remove(&id) {
+                    busy.remove(&key);
+                }
+            }
+        }
+    }
+    jobs.shutdown().await;
+}
+
+/// Waits for an announcement and takes every other one already queued (one backlog pass
+/// serves them all). `false` when the store's channel is closed (then only the timer and
+/// job completions wake the worker).
+async fn recv(rx: &mut Option<broadcast::Receiver<a2agw_task::Appended>>) -> bool {
+    let Some(r) = rx else {
+        return std::future::pending().await;
+    };
+    match r.recv().await {
+        Ok(_) | Err(broadcast::error::RecvError::Lagged(_)) => {
+            while let Ok(_) | Err(broadcast::error::TryRecvError::Lagged(_)) = r.try_recv() {}
+            true
+        }
+        Err(broadcast::error::RecvError::Closed) => false,
+    }
+}
+
+/// One config's delivery: runs until its cursor reaches the end of the log.
+async fn job(ctx: Arc<Ctx>, entry: PushBacklog) {
+    let task_id = entry.config.task_id.clone();
+    let config_id = entry.config.id.clone();
+    if let Err(e) = deliver(&ctx, entry).await {
+        tracing::warn!(task_id = %task_id, config_id = %config_id, error = %e, "push delivery: store error; will retry");
+        // Not at once: the worker restarts the job on its next pass.
+        tokio::time::sleep(ctx.settings.poll_interval).await;
+    }
+}
+
+/// What became of one event.
+enum Sent {
+    /// A 2xx.
+    Delivered,
+    /// Given up after the attempts (or refused by the guard).
+    GivenUp,
+    /// The config is gone: stop.
+    Deleted,
+}
+
+async fn deliver(ctx: &Ctx, entry: PushBacklog) -> Result<(), StoreError> {
+    let store = &ctx.store;
+    let task_id = entry.config.task_id.as_str();
+    let config_id = entry.config.id.as_str();
+    let mut cursor = entry.delivered_seq;
+    let mut stored = cursor;
+    let Some(owner) = store.owner(task_id).await? else {
+        return Ok(());
+    };
+    loop {
+        let events = match store.events_after(task_id, cursor, EVENTS_BATCH).await {
+            Ok(events) => events,
+            Err(StoreError::NotFound(_)) => return Ok(()),
+            Err(e) => return Err(e),
+        };
+        if events.is_empty() {
+            break;
+        }
+        let Some(record) = store.get(&owner, task_id).await? else {
+            return Ok(());
+        };
+        let context_id = record.task.context_id;
+        for stored_event in events {
+            let Some(body) = visible(&stored_event.event, task_id, &context_id) else {
+                cursor = stored_event.seq;
+                continue;
+            };
+            match send(ctx, task_id, config_id, stored_event.seq, &body).await? {
+                Sent::Deleted => return Ok(()),
+                Sent::Delivered | Sent::GivenUp => {}
+            }
+            cursor = stored_event.seq;
+            match store.set_push_cursor(task_id, config_id, cursor).await {
+                Ok(()) => stored = cursor,
+                Err(StoreError::NotFound(_)) => return Ok(()),
+                Err(e) => return Err(e),
+            }
+        }
+    }
+    if cursor > stored {
+        match store.set_push_cursor(task_id, config_id, cursor).await {
+            Ok(()) | Err(StoreError::NotFound(_)) => {}
+            Err(e) => return Err(e),
+        }
+    }
+    Ok(())
+}
+
+/// The event's notification body, if clients see it.
+fn visible(event: &TaskEvent, task_id: &str, context_id: &str) -> Option<Bytes> {
+    let response: StreamResponse = event.to_stream_response(task_id, context_id)?;
+    match serde_json::to_vec(&response) {
+        Ok(json) => Some(Bytes::from(json)),
+        Err(e) => {
+            tracing::error!(task_id, error = %e, "push delivery: cannot serialize an event; skipped");
+            None
+        }
+    }
+}
+
+/// The webhook's host, for logs (never the path or query, which may carry secrets).
+fn host_of(url: &str) -> String {
+    reqwest::Url::parse(url)
+        .ok()
+        .and_then(|u| u.host_str().map(str::to_owned))
+        .unwrap_or_default()
+}
+
+/// Sends one event with retries, re-reading the config before each attempt.
+async fn send(
+    ctx: &Ctx,
+    task_id: &str,
+    config_id: &str,
+    seq: u64,
+    body: &Bytes,
+) -> Result<Sent, StoreError> {
+    let attempts = ctx.settings.max_attempts.max(1);
+    let mut last_error = String::new();
+    let mut host = String::new();
+    for attempt in 1..=attempts {
+        let Some(config) = ctx.store.get_push_config(task_id, config_id).await? else {
+            return Ok(Sent::Deleted);
+        };
+        host = host_of(&config.url);
+        match post(ctx, &config, body).await {
+            Ok(()) => {
+                metrics::counter!("a2agw_push_deliveries_total").increment(1);
+                return Ok(Sent::Delivered);
+            }
+            Err(Failure::Permanent(why)) => {
+                tracing::warn!(
+                    task_id, config_id, seq, webhook_host = %host, reason = %why,
+                    "push delivery: webhook refused; event not sent"
+                );
+                metrics::counter!("a2agw_push_failures_total", "reason" => "refused").increment(1);
+                return Ok(Sent::GivenUp);
+            }
+            Err(Failure::Retry(why)) => last_error = why,
+        }
+        if attempt < attempts {
+            tracing::debug!(task_id, config_id, seq, attempt, error = %last_error, "push delivery: attempt failed; retrying");
+            tokio::time::sleep(ctx.settings.backoff(attempt)).await;
+        }
+    }
+    tracing::warn!(
+        task_id, config_id, seq, attempts, webhook_host = %host, last_error = %last_error,
+        "push delivery: giving up on this event after the last attempt"
+    );
+    metrics::counter!("a2agw_push_failures_total", "reason" => "attempts_exhausted").increment(1);
+    Ok(Sent::GivenUp)
+}
+
+/// Why a POST failed.
+enum Failure {
+    /// Worth another attempt (non-2xx, timeout, connection).
+    Retry(String),
+    /// Never going to work as configured (refused target, unusable header value).
+    Permanent(String),
+}
+
+/// One POST of `body` to the config's webhook.
+async fn post(ctx: &Ctx, config: &TaskPushNotificationConfig, body: &Bytes) -> Result<(), Failure> {
+    let allow_private = ctx.settings.allow_private_targets;
+    let (url, _) = check_literal(&config.url, allow_private).map_err(Failure::Permanent)?;
+    let mut request = ctx
+        .client
+        .post(url)
+        .header(CONTENT_TYPE, HeaderValue::from_static(PUSH_CONTENT_TYPE))
+        .body(body.clone());
+    if !config.token.is_empty() {
+        let mut value = HeaderValue::from_str(&config.token)
+            .map_err(|_| Failure::Permanent("the token is not a valid header value".into()))?;
+        value.set_sensitive(true);
+        request = request.header(TOKEN_HEADER, value);
+    }
+    if let Some(auth) = config
+        .authentication
+        .as_ref()
+        .filter(|a| !a.scheme.is_empty())
+    {
+        let text = if auth.credentials.is_empty() {
+            auth.scheme.clone()
+        } else {
+            format!("{} {}", auth.scheme, auth.credentials)
+        };
+        let mut value = HeaderValue::from_str(&text).map_err(|_| {
+            Failure::Permanent("the authentication is not a valid header value".into())
+        })?;
+        value.set_sensitive(true);
+        request = request.header(AUTHORIZATION, value);
+    }
+    match request.send().await {
+        Ok(resp) if resp.status().is_success() => Ok(()),
+        Ok(resp) => Err(Failure::Retry(format!("HTTP {}", resp.status().as_u16()))),
+        Err(e) => match refused_by_guard(&e) {
+            Some(why) => Err(Failure::Permanent(why)),
+            None => Err(Failure::Retry(describe(e))),
+        },
+    }
+}
+
+/// A request error and its causes, without the URL (its query may carry secrets).
+fn describe(e: reqwest::Error) -> String {
+    let e = e.without_url();
+    let mut text = e.to_string();
+    let mut source = std::error::Error::source(&e);
+    while let Some(cause) = source {
+        text.push_str(": ");
+        text.push_str(&cause.to_string());
+        source = cause.source();
+    }
+    text
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn v4(s: &str) -> IpAddr {
+        IpAddr::V4(s.parse().unwrap_or_else(|e| panic!("{s}: {e}")))
+    }
+
+    fn v6(s: &str) -> IpAddr {
+        IpAddr::V6(s.parse().unwrap_or_else(|e| panic!("{s}: {e}")))
+    }
+
+    #[test]
+    fn forbidden_ipv4_ranges() {
+        for (ip, why) in [
+            ("127.0.0.1", "loopback"),
+            ("127.255.255.254", "loopback"),
+            ("10.0.0.1", "private"),
+            ("10.255.255.255", "private"),
+            ("172.16.0.1", "private"),
+            ("172.31.255.255", "private"),
+            ("192.168.1.1", "private"),
+            ("169.254.169.254", "link-local"),
+            ("169.254.0.1", "link-local"),
+            ("100.64.0.1", "shared address space (CGNAT)"),
+            ("100.127.255.255", "shared address space (CGNAT)"),
+            ("0.0.0.0", "unspecified"),
+            ("0.1.2.3", "unspecified"),
+            ("255.255.255.255", "broadcast"),
+            ("224.0.0.1", "multicast"),
+            ("239.255.255.250", "multicast"),
+        ] {
+            assert_eq!(forbidden_range(v4(ip)), Some(why), "{ip}");
+        }
+        for ip in [
+            "8.8.8.8",
+            "1.1.1.1",
+            "93.184.216.34",
+            "172.15.255.255",
+            "172.32.0.1",
+            "100.63.255.255",
+            "100.128.0.1",
+            "169.253.255.255",
+            "192.167.1.1",
+            "11.0.0.1",
+        ] {
+            assert_eq!(forbidden_range(v4(ip)), None, "{ip}");
+        }
+    }
+
+    #[test]
+    fn forbidden_ipv6_ranges() {
+        for (ip, why) in [
+            ("::1", "loopback"),
+            ("::", "unspecified"),
+            ("fc00::1", "private (unique local)"),
+            ("fd12:3456:789a::1", "private (unique local)"),
+            ("fe80::1", "link-local"),
+            ("febf::1", "link-local"),
+            ("fec0::1", "private (site-local)"),
+            ("ff02::1", "multicast"),
+            // IPv4-mapped, IPv4-compatible and NAT64 forms of forbidden IPv4 addresses.
+            ("::ffff:127.0.0.1", "loopback"),
+            ("::ffff:169.254.169.254", "link-local"),
+            ("::ffff:10.1.2.3", "private"),
+            ("::ffff:100.64.0.1", "shared address space (CGNAT)"),
+            ("::ffff:0.0.0.0", "unspecified"),
+            ("::127.0.0.1", "loopback"),
+            ("::192.168.0.1", "private"),
+            ("64:ff9b::a9fe:a9fe", "link-local"),
+            ("64:ff9b::7f00:1", "loopback"),
+        ] {
+            assert_eq!(forbidden_range(v6(ip)), Some(why), "{ip}");
+        }
+        for ip in [
+            "2001:4860:4860::8888",
+            "2606:4700:4700::1111",
+            "::ffff:8.8.8.8",
+            "64:ff9b::808:808",
+            "fbff::1",
+            "fe7f::1",
+        ] {
+            assert_eq!(forbidden_range(v6(ip)), None, "{ip}");
+        }
+    }
+
+    #[test]
+    fn literal_checks() {
+        let refused = |url: &str| check_literal(url, false).map(|_| ()).unwrap_err();
+        for url in [
+            "http://127.0.0.1:8080/hook",
+            "http://127.1/hook",
+            "http://2130706433/hook",
+            "http://0x7f000001/hook",
+            "http://localhost/hook",
+            "http://LOCALHOST./hook",
+            "http://api.localhost/hook",
+            "http://169.254.169.254/latest/meta-data/",
+            "http://10.0.0.1/hook",
+            "http://[::1]/hook",
+            "http://[::ffff:127.0.0.1]/hook",
+            "http://[fd00::1]:9000/hook",
+            "http://0.0.0.0/hook",
+            "http://100.64.1.1/hook",
+        ] {
+            let why = refused(url);
+            assert!(why.contains("not allowed"), "{url}: {why}");
+        }
+        assert!(refused("ftp://example.com/hook").contains("scheme `ftp`"));
+        assert!(refused("file:///etc/passwd").contains("scheme `file`"));
+        assert!(refused("not a url").contains("not a valid URL"));
+        assert!(check_literal("http://", false).is_err());
+        // Public literals pass; names are left to DNS.
+        let (_, name) = check_literal("https://93.184.216.34/hook", false).unwrap();
+        assert_eq!(name, None);
+        let (_, name) = check_literal("https://hooks.example.com/x?token=s", false).unwrap();
+        assert_eq!(name.as_deref(), Some("hooks.example.com"));
+        // With private targets allowed, only the scheme and the host are checked.
+        for url in [
+            "http://127.0.0.1:1/h",
+            "http://localhost/h",
+            "http://[::1]/h",
+        ] {
+            assert!(check_literal(url, true).is_ok(), "{url}");
+        }
+        assert!(check_literal("ftp://127.0.0.1/h", true).is_err());
+        // The message names the host, never the path or query.
+        let why = refused("http://10.0.0.1/secret-path?token=hunter2");
+        assert!(
+            !why.contains("secret-path") && !why.contains("hunter2"),
+            "{why}"
+        );
+    }
+
+    #[tokio::test]
+    async fn create_time_check_resolves_names() {
+        assert!(
+            check_webhook_url("http://127.0.0.1:9/h", false)
+                .await
+                .is_err()
+        );
+        assert!(
+            check_webhook_url("http://127.0.0.1:9/h", true)
+                .await
+                .is_ok()
+        );
+        // A name that does not resolve is left to the send-time check.
+        assert!(
+            check_webhook_url("https://does-not-exist.invalid/h", false)
+                .await
+                .is_ok()
+        );
+    }
+
+    /// The resolver's refusal is recognised in the client's error (so it is not retried),
+    /// and addresses are checked after resolution: `localhost` reaches the resolver here
+    /// because the literal check is bypassed.
+    #[tokio::test]
+    async fn resolver_refusals_are_recognised() {
+        let client = reqwest::Client::builder()
+            .dns_resolver(GuardedResolver)
+            .no_proxy()
+            .build()
+            .unwrap();
+        let err = client
+            .post("http://localhost:9/h")
+            .send()
+            .await
+            .unwrap_err();
+        let why = refused_by_guard(&err).unwrap_or_else(|| panic!("not recognised: {err:?}"));
+        assert!(why.contains("loopback"), "{why}");
+        // Another failure (nothing listens on a public-looking literal that is refused
+        // nowhere: use an unroutable TEST-NET address with a tiny timeout) is not a refusal.
+        let client = reqwest::Client::builder()
+            .dns_resolver(GuardedResolver)
+            .connect_timeout(Duration::from_millis(50))
+            .no_proxy()
+            .build()
+            .unwrap();
+        let err = client
+            .post("http://192.0.2.1:9/h")
+            .send()
+            .await
+            .unwrap_err();
+        assert_eq!(refused_by_guard(&err), None, "{err:?}");
+        let text = describe(err);
+        assert!(!text.contains("token=secret"), "no URL: {text}");
+    }
+
+    #[test]
+    fn backoff_doubles_up_to_the_cap() {
+        let s = PushSettings::default();
+        let waits: Vec<u64> = (1..=9).map(|a| s.backoff(a).as_millis() as u64).collect();
+        assert_eq!(
+            waits,
+            [500, 1000, 2000, 4000, 8000, 16000, 30000, 30000, 30000]
+        );
+        assert_eq!(s.backoff(u32::MAX), s.max_backoff);
+        assert_eq!(s.policy(), PushPolicy::default());
+    }
+}
