@@ -44,6 +44,9 @@ pub struct ServerConfig {
     pub shutdown_grace_secs: u64,
     /// Close streams after AUTH_REQUIRED (they stay open by default).
     pub close_stream_on_auth_required: bool,
+    /// Seconds a task's lease lasts without a heartbeat: how soon another instance takes
+    /// over the tasks of one that died.
+    pub lease_ttl_secs: u64,
 }
 
 impl Default for ServerConfig {
@@ -58,6 +61,7 @@ impl Default for ServerConfig {
             keep_alive_secs: 15,
             shutdown_grace_secs: 20,
             close_stream_on_auth_required: false,
+            lease_ttl_secs: 30,
         }
     }
 }
@@ -72,6 +76,9 @@ pub struct StoreConfig {
     pub path: String,
     /// PostgreSQL URL.
     pub url: String,
+    /// PostgreSQL schema for the gateway's tables (created when missing; the URL's default
+    /// schema when empty). Gateways that share work use the same one.
+    pub schema: String,
 }
 
 impl Default for StoreConfig {
@@ -80,6 +87,7 @@ impl Default for StoreConfig {
             kind: "sqlite".into(),
             path: "a2a-gateway.db".into(),
             url: String::new(),
+            schema: String::new(),
         }
     }
 }
@@ -238,7 +246,8 @@ impl Config {
     }
 
     /// Environment overrides: `A2AGW_LISTEN`, `A2AGW_PUBLIC_URL`, `A2AGW_STORE`
-    /// (`sqlite`/`postgres`/`memory`), `A2AGW_SQLITE_PATH`, `A2AGW_DATABASE_URL`.
+    /// (`sqlite`/`postgres`/`memory`), `A2AGW_SQLITE_PATH`, `A2AGW_DATABASE_URL`,
+    /// `A2AGW_DATABASE_SCHEMA`.
     pub fn apply_env(&mut self, env: &dyn Fn(&str) -> Option<String>) -> Result<()> {
         if let Some(v) = env("A2AGW_LISTEN") {
             self.server.listen = v;
@@ -251,6 +260,9 @@ impl Config {
         }
         if let Some(v) = env("A2AGW_SQLITE_PATH") {
             self.store.path = v;
+        }
+        if let Some(v) = env("A2AGW_DATABASE_SCHEMA") {
+            self.store.schema = v;
         }
         if let Some(v) = env("A2AGW_DATABASE_URL") {
             self.store.url = v;

@@ -35,8 +35,14 @@ pub async fn open_store(config: &Config) -> Result<Arc<dyn TaskStore>> {
                 .with_context(|| format!("opening the SQLite store {}", config.store.path))?,
         ),
         #[cfg(feature = "postgres")]
-        "postgres" => Arc::new(
+        "postgres" if config.store.schema.is_empty() => Arc::new(
             a2agw_task::PostgresStore::connect(&config.store.url)
+                .await
+                .context("connecting to PostgreSQL")?,
+        ),
+        #[cfg(feature = "postgres")]
+        "postgres" => Arc::new(
+            a2agw_task::PostgresStore::connect_with_schema(&config.store.url, &config.store.schema)
                 .await
                 .context("connecting to PostgreSQL")?,
         ),
@@ -177,7 +183,11 @@ pub async fn build(config: &Config) -> Result<(AppState, axum::Router)> {
     let engine = Engine::new(
         store,
         HashMap::from([(config.agent.name.clone(), provider)]),
-        EngineConfig::default(),
+        EngineConfig {
+            lease_ttl: Duration::from_secs(config.server.lease_ttl_secs.max(1)),
+            recovery_interval: Duration::from_secs(config.server.lease_ttl_secs.clamp(1, 5)),
+            ..EngineConfig::default()
+        },
     );
     engine.start();
     let shutdown = Shutdown::default();

@@ -8,7 +8,7 @@ use std::path::PathBuf;
 const USAGE: &str = "usage:
   a2a-gateway serve [--config FILE]   run the gateway (defaults: 127.0.0.1:7420, SQLite file a2a-gateway.db, demo agent)
   a2a-gateway check-config FILE       check a configuration file and print it resolved
-environment: A2AGW_LISTEN, A2AGW_PUBLIC_URL, A2AGW_STORE, A2AGW_SQLITE_PATH, A2AGW_DATABASE_URL, RUST_LOG";
+environment: A2AGW_LISTEN, A2AGW_PUBLIC_URL, A2AGW_STORE, A2AGW_SQLITE_PATH, A2AGW_DATABASE_URL, A2AGW_DATABASE_SCHEMA, RUST_LOG";
 
 fn env(name: &str) -> Option<String> {
     std::env::var(name).ok().filter(|v| !v.is_empty())

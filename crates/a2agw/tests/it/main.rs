@@ -6,5 +6,7 @@
 //! they are skipped with a note, and fail when `CI` is set.
 
 mod interop;
+#[cfg(feature = "postgres")]
+mod pg_two;
 mod support;
 mod v03;

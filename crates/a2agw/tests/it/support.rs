@@ -52,6 +52,12 @@ impl Gateway {
     /// With this TOML configuration file (the listen address and store still come from the
     /// environment overrides).
     pub(crate) fn start_with(config: Option<&str>) -> Gateway {
+        Gateway::start_env(config, &[])
+    }
+
+    /// Like [`Gateway::start_with`], with more environment variables (set last: they win,
+    /// e.g. `A2AGW_STORE=postgres`).
+    pub(crate) fn start_env(config: Option<&str>, extra: &[(&str, &str)]) -> Gateway {
         let mut last_log = String::new();
         // A port found free may be taken before the gateway binds it: then try another.
         for _ in 0..5 {
@@ -81,6 +87,7 @@ impl Gateway {
                     "RUST_LOG",
                     std::env::var("RUST_LOG").unwrap_or_else(|_| "info".into()),
                 )
+                .envs(extra.iter().copied())
                 .stdin(Stdio::null())
                 .stdout(log.try_clone().unwrap())
                 .stderr(log)
