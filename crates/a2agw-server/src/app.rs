@@ -297,6 +297,31 @@ async fn body_too_large(request: axum::extract::Request, next: axum::middleware:
     (StatusCode::PAYLOAD_TOO_LARGE, axum::Json(body)).into_response()
 }
 
+/// Lists, in an `A2A-Extensions` response header, the extensions the request activated:
+/// those it asked for (`A2A-Extensions` or the 0.3 `X-A2A-Extensions`) that the agent's
+/// card declares. Unknown ones are ignored, as the extensions guide says.
+pub(crate) async fn activated_extensions(
+    axum::extract::State(state): axum::extract::State<AppState>,
+    request: axum::extract::Request,
+    next: axum::middleware::Next,
+) -> Response {
+    let declared = &state.handler.agent().card.capabilities.extensions;
+    let asked = header_str(request.headers(), "a2a-extensions")
+        .or_else(|| header_str(request.headers(), "x-a2a-extensions"))
+        .unwrap_or_default();
+    let activated: Vec<&str> = asked
+        .split(',')
+        .map(str::trim)
+        .filter(|uri| declared.iter().any(|e| e.uri == *uri))
+        .collect();
+    let value = (!activated.is_empty()).then(|| activated.join(", "));
+    let mut resp = next.run(request).await;
+    if let Some(v) = value.and_then(|v| HeaderValue::from_str(&v).ok()) {
+        resp.headers_mut().insert("a2a-extensions", v);
+    }
+    resp
+}
+
 /// The HTTP router of the gateway.
 pub fn router(state: AppState) -> Router {
     Router::new()
@@ -309,5 +334,9 @@ pub fn router(state: AppState) -> Router {
         .merge(crate::rest::routes())
         .layer(DefaultBodyLimit::max(state.limits.max_body_bytes))
         .layer(axum::middleware::from_fn(body_too_large))
+        .layer(axum::middleware::from_fn_with_state(
+            state.clone(),
+            activated_extensions,
+        ))
         .with_state(state)
 }

@@ -65,6 +65,8 @@ pub fn service(state: AppState) -> Router {
 /// on a port of its own; unknown services and methods answer UNIMPLEMENTED.
 pub fn grpc_routes(state: AppState) -> Router {
     let max = state.limits.max_body_bytes;
+    let extensions =
+        axum::middleware::from_fn_with_state(state.clone(), crate::app::activated_extensions);
     let a2a = A2aServiceServer::new(GrpcService { state }).max_decoding_message_size(max);
     let mut routes = tonic::service::Routes::builder();
     routes.add_service(a2a);
@@ -84,7 +86,12 @@ pub fn grpc_routes(state: AppState) -> Router {
             tracing::warn!(error = %e, "gRPC server reflection is off: bad descriptor set");
         }
     }
-    routes.routes().prepare().into_axum_router()
+    // `a2a-extensions` response metadata, as HTTP responses carry the header.
+    routes
+        .routes()
+        .prepare()
+        .into_axum_router()
+        .layer(extensions)
 }
 
 /// Whether a request is gRPC: `Content-Type: application/grpc`, `application/grpc+proto`

@@ -280,6 +280,13 @@ pub async fn serve(
         Ok(r) => r.context("server task")?.context("serving")?,
         Err(_) => tracing::warn!(?grace, "grace period over; closing remaining connections"),
     }
+    // Everything accepted is made durable before the process exits; tasks still running
+    // keep their lease, which expires, and the next start (or another instance) takes
+    // them over.
+    if let Err(e) = state.handler.engine().store().flush().await {
+        tracing::error!(error = %e, "flushing the task store at shutdown failed");
+    }
+    tracing::info!("stopped");
     Ok(())
 }
 

@@ -2630,7 +2630,6 @@ async fn c71_an_unknown_extension_is_ignored() {
 }
 
 #[tokio::test]
-#[ignore = "not implemented: responses carry no A2A-Extensions header listing the activated extensions"]
 async fn c72_a_response_lists_the_activated_extensions() {
     const EXT: &str = "https://example.com/ext/optional/v1";
     let gw = gw(server().extension(EXT, false)).await;

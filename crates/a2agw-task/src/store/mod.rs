@@ -205,6 +205,12 @@ pub trait TaskStore: Send + Sync + Debug + 'static {
     /// Tasks that are SUBMITTED or WORKING and whose lease has expired or that have none:
     /// work that no live instance is driving.
     async fn orphaned(&self, limit: usize) -> StoreResult<Vec<String>>;
+
+    /// Waits until every write accepted before the call is durable (shutdown). Backends
+    /// that commit each write before answering have nothing to wait for.
+    async fn flush(&self) -> StoreResult<()> {
+        Ok(())
+    }
 }
 
 /// States a task has while an instance must be driving it (and so holds a lease).

@@ -495,6 +495,13 @@ impl TaskStore for SqliteStore {
         }
     }
 
+    async fn flush(&self) -> StoreResult<()> {
+        match self.submit(Op::Barrier).await? {
+            Reply::Done => Ok(()),
+            other => Err(unexpected(&other)),
+        }
+    }
+
     async fn orphaned(&self, limit: usize) -> StoreResult<Vec<String>> {
         let rows: Vec<(String,)> = sqlx::query_as(
             "SELECT id FROM tasks WHERE state IN (?1, ?2) \

@@ -3,7 +3,11 @@
 //! the other; and when the process driving a task is killed, the other takes it over.
 
 // Helpers outside #[test] functions may unwrap: a failure is a test failure.
-#![allow(clippy::unwrap_used, clippy::expect_used, clippy::needless_pass_by_value)]
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::needless_pass_by_value
+)]
 
 use crate::support::Gateway;
 use serde_json::{Value, json};

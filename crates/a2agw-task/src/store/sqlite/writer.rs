@@ -47,6 +47,8 @@ pub(super) enum Op {
     },
     /// Give a lease up.
     Release { task_id: String, holder: String },
+    /// Nothing: answered once every request queued before it is committed (a flush).
+    Barrier,
 }
 
 /// The answer to a write request.
@@ -284,6 +286,7 @@ impl Batch {
                 .await?;
                 Ok(Ok(Reply::Done))
             }
+            Op::Barrier => Ok(Ok(Reply::Done)),
         }
     }
 
