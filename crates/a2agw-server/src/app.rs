@@ -322,6 +322,35 @@ pub(crate) async fn activated_extensions(
     resp
 }
 
+/// Bounds the time to produce a response head (`Limits::request_timeout`, plus a margin:
+/// a blocking `SendMessage` answers by itself at the timeout with the task as it is).
+/// Streams are not cut: their head is sent at once and their events are not covered.
+async fn request_timeout(
+    axum::extract::State(state): axum::extract::State<AppState>,
+    request: axum::extract::Request,
+    next: axum::middleware::Next,
+) -> Response {
+    let limit = state.limits.request_timeout + std::time::Duration::from_secs(5);
+    let jsonrpc = request.uri().path() == "/";
+    match tokio::time::timeout(limit, next.run(request)).await {
+        Ok(resp) => resp,
+        Err(_) => {
+            let message = format!("The request took longer than {} s", limit.as_secs());
+            let err = A2aError::internal(message.clone());
+            let body = if jsonrpc {
+                serde_json::to_value(a2agw_types::JsonRpcResponse::error(
+                    a2agw_types::RequestId::Null,
+                    err.to_jsonrpc(ProtocolVersion::V1_0),
+                ))
+                .unwrap_or_default()
+            } else {
+                serde_json::json!({"error": {"code": 504, "status": "DEADLINE_EXCEEDED", "message": message, "details": []}})
+            };
+            (StatusCode::GATEWAY_TIMEOUT, axum::Json(body)).into_response()
+        }
+    }
+}
+
 /// The HTTP router of the gateway.
 pub fn router(state: AppState) -> Router {
     Router::new()
@@ -337,6 +366,10 @@ pub fn router(state: AppState) -> Router {
         .layer(axum::middleware::from_fn_with_state(
             state.clone(),
             activated_extensions,
+        ))
+        .layer(axum::middleware::from_fn_with_state(
+            state.clone(),
+            request_timeout,
         ))
         .with_state(state)
 }

@@ -1,9 +1,11 @@
 //! End-to-end tests of the server over real sockets.
 
+mod card;
 mod checklist;
 mod grpc;
 mod jsonrpc;
 mod jwt;
+mod limits;
 mod push;
 mod rest;
 mod support;

@@ -41,6 +41,8 @@ pub(crate) struct ServerBuilder {
     step: Duration,
     push_policy: a2agw_server::PushPolicy,
     push_delivery: Option<a2agw_server::PushSettings>,
+    public_url: Option<String>,
+    trust_forwarded: bool,
 }
 
 /// A builder with the defaults: anonymous access, streaming and push notifications
@@ -66,6 +68,8 @@ pub(crate) fn server() -> ServerBuilder {
         step: Duration::from_millis(20),
         push_policy: a2agw_server::PushPolicy::default(),
         push_delivery: None,
+        public_url: None,
+        trust_forwarded: false,
     }
 }
 
@@ -157,6 +161,18 @@ impl ServerBuilder {
         self
     }
 
+    /// The card's public base URL (instead of deriving it from each request).
+    pub(crate) fn public_url(mut self, url: &str) -> Self {
+        self.public_url = Some(url.to_owned());
+        self
+    }
+
+    /// Trust `X-Forwarded-*` headers when deriving the card's URLs.
+    pub(crate) fn trust_forwarded(mut self, on: bool) -> Self {
+        self.trust_forwarded = on;
+        self
+    }
+
     /// The demo agent's step length (`slow N` takes N steps).
     pub(crate) fn step(mut self, step: Duration) -> Self {
         self.step = step;
@@ -228,6 +244,8 @@ impl ServerBuilder {
             limits: self.limits.unwrap_or_default(),
             card: CardSettings {
                 interfaces: self.interfaces,
+                public_url: self.public_url,
+                trust_forwarded: self.trust_forwarded,
                 ..CardSettings::default()
             },
             shutdown: a2agw_server::Shutdown::default(),
