@@ -1,6 +1,9 @@
 //! The agent card's URLs behind proxies and path prefixes, caching headers, and the
 //! legacy path.
 
+// Helpers outside #[test] functions may unwrap: a failure is a test failure.
+#![allow(clippy::unwrap_used)]
+
 use crate::support::server;
 use a2agw_types::binding;
 use serde_json::Value;
