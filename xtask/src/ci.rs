@@ -49,14 +49,24 @@ pub(crate) fn run(root: &Path) -> Result<()> {
         // The advisory database is a git clone from GitHub; where that is
         // unreachable, check everything else rather than fail on the network.
         if cargo(root, &["deny", "fetch", "db"]).is_ok() {
-            cargo(root, &["deny", "check"])?;
+            cargo(root, &["deny", "--all-features", "check"])?;
         } else {
             banner(&[
                 "WARNING: could not fetch the RustSec advisory database:",
                 "SKIPPING `cargo deny check advisories`",
                 "(bans, licenses and sources are still checked)",
             ]);
-            cargo(root, &["deny", "check", "bans", "licenses", "sources"])?;
+            cargo(
+                root,
+                &[
+                    "deny",
+                    "--all-features",
+                    "check",
+                    "bans",
+                    "licenses",
+                    "sources",
+                ],
+            )?;
         }
     } else if in_ci {
         bail!(

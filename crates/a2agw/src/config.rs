@@ -20,6 +20,8 @@ pub struct Config {
     pub agent: AgentConfig,
     /// Push notification delivery.
     pub push: PushConfig,
+    /// OpenTelemetry export of the tracing spans.
+    pub telemetry: TelemetryConfig,
 }
 
 /// `[server]`.
@@ -213,6 +215,52 @@ impl Default for PushConfig {
     }
 }
 
+/// `[telemetry]`: OpenTelemetry export of the request spans (`jsonrpc`, `rest`, `grpc`)
+/// and task spans (`task`, with the `task_id`), over OTLP/HTTP (protobuf).
+///
+/// Export needs a gateway built with the cargo feature `otel`; a build without it refuses
+/// to start when an endpoint is configured rather than ignore it. Spans are batched and
+/// sent in the background; the batch still queued is flushed at shutdown. The standard
+/// `OTEL_BSP_*` (batching) and `OTEL_EXPORTER_OTLP_HEADERS` / `_TIMEOUT` variables apply.
+#[derive(Clone, Debug, Deserialize, PartialEq)]
+#[serde(default, deny_unknown_fields)]
+pub struct TelemetryConfig {
+    /// Base URL of an OTLP/HTTP collector, e.g. `http://localhost:4318`: spans are POSTed
+    /// to `<otlp_endpoint>/v1/traces` (a URL already ending in `/v1/traces` is used as
+    /// is). Empty (the default): no export. Env `OTEL_EXPORTER_OTLP_ENDPOINT` overrides (in builds
+    /// with the `otel` feature; others ignore the variable).
+    pub otlp_endpoint: String,
+    /// The `service.name` of the exported spans. Default `a2a-gateway`; env
+    /// `OTEL_SERVICE_NAME` overrides.
+    pub service_name: String,
+}
+
+impl Default for TelemetryConfig {
+    fn default() -> Self {
+        TelemetryConfig {
+            otlp_endpoint: String::new(),
+            service_name: "a2a-gateway".into(),
+        }
+    }
+}
+
+impl TelemetryConfig {
+    /// Whether spans are to be exported.
+    pub fn enabled(&self) -> bool {
+        !self.otlp_endpoint.is_empty()
+    }
+
+    /// The URL spans are POSTed to: `<otlp_endpoint>/v1/traces`.
+    pub fn traces_url(&self) -> String {
+        let base = self.otlp_endpoint.trim_end_matches('/');
+        if base.ends_with("/v1/traces") {
+            base.to_owned()
+        } else {
+            format!("{base}/v1/traces")
+        }
+    }
+}
+
 /// One skill of the card.
 #[derive(Clone, Debug, Default, Deserialize, PartialEq)]
 #[serde(default, deny_unknown_fields)]
@@ -247,7 +295,8 @@ impl Config {
 
     /// Environment overrides: `A2AGW_LISTEN`, `A2AGW_PUBLIC_URL`, `A2AGW_STORE`
     /// (`sqlite`/`postgres`/`memory`), `A2AGW_SQLITE_PATH`, `A2AGW_DATABASE_URL`,
-    /// `A2AGW_DATABASE_SCHEMA`.
+    /// `A2AGW_DATABASE_SCHEMA`; and the OpenTelemetry ones `OTEL_EXPORTER_OTLP_ENDPOINT`
+    /// and `OTEL_SERVICE_NAME`.
     pub fn apply_env(&mut self, env: &dyn Fn(&str) -> Option<String>) -> Result<()> {
         if let Some(v) = env("A2AGW_LISTEN") {
             self.server.listen = v;
@@ -266,6 +315,16 @@ impl Config {
         }
         if let Some(v) = env("A2AGW_DATABASE_URL") {
             self.store.url = v;
+        }
+        // The standard OpenTelemetry variables are often set host-wide: a build without the
+        // `otel` feature ignores them (an endpoint in the config file is still an error there).
+        if cfg!(feature = "otel") {
+            if let Some(v) = env("OTEL_EXPORTER_OTLP_ENDPOINT") {
+                self.telemetry.otlp_endpoint = v;
+            }
+            if let Some(v) = env("OTEL_SERVICE_NAME") {
+                self.telemetry.service_name = v;
+            }
         }
         Ok(())
     }
@@ -325,9 +384,39 @@ impl Config {
         if self.push.max_attempts == 0 {
             bail!("push.max_attempts: must be at least 1");
         }
+        self.check_telemetry()?;
         if !self.auth.anonymous && self.auth.api_keys.is_empty() && self.auth.jwt.is_none() {
             bail!(
                 "auth: anonymous access is off and neither API keys nor JWT are configured: nobody could call"
+            );
+        }
+        Ok(())
+    }
+
+    fn check_telemetry(&self) -> Result<()> {
+        let t = &self.telemetry;
+        if t.service_name.is_empty() {
+            bail!("telemetry.service_name: must not be empty");
+        }
+        if !t.enabled() {
+            return Ok(());
+        }
+        let rest = t
+            .otlp_endpoint
+            .strip_prefix("http://")
+            .or_else(|| t.otlp_endpoint.strip_prefix("https://"));
+        if rest.is_none_or(|r| r.is_empty() || r.starts_with('/')) {
+            bail!(
+                "telemetry.otlp_endpoint: `{}` is not an http:// or https:// URL like http://localhost:4318",
+                t.otlp_endpoint
+            );
+        }
+        if !cfg!(feature = "otel") {
+            bail!(
+                "telemetry.otlp_endpoint is set to `{}`, but this \
+                 a2a-gateway was built without the `otel` feature: rebuild with `--features otel`, \
+                 or unset it",
+                t.otlp_endpoint
             );
         }
         Ok(())
@@ -389,5 +478,62 @@ mod tests {
                 .contains("push.max_attempts")
         );
         assert!(toml::from_str::<Config>("[push]\nretries = 1").is_err());
+    }
+
+    #[test]
+    fn telemetry_section() {
+        let c = Config::default();
+        assert!(!c.telemetry.enabled(), "no export unless configured");
+        assert_eq!(c.telemetry.service_name, "a2a-gateway");
+        c.check().unwrap();
+
+        let c: Config = toml::from_str(
+            "[telemetry]\notlp_endpoint = \"http://127.0.0.1:4318/\"\nservice_name = \"gw-1\"",
+        )
+        .unwrap();
+        assert!(c.telemetry.enabled());
+        assert_eq!(c.telemetry.service_name, "gw-1");
+        assert_eq!(c.telemetry.traces_url(), "http://127.0.0.1:4318/v1/traces");
+        let full = TelemetryConfig {
+            otlp_endpoint: "https://otel.example/v1/traces".into(),
+            ..TelemetryConfig::default()
+        };
+        assert_eq!(full.traces_url(), "https://otel.example/v1/traces");
+        // Enabled only with the `otel` feature; without it, a clear error (not ignored).
+        let checked = c.check();
+        assert_eq!(checked.is_ok(), cfg!(feature = "otel"), "{checked:?}");
+        if let Err(e) = checked {
+            assert!(e.to_string().contains("without the `otel` feature"), "{e}");
+        }
+
+        // The standard environment variables override the file with the `otel` feature,
+        // and are ignored without it (they are often set host-wide).
+        let env = |k: &str| match k {
+            "OTEL_EXPORTER_OTLP_ENDPOINT" => Some("http://collector:4318".to_owned()),
+            "OTEL_SERVICE_NAME" => Some("from-env".to_owned()),
+            _ => None,
+        };
+        let mut c = Config::default();
+        c.apply_env(&env).unwrap();
+        if cfg!(feature = "otel") {
+            assert_eq!(c.telemetry.otlp_endpoint, "http://collector:4318");
+            assert_eq!(c.telemetry.service_name, "from-env");
+        } else {
+            assert_eq!(c.telemetry.otlp_endpoint, "");
+        }
+        assert!(
+            Config::load(None, &env).is_ok(),
+            "a host-wide variable never stops a default build"
+        );
+
+        for bad in ["localhost:4318", "grpc://x:4317", "http://", "http:///v1"] {
+            let c: Config =
+                toml::from_str(&format!("[telemetry]\notlp_endpoint = \"{bad}\"")).unwrap();
+            let e = c.check().unwrap_err().to_string();
+            assert!(e.contains("telemetry.otlp_endpoint"), "{bad}: {e}");
+        }
+        let c: Config = toml::from_str("[telemetry]\nservice_name = \"\"").unwrap();
+        assert!(c.check().is_err());
+        assert!(toml::from_str::<Config>("[telemetry]\nendpoint = \"http://x\"").is_err());
     }
 }

@@ -5,8 +5,10 @@
 //! | feature | what it adds |
 //! |---|---|
 //! | `postgres` | the PostgreSQL store (`store.kind = "postgres"`) |
+//! | `otel` | OpenTelemetry export of the request and task spans over OTLP/HTTP (`[telemetry]`, see [`telemetry`]) |
 
 pub mod config;
+pub mod telemetry;
 
 use a2agw_provider::{DemoProvider, Provider};
 use a2agw_server::{

@@ -6,6 +6,8 @@
 //! they are skipped with a note, and fail when `CI` is set.
 
 mod interop;
+#[cfg(feature = "otel")]
+mod otel;
 #[cfg(feature = "postgres")]
 mod pg_two;
 mod support;
