@@ -49,6 +49,12 @@ pub struct ServerConfig {
     /// Seconds a task's lease lasts without a heartbeat: how soon another instance takes
     /// over the tasks of one that died.
     pub lease_ttl_secs: u64,
+    /// Serve gRPC on its own address instead of the HTTP port (empty: same port,
+    /// switched on `Content-Type`).
+    pub grpc_listen: String,
+    /// The `host:port` the card advertises for gRPC when `grpc_listen` is set (default:
+    /// `grpc_listen` itself).
+    pub grpc_public_address: String,
 }
 
 impl Default for ServerConfig {
@@ -64,6 +70,8 @@ impl Default for ServerConfig {
             shutdown_grace_secs: 20,
             close_stream_on_auth_required: false,
             lease_ttl_secs: 30,
+            grpc_listen: String::new(),
+            grpc_public_address: String::new(),
         }
     }
 }
@@ -158,6 +166,10 @@ pub struct AgentConfig {
     pub push_notifications: bool,
     /// Skills in the card.
     pub skills: Vec<SkillConfig>,
+    /// Skills shown only to authenticated callers: when any is set, the card declares
+    /// `capabilities.extendedAgentCard` and `GetExtendedAgentCard` returns the card with
+    /// these skills added.
+    pub extended_skills: Vec<SkillConfig>,
 }
 
 impl Default for AgentConfig {
@@ -178,6 +190,7 @@ impl Default for AgentConfig {
                 tags: vec!["demo".into(), "echo".into()],
                 examples: vec!["hello".into(), "I need input".into(), "slow 5".into()],
             }],
+            extended_skills: Vec::new(),
         }
     }
 }
@@ -357,6 +370,26 @@ impl Config {
             if s.id.is_empty() || s.name.is_empty() || s.description.is_empty() || s.tags.is_empty()
             {
                 bail!("agent.skills[{i}]: id, name, description and at least one tag are required");
+            }
+        }
+        if !self.server.grpc_listen.is_empty()
+            && self
+                .server
+                .grpc_listen
+                .parse::<std::net::SocketAddr>()
+                .is_err()
+        {
+            bail!(
+                "server.grpc_listen: `{}` is not an address like 127.0.0.1:7421",
+                self.server.grpc_listen
+            );
+        }
+        for (i, s) in self.agent.extended_skills.iter().enumerate() {
+            if s.id.is_empty() || s.name.is_empty() || s.description.is_empty() || s.tags.is_empty()
+            {
+                bail!(
+                    "agent.extended_skills[{i}]: id, name, description and at least one tag are required"
+                );
             }
         }
         if self.agent.skills.is_empty() {

@@ -66,22 +66,11 @@ fn agent_card(config: &Config) -> AgentCard {
             streaming: Some(a.streaming),
             push_notifications: Some(a.push_notifications),
             extensions: Vec::new(),
-            extended_agent_card: Some(false),
+            extended_agent_card: Some(!a.extended_skills.is_empty()),
         },
         default_input_modes: vec!["text/plain".into()],
         default_output_modes: vec!["text/plain".into()],
-        skills: a
-            .skills
-            .iter()
-            .map(|s| AgentSkill {
-                id: s.id.clone(),
-                name: s.name.clone(),
-                description: s.description.clone(),
-                tags: s.tags.clone(),
-                examples: s.examples.clone(),
-                ..AgentSkill::default()
-            })
-            .collect(),
+        skills: a.skills.iter().map(skill).collect(),
         ..AgentCard::default()
     };
     security(config, &mut card);
@@ -162,6 +151,28 @@ fn security(config: &Config, card: &mut AgentCard) {
     }
 }
 
+fn skill(s: &config::SkillConfig) -> AgentSkill {
+    AgentSkill {
+        id: s.id.clone(),
+        name: s.name.clone(),
+        description: s.description.clone(),
+        tags: s.tags.clone(),
+        examples: s.examples.clone(),
+        ..AgentSkill::default()
+    }
+}
+
+/// The card for authenticated callers: the public card plus `agent.extended_skills`.
+fn extended_card(config: &Config) -> Option<AgentCard> {
+    if config.agent.extended_skills.is_empty() {
+        return None;
+    }
+    let mut card = agent_card(config);
+    card.skills
+        .extend(config.agent.extended_skills.iter().map(skill));
+    Some(card)
+}
+
 /// The push delivery settings of `config` (the rest at their defaults).
 pub fn push_settings(config: &Config) -> PushSettings {
     PushSettings {
@@ -211,7 +222,7 @@ pub async fn build(config: &Config) -> Result<(AppState, axum::Router)> {
             AgentEntry {
                 name: config.agent.name.clone(),
                 card: agent_card(config),
-                extended_card: None,
+                extended_card: extended_card(config),
             },
             StreamPolicy {
                 close_on_input_required: true,
@@ -231,6 +242,11 @@ pub async fn build(config: &Config) -> Result<(AppState, axum::Router)> {
             public_url: (!s.public_url.is_empty()).then(|| s.public_url.clone()),
             trust_forwarded: s.trust_forwarded_headers,
             interfaces: with_grpc(CardSettings::default().interfaces),
+            grpc_address: match (s.grpc_listen.as_str(), s.grpc_public_address.as_str()) {
+                ("", _) => None,
+                (listen, "") => Some(listen.to_owned()),
+                (_, public) => Some(public.to_owned()),
+            },
             ..CardSettings::default()
         },
         shutdown,
@@ -261,7 +277,24 @@ pub async fn serve(
     config: &Config,
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> Result<()> {
-    let (state, router) = build(config).await?;
+    let (state, mut router) = build(config).await?;
+    // gRPC on its own address when configured; the HTTP port then serves HTTP only.
+    let grpc_server = if config.server.grpc_listen.is_empty() {
+        None
+    } else {
+        router = a2agw_server::router(state.clone());
+        let listener = tokio::net::TcpListener::bind(&config.server.grpc_listen)
+            .await
+            .with_context(|| format!("listening for gRPC on {}", config.server.grpc_listen))?;
+        tracing::info!(addr = %listener.local_addr()?, "gRPC listening");
+        let stop = state.shutdown.clone();
+        let grpc = a2agw_server::grpc_routes(state.clone());
+        Some(tokio::spawn(async move {
+            let _ = axum::serve(listener, grpc)
+                .with_graceful_shutdown(stop.wait())
+                .await;
+        }))
+    };
     let listener = tokio::net::TcpListener::bind(&config.server.listen)
         .await
         .with_context(|| format!("listening on {}", config.server.listen))?;
@@ -281,6 +314,9 @@ pub async fn serve(
     match tokio::time::timeout(grace, server).await {
         Ok(r) => r.context("server task")?.context("serving")?,
         Err(_) => tracing::warn!(?grace, "grace period over; closing remaining connections"),
+    }
+    if let Some(g) = grpc_server {
+        let _ = tokio::time::timeout(grace, g).await;
     }
     // Everything accepted is made durable before the process exits; tasks still running
     // keep their lease, which expires, and the next start (or another instance) takes
@@ -400,5 +436,113 @@ mod tests {
         }
         state.shutdown.begin();
         serving.abort();
+    }
+
+    fn free_port() -> u16 {
+        std::net::TcpListener::bind("127.0.0.1:0")
+            .unwrap()
+            .local_addr()
+            .unwrap()
+            .port()
+    }
+
+    /// `server.grpc_listen`: gRPC on its own port, advertised in the card; the HTTP port
+    /// then serves HTTP only. `agent.extended_skills`: the extended card.
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn grpc_apart_and_the_extended_card() {
+        let (http, grpc) = (free_port(), free_port());
+        let toml = format!(
+            "[server]\nlisten = \"127.0.0.1:{http}\"\ngrpc_listen = \"127.0.0.1:{grpc}\"\n\
+             [store]\nkind = \"memory\"\n\
+             [[agent.extended_skills]]\nid = \"x\"\nname = \"X\"\ndescription = \"Extra\"\ntags = [\"t\"]\n"
+        );
+        let cfg = config(&toml);
+        let (stop_tx, stop_rx) = tokio::sync::oneshot::channel::<()>();
+        // `serve`'s future borrows the config: run it on its own runtime thread.
+        let server = std::thread::spawn(move || {
+            let rt = tokio::runtime::Builder::new_multi_thread()
+                .worker_threads(1)
+                .enable_all()
+                .build()
+                .unwrap();
+            rt.block_on(serve(&cfg, async move {
+                let _ = stop_rx.await;
+            }))
+        });
+        let client = reqwest::Client::new();
+        let card_url = format!("http://127.0.0.1:{http}/.well-known/agent-card.json");
+        let mut card = None;
+        for _ in 0..100 {
+            if let Ok(r) = client.get(&card_url).send().await {
+                card = Some(r.json::<serde_json::Value>().await.unwrap());
+                break;
+            }
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+        let card = card.expect("the gateway answers");
+        let grpc_url = card["supportedInterfaces"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|i| i["protocolBinding"] == "GRPC")
+            .map(|i| i["url"].clone());
+        assert_eq!(
+            grpc_url,
+            Some(serde_json::json!(format!("127.0.0.1:{grpc}")))
+        );
+        assert_eq!(card["capabilities"]["extendedAgentCard"], true);
+        // The gRPC port answers gRPC (an empty GetTask is INVALID_ARGUMENT, status 3) ...
+        let h2 = reqwest::Client::builder()
+            .http2_prior_knowledge()
+            .build()
+            .unwrap();
+        let r = h2
+            .post(format!(
+                "http://127.0.0.1:{grpc}/lf.a2a.v1.A2AService/GetTask"
+            ))
+            .header("content-type", "application/grpc")
+            .header("te", "trailers")
+            .body(vec![0u8, 0, 0, 0, 0])
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(
+            r.headers().get("grpc-status").and_then(|v| v.to_str().ok()),
+            Some("3")
+        );
+        // ... and the HTTP port no longer does (the request reaches JSON-RPC, which refuses it).
+        let r = client
+            .post(format!("http://127.0.0.1:{http}/"))
+            .header("content-type", "application/grpc")
+            .body(vec![0u8, 0, 0, 0, 0])
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(r.status(), 415);
+        // The extended card has the extra skill.
+        let (state, _) = build(&config(&toml)).await.unwrap();
+        let caller = Caller {
+            authenticated: true,
+            ..Caller::anonymous()
+        };
+        let reply = state
+            .handler
+            .call(
+                &caller,
+                A2aRequest::GetExtendedAgentCard(Default::default()),
+            )
+            .await
+            .unwrap();
+        match reply {
+            a2agw_server::Reply::Unary(a2agw_types::A2aResponse::AgentCard(c)) => {
+                assert!(c.skills.iter().any(|s| s.id == "x"));
+            }
+            other => panic!("{other:?}"),
+        }
+        state.shutdown.begin();
+        let _ = stop_tx.send(());
+        tokio::task::spawn_blocking(move || server.join().unwrap().unwrap())
+            .await
+            .unwrap();
     }
 }
