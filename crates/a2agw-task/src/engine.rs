@@ -373,8 +373,18 @@ impl Engine {
                     status_event(TaskState::Working, None),
                 ],
             )
-            .await
-            .map_err(store_error)?;
+            .await;
+        let resumed = match resumed {
+            Ok(r) => r,
+            Err(e) => {
+                // Changed meanwhile (e.g. canceled): give the lease back, nothing runs.
+                let _ = self
+                    .store
+                    .release_lease(&task.id, &self.config.instance_id)
+                    .await;
+                return Err(store_error(e));
+            }
+        };
         let stream = match provider.run(ctx.clone(), message).await {
             Ok(s) => s,
             Err(e) => futures::stream::iter([Err(e)]).boxed(),
@@ -679,27 +689,19 @@ impl Engine {
     }
 
     /// The task's client-visible events after `after_seq` (replayed, then live), ending
-    /// after a terminal status. The caller must own the task.
-    pub fn follow(&self, task_id: &str, after_seq: u64) -> TaskEventStream {
-        let task_id = task_id.to_owned();
+    /// after a terminal status, each with the task's ids (`context_id` is the task's).
+    /// The caller must own the task.
+    pub fn follow(&self, task_id: &str, context_id: &str, after_seq: u64) -> TaskEventStream {
+        let (task_id, context_id) = (task_id.to_owned(), context_id.to_owned());
         subscribe(Arc::clone(&self.store), &task_id, after_seq)
             .filter_map(move |r| {
-                let task_id = task_id.clone();
-                async move {
-                    match r {
-                        Ok(StoredEvent { seq, event }) => {
-                            // Ids are those of the task; Created carries the task itself.
-                            let ctx = match &event {
-                                TaskEvent::Created { task } => task.context_id.clone(),
-                                _ => String::new(),
-                            };
-                            event
-                                .to_stream_response(&task_id, &ctx)
-                                .map(|r| Ok((seq, r)))
-                        }
-                        Err(e) => Some(Err(store_error(e))),
-                    }
-                }
+                let response = match r {
+                    Ok(StoredEvent { seq, event }) => event
+                        .to_stream_response(&task_id, &context_id)
+                        .map(|e| Ok((seq, e))),
+                    Err(e) => Some(Err(store_error(e))),
+                };
+                futures::future::ready(response)
             })
             .boxed()
     }
@@ -711,12 +713,8 @@ impl Engine {
             record.last_seq,
             StreamResponse::Task(record.task.clone()),
         ))]);
-        let context_id = record.task.context_id.clone();
         snapshot
-            .chain(
-                self.follow(&record.task.id, record.last_seq)
-                    .map(move |r| r.map(|(s, e)| (s, fill_context(e, &context_id)))),
-            )
+            .chain(self.follow(&record.task.id, &record.task.context_id, record.last_seq))
             .boxed()
     }
 
@@ -729,13 +727,9 @@ impl Engine {
         last_event_id: Option<u64>,
     ) -> Result<TaskEventStream, A2aError> {
         let record = self.record(owner, task_id).await?;
-        let context_id = record.task.context_id.clone();
-        let fill = move |r: Result<(u64, StreamResponse), A2aError>| {
-            r.map(|(s, e)| (s, fill_context(e, &context_id)))
-        };
         match last_event_id {
             Some(after) if after < record.last_seq || !record.task.status.state.is_terminal() => {
-                Ok(self.follow(task_id, after).map(fill).boxed())
+                Ok(self.follow(task_id, &record.task.context_id, after))
             }
             Some(_) => Ok(futures::stream::empty().boxed()),
             None => {
@@ -948,18 +942,4 @@ impl Engine {
     pub fn running_count(&self) -> usize {
         self.running().len()
     }
-}
-
-/// Stream events built from the log carry the task's context id.
-fn fill_context(mut e: StreamResponse, context_id: &str) -> StreamResponse {
-    match &mut e {
-        StreamResponse::StatusUpdate(u) if u.context_id.is_empty() => {
-            u.context_id = context_id.to_owned()
-        }
-        StreamResponse::ArtifactUpdate(u) if u.context_id.is_empty() => {
-            u.context_id = context_id.to_owned()
-        }
-        _ => {}
-    }
-    e
 }

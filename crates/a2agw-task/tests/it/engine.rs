@@ -460,7 +460,9 @@ async fn many_tasks_many_subscribers() {
             else {
                 panic!()
             };
-            let subs: Vec<_> = (0..5).map(|_| e.follow(&rec.task.id, 0)).collect();
+            let subs: Vec<_> = (0..5)
+                .map(|_| e.follow(&rec.task.id, &rec.task.context_id, 0))
+                .collect();
             let all = futures::future::join_all(
                 subs.into_iter()
                     .map(|s| s.map(|r| r.unwrap().0).collect::<Vec<_>>()),
