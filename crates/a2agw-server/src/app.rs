@@ -174,11 +174,7 @@ pub(crate) fn unauthorized(state: &AppState, message: &str, rest: bool) -> Respo
         crate::error::unauthenticated_body(message)
     } else {
         let err = A2aError::new(a2agw_types::ErrorCode::InvalidRequest, message.to_owned());
-        serde_json::to_value(a2agw_types::JsonRpcResponse::error(
-            a2agw_types::RequestId::Null,
-            err.to_jsonrpc(ProtocolVersion::V1_0),
-        ))
-        .unwrap_or_default()
+        crate::error::jsonrpc_error_body(&err)
     };
     let mut resp = (StatusCode::UNAUTHORIZED, axum::Json(body)).into_response();
     if let Ok(v) = HeaderValue::from_str(&state.auth.challenge()) {
@@ -286,11 +282,7 @@ async fn body_too_large(request: axum::extract::Request, next: axum::middleware:
     let message = "Request body is larger than the gateway accepts";
     let body = if jsonrpc {
         let err = A2aError::new(a2agw_types::ErrorCode::InvalidRequest, message);
-        serde_json::to_value(a2agw_types::JsonRpcResponse::error(
-            a2agw_types::RequestId::Null,
-            err.to_jsonrpc(ProtocolVersion::V1_0),
-        ))
-        .unwrap_or_default()
+        crate::error::jsonrpc_error_body(&err)
     } else {
         serde_json::json!({"error": {"code": 413, "status": "INVALID_ARGUMENT", "message": message, "details": []}})
     };
@@ -338,11 +330,7 @@ async fn request_timeout(
             let message = format!("The request took longer than {} s", limit.as_secs());
             let err = A2aError::internal(message.clone());
             let body = if jsonrpc {
-                serde_json::to_value(a2agw_types::JsonRpcResponse::error(
-                    a2agw_types::RequestId::Null,
-                    err.to_jsonrpc(ProtocolVersion::V1_0),
-                ))
-                .unwrap_or_default()
+                crate::error::jsonrpc_error_body(&err)
             } else {
                 serde_json::json!({"error": {"code": 504, "status": "DEADLINE_EXCEEDED", "message": message, "details": []}})
             };

@@ -2,4 +2,6 @@
 
 mod respond;
 
-pub use respond::{RpcCode, http_status, rest_error_body, rpc_code, unauthenticated_body};
+pub use respond::{
+    RpcCode, http_status, jsonrpc_error_body, rest_error_body, rpc_code, unauthenticated_body,
+};

@@ -91,6 +91,16 @@ pub fn rest_error_body(err: &A2aError) -> Value {
     }})
 }
 
+/// A JSON-RPC error response with `id: null` in 1.0 form: for failures found before the
+/// request's id is known (authentication, body limits, timeouts).
+pub fn jsonrpc_error_body(err: &A2aError) -> Value {
+    serde_json::to_value(a2agw_types::JsonRpcResponse::error(
+        a2agw_types::RequestId::Null,
+        err.to_jsonrpc(a2agw_types::ProtocolVersion::V1_0),
+    ))
+    .unwrap_or_default()
+}
+
 /// The REST body of an authentication failure.
 pub fn unauthenticated_body(message: &str) -> Value {
     json!({"error": {"code": 401, "status": RpcCode::Unauthenticated.name(), "message": message, "details": []}})
