@@ -26,6 +26,8 @@ pub(crate) fn run(root: &Path) -> Result<()> {
         ],
     )?;
 
+    feature_matrix(root)?;
+
     if cargo_subcommand_available(root, "nextest") {
         // All features: the PostgreSQL backend and every provider are tested too.
         cargo(
@@ -87,6 +89,52 @@ pub(crate) fn run(root: &Path) -> Result<()> {
 
     eprintln!("xtask ci: all checks passed");
     Ok(())
+}
+
+/// The binary builds with no provider, with each `provider-*` feature alone and with
+/// `all-providers`; each provider crate builds alone (its own feature set, not the
+/// workspace's union). The features are read from the binary's manifest.
+fn feature_matrix(root: &Path) -> Result<()> {
+    let features = provider_features(root)?;
+    let mut sets = vec![String::new()];
+    sets.extend(features.iter().cloned());
+    sets.push("all-providers".into());
+    for set in &sets {
+        let mut args = vec!["check", "-p", "a2agw", "--bins", "--no-default-features"];
+        if !set.is_empty() {
+            args.extend(["--features", set]);
+        }
+        cargo(root, &args)?;
+    }
+    for feature in &features {
+        let krate = format!("a2agw-{feature}");
+        cargo(root, &["check", "-p", &krate, "--lib"])?;
+    }
+    Ok(())
+}
+
+/// The `provider-*` features of `crates/a2agw/Cargo.toml`, sorted.
+pub(crate) fn provider_features(root: &Path) -> Result<Vec<String>> {
+    let path = root.join("crates/a2agw/Cargo.toml");
+    let text =
+        std::fs::read_to_string(&path).with_context(|| format!("reading {}", path.display()))?;
+    let manifest: toml::Table =
+        toml::from_str(&text).with_context(|| format!("parsing {}", path.display()))?;
+    let mut features: Vec<String> = manifest
+        .get("features")
+        .and_then(toml::Value::as_table)
+        .map(|t| {
+            t.keys()
+                .filter(|k| k.starts_with("provider-"))
+                .cloned()
+                .collect()
+        })
+        .unwrap_or_default();
+    features.sort();
+    if features.is_empty() {
+        bail!("{}: no `provider-*` features", path.display());
+    }
+    Ok(features)
 }
 
 fn cargo_bin() -> OsString {

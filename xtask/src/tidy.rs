@@ -68,7 +68,44 @@ pub(crate) fn check(root: &Path) -> Result<Vec<String>> {
     for package in metadata.workspace_packages() {
         check_hygiene(package, &mut violations)?;
     }
+    check_provider_features(&metadata, &mut violations);
     Ok(violations)
+}
+
+/// The binary's provider features: each `provider-<name>` enables exactly the crate
+/// `a2agw-provider-<name>`, every provider crate has its feature, and `all-providers`
+/// lists them all.
+fn check_provider_features(metadata: &Metadata, violations: &mut Vec<String>) {
+    let Some(bin) = metadata
+        .workspace_packages()
+        .into_iter()
+        .find(|p| p.name.as_str() == "a2agw")
+    else {
+        violations.push("the binary crate `a2agw` is missing".into());
+        return;
+    };
+    let features = &bin.features;
+    let all = features.get("all-providers").cloned().unwrap_or_default();
+    for (name, enables) in features.iter().filter(|(k, _)| k.starts_with("provider-")) {
+        let dep = format!("dep:a2agw-{name}");
+        if !enables.contains(&dep) {
+            violations.push(format!("a2agw feature `{name}` must enable `{dep}`"));
+        }
+        if !all.contains(name) {
+            violations.push(format!("a2agw feature `all-providers` must list `{name}`"));
+        }
+    }
+    for package in metadata.workspace_packages() {
+        let Some(provider) = package.name.as_str().strip_prefix("a2agw-provider-") else {
+            continue;
+        };
+        if !features.contains_key(&format!("provider-{provider}")) {
+            violations.push(format!(
+                "{} has no `provider-{provider}` feature in the binary crate `a2agw`",
+                package.name
+            ));
+        }
+    }
 }
 
 /// One row of the layering table.

@@ -31,10 +31,14 @@ pub(crate) struct Client {
     pub(crate) request_timeout: Duration,
     pub(crate) idle_timeout: Duration,
     pub(crate) max_retries: u32,
+    /// How often [`Provider::recover`](a2agw_provider::Provider::recover) polls a run.
+    pub(crate) poll_interval: Duration,
+    /// How long a recovery polls a run that does not finish.
+    pub(crate) recover_timeout: Duration,
 }
 
 impl Client {
-    fn url(&self, path: &str) -> Result<reqwest::Url> {
+    fn url(&self, path: &str, query: &[(&str, &str)]) -> Result<reqwest::Url> {
         let mut url =
             reqwest::Url::parse(&format!("{}{path}", self.endpoint.trim_end_matches('/')))
                 .map_err(|e| {
@@ -46,8 +50,13 @@ impl Client {
                         ),
                     )
                 })?;
-        url.query_pairs_mut()
-            .append_pair("api-version", &self.api_version);
+        {
+            let mut pairs = url.query_pairs_mut();
+            for (k, v) in query {
+                pairs.append_pair(k, v);
+            }
+            pairs.append_pair("api-version", &self.api_version);
+        }
         Ok(url)
     }
 
@@ -79,12 +88,25 @@ impl Client {
         phase: Phase,
         stream: bool,
     ) -> Result<Response> {
+        self.send_url(method, self.url(path, &[])?, body, what, phase, stream)
+            .await
+    }
+
+    async fn send_url(
+        &self,
+        method: Method,
+        url: reqwest::Url,
+        body: Option<&Value>,
+        what: &str,
+        phase: Phase,
+        stream: bool,
+    ) -> Result<Response> {
         let mut attempt = 0;
         loop {
             let token = self.token().await?;
             let mut req = self
                 .http
-                .request(method.clone(), self.url(path)?)
+                .request(method.clone(), url.clone())
                 .bearer_auth(token);
             if let Some(b) = body {
                 req = req.json(b);
@@ -140,7 +162,21 @@ impl Client {
         what: &str,
         phase: Phase,
     ) -> Result<Value> {
-        let resp = self.send(method, path, body, what, phase, false).await?;
+        self.json_query(method, path, &[], body, what, phase).await
+    }
+
+    /// Sends a request with extra query parameters and reads its JSON body.
+    pub(crate) async fn json_query(
+        &self,
+        method: Method,
+        path: &str,
+        query: &[(&str, &str)],
+        body: Option<&Value>,
+        what: &str,
+        phase: Phase,
+    ) -> Result<Value> {
+        let url = self.url(path, query)?;
+        let resp = self.send_url(method, url, body, what, phase, false).await?;
         let bytes = resp.bytes().await.map_err(|e| {
             if e.is_timeout() {
                 timeout_error(what, self.request_timeout)

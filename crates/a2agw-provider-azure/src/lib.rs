@@ -4,15 +4,31 @@
 //! `azure_core::credentials::TokenCredential` fetched for every request).
 //!
 //! This crate sits at level L2: it depends only on `a2agw-types`, `a2agw-provider` and its
-//! platform crates (`azure_core` for the credential trait, `reqwest`, `eventsource-stream`).
-//! It must never depend on the engine (`a2agw-task`), the server, the binary or another
-//! provider crate.
+//! platform crates (`azure_core` and `azure_identity` for the credentials, `reqwest`,
+//! `eventsource-stream`; `axum` for the fake). It must never depend on the engine
+//! (`a2agw-task`), the server, the binary or another provider crate.
+//!
+//! # Credentials
+//!
+//! [`AzureAgentsProvider::new`] takes any `TokenCredential`; [`AzureCredentialConfig`]
+//! builds one of `azure_identity` 1.0's credentials from configuration: `ClientSecret`,
+//! `ManagedIdentity`, `WorkloadIdentity` or `AzureCli` (1.0 has no
+//! `DefaultAzureCredential` chain, and its `ClientCertificateCredential` needs openssl,
+//! which the workspace bans). An `authority_host` overrides the Entra login endpoint
+//! (sovereign clouds); `azure_identity` accepts only `https://` hosts, and this crate also
+//! accepts `http://` for a loopback address (a local token endpoint such as the fake's).
+//!
+//! # Features
+//!
+//! | feature | what it adds |
+//! |---|---|
+//! | `fake` | [`fake`]: a local fake Agent Service and Entra token endpoint, for this crate's tests and the gateway's end-to-end tests (axum, tokio `net`) |
 //!
 //! # Mapping
 //!
 //! | A2A | Azure |
 //! |---|---|
-//! | contextId | a thread: created on first use (metadata `a2a_context_id`), its id saved with `SaveData {thread_id}` and reused from `ctx.provider_data` |
+//! | the task | a thread: created by the task's first message (metadata `a2a_context_id`), its id saved with `SaveData {thread_id}` and reused from the task's `ctx.provider_data` for its later messages; never shared between tasks (client-chosen context ids must not let two callers share a thread) |
 //! | a message | `POST /threads/{thread}/messages` (text parts, data parts as JSON text), then `POST /threads/{thread}/runs` with `stream: true` |
 //! | the first `thread.run.*` event | `SaveData {thread_id, run_id}` (so that any instance can cancel), then WORKING |
 //! | `thread.message.delta` | artifact chunks of the artifact whose id is the Azure message id, name `answer`: `append` from the second chunk, `lastChunk` on the last one (at `thread.message.completed`, or when the run ends) |
@@ -25,6 +41,7 @@
 //! | the next message on an INPUT_REQUIRED task | `POST …/runs/{run}/submit_tool_outputs` (streamed) with the outputs read from the reply: a data part `{"tool_outputs": [{"tool_call_id", "output"}]}`, or `[{"tool_call_id", "output"}]`, or `{"<tool_call_id>": output}`; plain text when one call is pending (non-string outputs are sent as JSON text). For `submit_tool_approval` (MCP): `{"tool_approvals": [{"tool_call_id", "approve"}]}` or the text `approve` / `deny`. A reply that does not cover every pending call is asked again (WORKING, then INPUT_REQUIRED) |
 //! | `error` event | the run fails with Azure's code and message |
 //! | A2A cancel | `POST …/runs/{run}/cancel` with the run id from the saved data |
+//! | [`Provider::recover`] (the instance driving a WORKING task died) | with the saved `{thread_id, run_id}`: `GET …/runs/{run}` every `poll_interval` while `queued` / `in_progress` / `cancelling` (at most `recover_timeout`, then the run is cancelled and the task fails with `Timeout`); `completed` → the run's assistant messages (`GET /threads/{thread}/messages?run_id=…&order=asc`) as whole `answer` artifacts, then as `thread.run.completed`; `requires_action`, `failed`, `cancelled`, `expired`, `incomplete` → the same events as the live stream. No saved run → `None` (the engine fails the task) |
 //!
 //! # Errors
 //!
@@ -38,8 +55,13 @@
 //!
 //! Messages never contain a token or a URL with its query.
 
+mod credential;
+#[cfg(feature = "fake")]
+pub mod fake;
 mod http;
 mod stream;
+
+pub use credential::{AzureCredentialConfig, Secret};
 
 use a2agw_provider::{EventStream, Provider, ProviderError, ProviderEvent, Result, TaskContext};
 use a2agw_types::{Message, Part, PartContent, Role, TaskState};
@@ -78,6 +100,11 @@ pub struct AzureAgentsConfig {
     pub request_timeout: Duration,
     /// How many times a 429 answer is retried.
     pub max_retries: u32,
+    /// How often a recovered task's run is polled ([`Provider::recover`]).
+    pub poll_interval: Duration,
+    /// How long a recovery waits for a run that stays queued or in progress before it
+    /// cancels the run and fails the task.
+    pub recover_timeout: Duration,
 }
 
 impl AzureAgentsConfig {
@@ -91,6 +118,8 @@ impl AzureAgentsConfig {
             idle_timeout: Duration::from_secs(120),
             request_timeout: Duration::from_secs(30),
             max_retries: 2,
+            poll_interval: Duration::from_secs(1),
+            recover_timeout: Duration::from_secs(600),
         }
     }
 }
@@ -127,6 +156,8 @@ impl AzureAgentsProvider {
                 request_timeout: config.request_timeout,
                 idle_timeout: config.idle_timeout,
                 max_retries: config.max_retries,
+                poll_interval: config.poll_interval,
+                recover_timeout: config.recover_timeout,
             }),
             agent_id: config.agent_id,
         })
@@ -312,6 +343,94 @@ impl AzureAgentsProvider {
     }
 }
 
+impl AzureAgentsProvider {
+    /// Follows a run that an earlier gateway instance started: polls it until it ends,
+    /// then reports what the live stream would have (the answer read from the thread).
+    async fn recover_run(
+        client: Arc<Client>,
+        thread_id: String,
+        run_id: String,
+        mut out: Out,
+    ) -> Result<(), Stop> {
+        let path = format!("/threads/{thread_id}/runs/{run_id}");
+        let started = tokio::time::Instant::now();
+        let mut pump = Pump::recovered(&client, thread_id.clone(), run_id.clone());
+        loop {
+            let run = client
+                .json(
+                    Method::GET,
+                    &path,
+                    None,
+                    "reading the run of a task taken over from another gateway instance",
+                    Phase::After,
+                )
+                .await?;
+            let status = stream::str_at(&run, "status")
+                .unwrap_or_default()
+                .to_owned();
+            match status.as_str() {
+                "queued" | "in_progress" | "cancelling" => {
+                    if started.elapsed() >= client.recover_timeout {
+                        let cancelled = pump.cancel_after_timeout().await;
+                        return Err(ProviderError::timeout(format!(
+                            "the Azure agent run was still `{status}` after {} s of waiting for \
+                             it to finish{}; the task was stopped. Send the request again, or \
+                             raise the recovery timeout if the agent's runs are this slow",
+                            client.recover_timeout.as_secs_f32(),
+                            if cancelled {
+                                " (the run was cancelled)"
+                            } else {
+                                ""
+                            }
+                        ))
+                        .into());
+                    }
+                    tokio::time::sleep(client.poll_interval).await;
+                }
+                "completed" => {
+                    let list = client
+                        .json_query(
+                            Method::GET,
+                            &format!("/threads/{thread_id}/messages"),
+                            &[("run_id", &run_id), ("order", "asc"), ("limit", "100")],
+                            None,
+                            "reading the answer of the run",
+                            Phase::After,
+                        )
+                        .await?;
+                    let messages = list.get("data").and_then(Value::as_array);
+                    for m in messages.into_iter().flatten() {
+                        let of_run = stream::str_at(m, "run_id").is_none_or(|r| r == run_id);
+                        if stream::str_at(m, "role") != Some("assistant") || !of_run {
+                            continue;
+                        }
+                        let text = stream::message_text(m);
+                        if text.is_empty() {
+                            continue;
+                        }
+                        let id = stream::str_at(m, "id")
+                            .filter(|id| !id.is_empty())
+                            .map_or_else(a2agw_provider::new_id, str::to_owned);
+                        out.emit(stream::chunk(&id, text, false, true)).await?;
+                    }
+                    pump.on_run("completed", &run, &mut out).await?;
+                    return Ok(());
+                }
+                "requires_action" | "failed" | "cancelled" | "expired" | "incomplete" => {
+                    pump.on_run(&status, &run, &mut out).await?;
+                    return Ok(());
+                }
+                other => {
+                    return Err(ProviderError::malformed(format!(
+                        "Azure AI Foundry reported the run in an unknown status `{other}`"
+                    ))
+                    .into());
+                }
+            }
+        }
+    }
+}
+
 #[async_trait::async_trait]
 impl Provider for AzureAgentsProvider {
     fn kind(&self) -> &'static str {
@@ -336,6 +455,21 @@ impl Provider for AzureAgentsProvider {
         Ok(drive_stream(move |out| {
             Self::new_turn(client, agent_id, ctx, saved, message, out)
         }))
+    }
+
+    async fn recover(&self, ctx: TaskContext) -> Result<Option<EventStream>> {
+        let Some(saved) = SessionData::from_ctx(&ctx)? else {
+            return Ok(None);
+        };
+        let Some(run_id) = saved.run_id.filter(|r| !r.is_empty()) else {
+            // No run was started (or it already ended): nothing to follow upstream.
+            return Ok(None);
+        };
+        let client = self.client.clone();
+        let thread_id = saved.thread_id;
+        Ok(Some(drive_stream(move |out| {
+            Self::recover_run(client, thread_id, run_id, out)
+        })))
     }
 
     async fn cancel(&self, ctx: TaskContext) -> Result<()> {

@@ -84,6 +84,16 @@ impl<'a> Pump<'a> {
         }
     }
 
+    /// A pump for a run that an earlier gateway instance started: its id is saved and the
+    /// task is WORKING already, so neither is reported again.
+    pub(crate) fn recovered(client: &'a Client, thread_id: String, run_id: String) -> Self {
+        Pump {
+            saved_run: true,
+            working_sent: true,
+            ..Pump::new(client, thread_id, Some(run_id))
+        }
+    }
+
     /// Reads `resp` until the run finishes or stops for input.
     pub(crate) async fn run(mut self, resp: Response, out: &mut Out) -> Result<(), Stop> {
         let idle = self.client.idle_timeout;
@@ -218,7 +228,14 @@ impl<'a> Pump<'a> {
         Ok(())
     }
 
-    async fn on_run(&mut self, what: &str, run: &Value, out: &mut Out) -> Result<bool, Stop> {
+    /// Handles a run event (`what` is the status, e.g. `completed`); `true` when the run
+    /// reached a final or interrupted state.
+    pub(crate) async fn on_run(
+        &mut self,
+        what: &str,
+        run: &Value,
+        out: &mut Out,
+    ) -> Result<bool, Stop> {
         if let Some(id) = str_at(run, "id")
             && (!self.saved_run || self.run_id.as_deref() != Some(id))
         {
@@ -415,7 +432,7 @@ impl<'a> Pump<'a> {
     }
 
     /// After an idle timeout: asks Azure to cancel the run so it does not keep working.
-    async fn cancel_after_timeout(&self) -> bool {
+    pub(crate) async fn cancel_after_timeout(&self) -> bool {
         let Some(run_id) = &self.run_id else {
             return false;
         };
@@ -441,7 +458,7 @@ impl<'a> Pump<'a> {
     }
 }
 
-fn chunk(id: &str, text: String, append: bool, last_chunk: bool) -> ProviderEvent {
+pub(crate) fn chunk(id: &str, text: String, append: bool, last_chunk: bool) -> ProviderEvent {
     ProviderEvent::Artifact {
         artifact: Artifact {
             artifact_id: id.to_owned(),
@@ -486,7 +503,7 @@ fn delta_text(v: &Value) -> String {
 }
 
 /// The text of a whole message: `content[*].text.value`.
-fn message_text(v: &Value) -> String {
+pub(crate) fn message_text(v: &Value) -> String {
     content_text(v.get("content"))
 }
 

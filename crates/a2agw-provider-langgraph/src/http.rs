@@ -18,6 +18,7 @@ pub(crate) struct Client {
     headers: HeaderMap,
     pub(crate) request_timeout: Duration,
     pub(crate) idle_timeout: Duration,
+    pub(crate) poll_interval: Duration,
 }
 
 impl fmt::Debug for Client {
@@ -64,6 +65,7 @@ impl Client {
             headers,
             request_timeout: config.request_timeout,
             idle_timeout: config.idle_timeout,
+            poll_interval: config.poll_interval,
         })
     }
 
@@ -266,6 +268,59 @@ impl Client {
             s if s.is_success() => Ok(()),
             // The run is gone, or it already finished: nothing left to stop.
             StatusCode::NOT_FOUND | StatusCode::CONFLICT => Ok(()),
+            _ => Err(self.status_error(what, resp).await),
+        }
+    }
+
+    /// The run object (`GET /threads/{thread_id}/runs/{run_id}`); a run that is gone is an
+    /// error saying so.
+    pub(crate) async fn get_run(&self, thread_id: &str, run_id: &str) -> Result<Value> {
+        let url = self.url(&["threads", thread_id, "runs", run_id]);
+        let what = "read the run";
+        let resp = self.send_raw(what, Method::GET, url, None).await?;
+        if resp.status() == StatusCode::NOT_FOUND {
+            return Err(ProviderError::new(
+                a2agw_provider::ProviderErrorKind::Other,
+                format!(
+                    "LangGraph no longer knows run {run_id} on thread {thread_id} (HTTP 404); \
+                     send the request again as a new task"
+                ),
+            ));
+        }
+        if !resp.status().is_success() {
+            return Err(self.status_error(what, resp).await);
+        }
+        self.json(what, resp).await
+    }
+
+    /// The thread's current state (`GET /threads/{thread_id}/state`: `values`, `tasks`,
+    /// `interrupts`).
+    pub(crate) async fn thread_state(&self, thread_id: &str) -> Result<Value> {
+        let url = self.url(&["threads", thread_id, "state"]);
+        let what = "read the thread state";
+        let resp = self.send(what, Method::GET, url, None).await?;
+        self.json(what, resp).await
+    }
+
+    /// Joins the stream of a run that is still going
+    /// (`GET /threads/{thread_id}/runs/{run_id}/stream`); `None` when the server has no such
+    /// route (HTTP 404 / 405 / 501, or an answer that is not `text/event-stream`).
+    pub(crate) async fn join_run(&self, thread_id: &str, run_id: &str) -> Result<Option<Response>> {
+        let url = self.url(&["threads", thread_id, "runs", run_id, "stream"]);
+        let what = "join the run's stream";
+        let resp = self.send_raw(what, Method::GET, url, None).await?;
+        match resp.status() {
+            s if s.is_success() => {
+                let is_sse = resp
+                    .headers()
+                    .get(CONTENT_TYPE)
+                    .and_then(|v| v.to_str().ok())
+                    .is_some_and(|v| v.starts_with("text/event-stream"));
+                Ok(is_sse.then_some(resp))
+            }
+            StatusCode::NOT_FOUND
+            | StatusCode::METHOD_NOT_ALLOWED
+            | StatusCode::NOT_IMPLEMENTED => Ok(None),
             _ => Err(self.status_error(what, resp).await),
         }
     }

@@ -22,6 +22,17 @@
 //!   `command: {resume: …}` (the message's first data part, else its text; a map
 //!   `{interrupt_id: answer}` when several interrupts are pending).
 //! - [`Provider::cancel`] → `POST /threads/{thread_id}/runs/{run_id}/cancel?action=interrupt`.
+//! - [`Provider::recover`] (the instance driving a WORKING task died; another takes it
+//!   over with the saved `{thread_id, run_id}`): `GET /threads/{thread_id}/runs/{run_id}`;
+//!   while it is `pending` / `running`, its stream is joined
+//!   (`GET /threads/{thread_id}/runs/{run_id}/stream`) and read by the same code as a live
+//!   stream, except that its token chunks are skipped (a joined stream starts in the middle
+//!   of the answer); a server without that route is polled every `poll_interval` instead
+//!   (at most `idle_timeout`). At the end the run status and the thread state
+//!   (`GET /threads/{thread_id}/state`) decide, as on the live path: pending interrupts →
+//!   INPUT_REQUIRED (saved for the resume), `error` / `timeout` → FAILED, `interrupted` (a
+//!   cancel) → CANCELED, otherwise the final state's last AI message as the artifact, then
+//!   COMPLETED. No saved run → `None` (the engine fails the task).
 //! - HTTP errors: 400/404/409/422 and other 4xx → [`ProviderErrorKind::Rejected`]
 //!   (the task never started), 401/403/429/5xx and network failures → `Unavailable`,
 //!   no answer within the request timeout or no event within the idle timeout →
@@ -31,6 +42,12 @@
 //! No provider id is held only in memory: everything needed to resume or cancel a task
 //! is in its provider data (`{thread_id, run_id, interrupts}`).
 //!
+//! # Features
+//!
+//! | feature | what it adds |
+//! |---|---|
+//! | `fake` | [`fake`]: a local fake Agent Server, for this crate's tests and the gateway's end-to-end tests (axum, tokio `net`) |
+//!
 //! # Layering
 //! This crate (L2) depends only on `a2agw-types` and `a2agw-provider` among the workspace
 //! crates. It must never depend on the server, the task engine, the binary or any other
@@ -38,6 +55,8 @@
 //!
 //! [`ProviderErrorKind::Rejected`]: a2agw_provider::ProviderErrorKind::Rejected
 
+#[cfg(feature = "fake")]
+pub mod fake;
 mod http;
 mod stream;
 
@@ -62,8 +81,12 @@ pub struct LangGraphConfig {
     pub api_key: Option<String>,
     /// How long to wait for each HTTP answer (thread creation, run start, cancel).
     pub request_timeout: Duration,
-    /// How long a running stream may stay silent before the run is given up.
+    /// How long a running stream may stay silent before the run is given up (and, when a
+    /// recovered task's run has to be polled, how long it may stay running).
     pub idle_timeout: Duration,
+    /// How often a recovered task's run is polled when its stream cannot be joined
+    /// ([`Provider::recover`]).
+    pub poll_interval: Duration,
 }
 
 impl LangGraphConfig {
@@ -75,6 +98,7 @@ impl LangGraphConfig {
             api_key: None,
             request_timeout: Duration::from_secs(30),
             idle_timeout: Duration::from_secs(300),
+            poll_interval: Duration::from_secs(1),
         }
     }
 }
@@ -87,6 +111,7 @@ impl fmt::Debug for LangGraphConfig {
             .field("api_key", &self.api_key.as_ref().map(|_| "<redacted>"))
             .field("request_timeout", &self.request_timeout)
             .field("idle_timeout", &self.idle_timeout)
+            .field("poll_interval", &self.poll_interval)
             .finish()
     }
 }
@@ -238,6 +263,22 @@ impl Provider for LangGraphProvider {
         Ok(futures::stream::iter(first)
             .chain(run.into_stream())
             .boxed())
+    }
+
+    async fn recover(&self, ctx: TaskContext) -> Result<Option<EventStream>> {
+        let Some(saved) = Saved::from_ctx(&ctx) else {
+            return Ok(None);
+        };
+        if saved.run_id.is_none() {
+            // No run was started upstream: nothing to follow.
+            return Ok(None);
+        }
+        // Interrupts saved for an earlier turn are not this run's.
+        let saved = Saved {
+            interrupts: Vec::new(),
+            ..saved
+        };
+        Ok(Some(stream::recover(self.inner.clone(), saved)))
     }
 
     async fn cancel(&self, ctx: TaskContext) -> Result<()> {

@@ -29,13 +29,34 @@ pub(crate) struct RunStream {
     any_event: bool,
     queue: VecDeque<Result<ProviderEvent>>,
     done: bool,
+    /// Following a run that another gateway instance started ([`recover`]).
+    recovering: bool,
 }
 
 impl RunStream {
     pub(crate) fn new(client: Arc<Client>, saved: Saved, resp: reqwest::Response) -> Self {
+        Self::with_body(client, saved, resp.bytes_stream())
+    }
+
+    /// A stream for a run started by another instance: its joined stream (`None`: the run
+    /// is over, or the server cannot join it) is read without its token chunks (it starts
+    /// in the middle of the answer), and the outcome comes from the run and thread state.
+    fn recovering(client: Arc<Client>, saved: Saved, resp: Option<reqwest::Response>) -> Self {
+        let mut st = match resp {
+            Some(resp) => Self::with_body(client, saved, resp.bytes_stream()),
+            None => Self::with_body(client, saved, futures::stream::empty()),
+        };
+        st.recovering = true;
+        st
+    }
+
+    fn with_body<S>(client: Arc<Client>, saved: Saved, body: S) -> Self
+    where
+        S: futures::Stream<Item = reqwest::Result<bytes::Bytes>> + Send + 'static,
+    {
         let tail = Arc::new(AtomicU32::new(0));
         let seen = tail.clone();
-        let bytes = resp.bytes_stream().inspect_ok(move |chunk| {
+        let bytes = body.inspect_ok(move |chunk| {
             let mut v = seen.load(Ordering::Relaxed);
             for b in chunk.iter().skip(chunk.len().saturating_sub(4)) {
                 v = (v << 8) | u32::from(*b);
@@ -54,6 +75,7 @@ impl RunStream {
             any_event: false,
             queue: VecDeque::new(),
             done: false,
+            recovering: false,
         }
     }
 
@@ -87,6 +109,8 @@ impl RunStream {
     async fn step(&mut self) {
         let idle = self.client.idle_timeout;
         match tokio::time::timeout(idle, self.sse.next()).await {
+            // A joined stream that stays silent: ask the server how the run is doing.
+            Err(_) if self.recovering => self.finish_recovered().await,
             Err(_) => {
                 let e = ProviderError::timeout(format!(
                     "LangGraph sent nothing for {} s on {}; the graph may be stuck, or raise \
@@ -152,7 +176,8 @@ impl RunStream {
                     ));
                     return self.fail(e);
                 };
-                if is_ai(chunk) {
+                // A joined stream starts mid-answer: the whole answer comes from the state.
+                if is_ai(chunk) && !self.recovering {
                     let text = content_text(chunk.get("content"));
                     if !text.is_empty() {
                         self.push_text(text);
@@ -201,8 +226,20 @@ impl RunStream {
         let Some(list) = v.get("__interrupt__").and_then(Value::as_array) else {
             return;
         };
+        self.add_interrupts(list);
+    }
+
+    fn take_state_interrupts(&mut self, state: &Value) {
+        self.add_interrupts(&state_interrupts(state));
+    }
+
+    fn add_interrupts(&mut self, list: &[Value]) {
         for i in list {
-            let id = i.get("id").cloned().unwrap_or(Value::Null);
+            let id = i
+                .get("id")
+                .or_else(|| i.get("interrupt_id"))
+                .cloned()
+                .unwrap_or(Value::Null);
             let known = self
                 .saved
                 .interrupts
@@ -257,6 +294,9 @@ impl RunStream {
 
     /// The stream ended (`end` event when `clean`, or the connection closed).
     async fn finish(&mut self, clean: bool) {
+        if self.recovering {
+            return self.finish_recovered().await;
+        }
         self.done = true;
         if !clean {
             if !self.any_event {
@@ -291,18 +331,9 @@ impl RunStream {
                 .await
                 .unwrap_or_default();
             match status.as_str() {
-                "interrupted" => {
+                "interrupted" | "error" | "timeout" => {
                     self.flush(false);
-                    let m = a2agw_provider::agent_text("The LangGraph run was canceled");
-                    return self.status(TaskState::Canceled, Some(m));
-                }
-                "error" | "timeout" => {
-                    self.flush(false);
-                    let m = a2agw_provider::agent_text(format!(
-                        "The LangGraph run ended with status `{status}`; see the Agent Server \
-                         logs for {run}"
-                    ));
-                    return self.status(TaskState::Failed, Some(m));
+                    return self.ended(&status, &run);
                 }
                 "pending" | "running" => {
                     let e = ProviderError::malformed(format!(
@@ -319,6 +350,119 @@ impl RunStream {
         self.flush(true);
         self.status(TaskState::Completed, None);
     }
+}
+
+impl RunStream {
+    /// CANCELED for a run interrupted by a cancel, FAILED for `error` / `timeout`.
+    fn ended(&mut self, status: &str, run: &str) {
+        if status == "interrupted" {
+            let m = a2agw_provider::agent_text("The LangGraph run was canceled");
+            self.status(TaskState::Canceled, Some(m));
+        } else {
+            let m = a2agw_provider::agent_text(format!(
+                "The LangGraph run ended with status `{status}`; see the Agent Server logs for \
+                 {run}"
+            ));
+            self.status(TaskState::Failed, Some(m));
+        }
+    }
+
+    /// The end of a recovered run: waits (polling) while it is still going, then reports
+    /// what the live stream would have, from the run's status and the thread's state.
+    async fn finish_recovered(&mut self) {
+        self.done = true;
+        let Some(run) = self.saved.run_id.clone() else {
+            return self.fail(ProviderError::malformed(
+                "the saved LangGraph session of this task names no run",
+            ));
+        };
+        let thread = self.saved.thread_id.clone();
+        let since = tokio::time::Instant::now();
+        let status = loop {
+            let v = match self.client.get_run(&thread, &run).await {
+                Ok(v) => v,
+                Err(e) => return self.fail(e),
+            };
+            let status = v
+                .get("status")
+                .and_then(Value::as_str)
+                .unwrap_or_default()
+                .to_owned();
+            if !matches!(status.as_str(), "pending" | "running") {
+                break status;
+            }
+            let idle = self.client.idle_timeout;
+            if since.elapsed() >= idle {
+                let e = ProviderError::timeout(format!(
+                    "LangGraph's {} was still `{status}` {} s after the task was taken over \
+                     from another gateway instance; the graph may be stuck, or raise the idle \
+                     timeout",
+                    self.run_name(),
+                    idle.as_secs_f32()
+                ));
+                return self.fail(e);
+            }
+            tokio::time::sleep(self.client.poll_interval).await;
+        };
+        if matches!(status.as_str(), "interrupted" | "error" | "timeout") {
+            return self.ended(&status, &run);
+        }
+        let state = match self.client.thread_state(&thread).await {
+            Ok(v) => v,
+            Err(e) => return self.fail(e),
+        };
+        self.take_state_interrupts(&state);
+        if !self.saved.interrupts.is_empty() {
+            self.queue
+                .push_back(Ok(ProviderEvent::SaveData(self.saved.to_value())));
+            let (state, message) = interrupt_status(&self.saved.interrupts);
+            return self.status(state, Some(message));
+        }
+        if let Some(values) = state.get("values").filter(|v| v.is_object()) {
+            self.last_values = Some(values.clone());
+        }
+        self.flush(true);
+        self.status(TaskState::Completed, None);
+    }
+}
+
+/// Follows a run that another gateway instance started: joins its stream while it is
+/// still going, then ends as [`RunStream::finish_recovered`] says.
+pub(crate) fn recover(client: Arc<Client>, saved: Saved) -> EventStream {
+    futures::stream::once(async move {
+        let run = saved.run_id.clone().unwrap_or_default();
+        let status = match client.get_run(&saved.thread_id, &run).await {
+            Ok(v) => v.get("status").and_then(Value::as_str).map(str::to_owned),
+            Err(e) => return futures::stream::iter([Err(e)]).boxed(),
+        };
+        let resp = if matches!(status.as_deref(), Some("pending" | "running")) {
+            match client.join_run(&saved.thread_id, &run).await {
+                Ok(resp) => resp,
+                Err(e) => return futures::stream::iter([Err(e)]).boxed(),
+            }
+        } else {
+            None
+        };
+        RunStream::recovering(client, saved, resp).into_stream()
+    })
+    .flatten()
+    .boxed()
+}
+
+/// The pending interrupts of a thread state: `interrupts` (Python server), or those of its
+/// `tasks` (JS server).
+fn state_interrupts(state: &Value) -> Vec<Value> {
+    if let Some(list) = state.get("interrupts").and_then(Value::as_array) {
+        return list.clone();
+    }
+    let tasks = state.get("tasks").and_then(Value::as_array);
+    tasks
+        .into_iter()
+        .flatten()
+        .filter_map(|t| t.get("interrupts").and_then(Value::as_array))
+        .flatten()
+        .cloned()
+        .collect()
 }
 
 fn ends_with_blank_line(tail: u32) -> bool {
@@ -414,6 +558,20 @@ mod tests {
         assert!(ends_with_blank_line(tail(b"}\r\n\r\n")));
         assert!(!ends_with_blank_line(tail(b"\"Hel")));
         assert!(!ends_with_blank_line(tail(b"ab}\n")));
+    }
+
+    #[test]
+    fn interrupts_of_a_thread_state() {
+        let i = json!({"value": "why?", "id": "i1"});
+        assert_eq!(
+            state_interrupts(&json!({"interrupts": [i]})),
+            std::slice::from_ref(&i)
+        );
+        assert_eq!(
+            state_interrupts(&json!({"tasks": [{"interrupts": []}, {"interrupts": [i]}]})),
+            [i]
+        );
+        assert!(state_interrupts(&json!({"values": {}})).is_empty());
     }
 
     #[test]

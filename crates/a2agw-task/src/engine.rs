@@ -48,6 +48,10 @@ pub struct EngineConfig {
     pub recovery_interval: Duration,
     /// How long to wait for a provider's first event before creating the task anyway.
     pub first_event_wait: Duration,
+    /// How long a message answering INPUT_REQUIRED / AUTH_REQUIRED waits for the provider
+    /// run that asked to finish (a client may answer as soon as it sees the question,
+    /// while the upstream stream is still closing).
+    pub resume_wait: Duration,
 }
 
 impl Default for EngineConfig {
@@ -58,6 +62,7 @@ impl Default for EngineConfig {
             idle_timeout: Duration::from_secs(300),
             recovery_interval: Duration::from_secs(5),
             first_event_wait: Duration::from_millis(500),
+            resume_wait: Duration::from_secs(10),
         }
     }
 }
@@ -83,6 +88,8 @@ pub struct Engine {
     providers: HashMap<String, Arc<dyn Provider>>,
     config: EngineConfig,
     running: Mutex<HashMap<String, AbortHandle>>,
+    /// Woken whenever a driver ends (see [`Engine::wait_driver`]).
+    driver_done: tokio::sync::Notify,
 }
 
 /// Maps a store failure to the protocol error a client gets (backend details are logged, not sent).
@@ -139,6 +146,7 @@ impl Engine {
             providers,
             config,
             running: Mutex::new(HashMap::new()),
+            driver_done: tokio::sync::Notify::new(),
         })
     }
 
@@ -312,7 +320,11 @@ impl Engine {
         request: SendMessageRequest,
     ) -> Result<SendOutcome, A2aError> {
         let mut message = request.message;
-        let record = self.record(owner, &message.task_id).await?;
+        let mut record = self.record(owner, &message.task_id).await?;
+        if record.task.status.state.is_interrupted() && self.wait_driver(&record.task.id).await {
+            // The run that asked has finished meanwhile: read what it left.
+            record = self.record(owner, &message.task_id).await?;
+        }
         let task = &record.task;
         if !message.context_id.is_empty() && message.context_id != task.context_id {
             return Err(A2aError::invalid_params(vec![FieldViolation::new(
@@ -393,6 +405,24 @@ impl Engine {
         Ok(SendOutcome::Task(resumed))
     }
 
+    /// When a driver of `task_id` is running here, waits (at most `resume_wait`) for it to
+    /// end; true if one was running and has ended.
+    async fn wait_driver(&self, task_id: &str) -> bool {
+        let deadline = tokio::time::Instant::now() + self.config.resume_wait;
+        let mut waited = false;
+        loop {
+            // Created before the check, so a driver ending in between still wakes it.
+            let ended = self.driver_done.notified();
+            if !self.running().contains_key(task_id) {
+                return waited;
+            }
+            waited = true;
+            if tokio::time::timeout_at(deadline, ended).await.is_err() {
+                return false;
+            }
+        }
+    }
+
     fn spawn_driver(
         self: &Arc<Self>,
         ctx: TaskContext,
@@ -408,7 +438,23 @@ impl Engine {
             let id = ctx.task_id.clone();
             let kind = provider.kind();
             let started = std::time::Instant::now();
-            engine.drive(ctx, provider, stream).instrument(span).await;
+            let driven = std::panic::AssertUnwindSafe(
+                engine.drive(ctx.clone(), provider, stream).instrument(span),
+            )
+            .catch_unwind()
+            .await;
+            if driven.is_err() {
+                // A bug in a provider (or here) must not wedge the task: it fails, and the
+                // lease and the running slot are given back below.
+                tracing::error!(task_id = %id, "the task driver panicked");
+                engine
+                    .finish(
+                        &ctx,
+                        TaskState::Failed,
+                        "The gateway hit an internal error while running the agent".into(),
+                    )
+                    .await;
+            }
             metrics::histogram!("a2agw_provider_run_seconds", "provider" => kind)
                 .record(started.elapsed().as_secs_f64());
             let _ = engine
@@ -416,6 +462,7 @@ impl Engine {
                 .release_lease(&id, &engine.config.instance_id)
                 .await;
             engine.running().remove(&id);
+            engine.driver_done.notify_waiters();
         });
         running.insert(task_id, handle.abort_handle());
     }
@@ -480,7 +527,9 @@ impl Engine {
         })
     }
 
-    async fn drive(&self, ctx: TaskContext, provider: Arc<dyn Provider>, mut stream: EventStream) {
+    async fn drive(&self, ctx: TaskContext, provider: Arc<dyn Provider>, stream: EventStream) {
+        // Fused: the batching below may see the end first, and the loop then asks again.
+        let mut stream = stream.fuse();
         let ttl = self.config.lease_ttl;
         let mut heartbeat = tokio::time::interval(ttl / 3);
         heartbeat.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);

@@ -6,11 +6,17 @@
 //! |---|---|
 //! | `postgres` | the PostgreSQL store (`store.kind = "postgres"`) |
 //! | `otel` | OpenTelemetry export of the request and task spans over OTLP/HTTP (`[telemetry]`, see [`telemetry`]) |
+//! | `provider-langgraph` | the LangGraph Platform / Agent Server adapter (`[agent.langgraph]`) |
+//! | `provider-azure` | the Azure AI Foundry Agent Service adapter (`[agent.azure]`) |
+//! | `provider-bedrock` | the Amazon Bedrock Agents adapter (`[agent.bedrock]`) |
+//! | `provider-vertex` | the Vertex AI Agent Engine adapter (`[agent.vertex]`) |
+//! | `all-providers` | all four |
 
 pub mod config;
+pub mod providers;
 pub mod telemetry;
 
-use a2agw_provider::{DemoProvider, Provider};
+use a2agw_provider::Provider;
 use a2agw_server::{
     AgentEntry, ApiKeyAuth, AppState, Authenticator, CardSettings, CompositeAuth, Handler, JwtAuth,
     JwtConfig, JwtKeySource, Limits, PushSettings, PushWorker, Shutdown, StreamPolicy,
@@ -189,10 +195,7 @@ pub fn push_settings(config: &Config) -> PushSettings {
 pub async fn build(config: &Config) -> Result<(AppState, axum::Router)> {
     a2agw_server::metrics::install();
     let store = open_store(config).await?;
-    let provider: Arc<dyn Provider> = match config.agent.provider.as_str() {
-        "demo" => Arc::new(DemoProvider::default()),
-        other => bail!("provider `{other}` is not available in this build"),
-    };
+    let provider: Arc<dyn Provider> = providers::build(config).await?;
     let engine = Engine::new(
         store,
         HashMap::from([(config.agent.name.clone(), provider)]),

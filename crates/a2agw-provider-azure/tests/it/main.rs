@@ -6,11 +6,13 @@
     unreachable_pub
 )]
 
-mod fake;
+mod credentials;
+mod recover;
 
 use a2agw_provider::{
     EventStream, Provider, ProviderError, ProviderErrorKind, ProviderEvent, TaskContext,
 };
+use a2agw_provider_azure::fake::{self, FakeServer};
 use a2agw_provider_azure::{AzureAgentsConfig, AzureAgentsProvider};
 use a2agw_types::{Artifact, Message, Part, Role, TaskState};
 use azure_core::credentials::{AccessToken, TokenCredential, TokenRequestOptions};
@@ -38,15 +40,25 @@ impl TokenCredential for FakeCredential {
     }
 }
 
-fn provider_with(fake: &fake::Fake, agent: &str, token: &'static str) -> AzureAgentsProvider {
-    let mut config = AzureAgentsConfig::new(fake.endpoint.clone(), agent);
+/// The configuration used by the tests: small timeouts and poll interval.
+fn config(fake: &FakeServer, agent: &str) -> AzureAgentsConfig {
+    let mut config = AzureAgentsConfig::new(fake.endpoint(), agent);
     config.idle_timeout = Duration::from_millis(500);
     config.request_timeout = Duration::from_secs(5);
-    AzureAgentsProvider::new(config, Arc::new(FakeCredential(token))).unwrap()
+    config.poll_interval = Duration::from_millis(10);
+    config
 }
 
-fn provider(fake: &fake::Fake, agent: &str) -> AzureAgentsProvider {
+fn provider_with(fake: &FakeServer, agent: &str, token: &'static str) -> AzureAgentsProvider {
+    AzureAgentsProvider::new(config(fake, agent), Arc::new(FakeCredential(token))).unwrap()
+}
+
+fn provider(fake: &FakeServer, agent: &str) -> AzureAgentsProvider {
     provider_with(fake, agent, fake::TOKEN)
+}
+
+async fn start() -> FakeServer {
+    FakeServer::start().await.unwrap()
 }
 
 fn ctx(state: TaskState, data: Option<Value>) -> TaskContext {
@@ -158,44 +170,42 @@ fn with(
 
 #[tokio::test]
 async fn plain_answer() {
-    let fake = fake::start().await;
-    let p = provider(&fake, "asst_plain");
+    let fake = start().await;
+    let p = provider(&fake, "plain");
     let events = run(&p, ctx(TaskState::Unspecified, None), user("What is A2A?")).await;
     assert_eq!(
         events,
         with(
             started(),
             vec![
-                chunk("msg_1", "Hello from Azure", false, true),
+                chunk("msg_2", "echo: ", false, false),
+                chunk("msg_2", "What is A2A?", true, true),
                 save(json!({"thread_id": "thread_1"})),
                 state(TaskState::Completed),
             ]
         )
     );
     assert_eq!(
-        fake.state.log(),
+        fake.requests(),
         [
             "POST /threads",
             "POST /threads/thread_1/messages",
             "POST /threads/thread_1/runs"
         ]
     );
-    let bodies = fake.state.bodies();
+    let bodies = fake.bodies();
     assert_eq!(bodies[0], json!({"metadata": {"a2a_context_id": "ctx-1"}}));
     assert_eq!(
         bodies[1],
         json!({"role": "user", "content": "What is A2A?"})
     );
-    assert_eq!(
-        bodies[2],
-        json!({"assistant_id": "asst_plain", "stream": true})
-    );
+    assert_eq!(bodies[2], json!({"assistant_id": "plain", "stream": true}));
 }
 
 #[tokio::test]
 async fn reuses_the_saved_thread() {
-    let fake = fake::start().await;
-    let p = provider(&fake, "asst_plain");
+    let fake = start().await;
+    let p = provider(&fake, "plain");
     let events = run(
         &p,
         ctx(
@@ -205,9 +215,9 @@ async fn reuses_the_saved_thread() {
         user("again"),
     )
     .await;
-    assert_eq!(events.len(), 5, "{events:?}");
+    assert_eq!(events.len(), 6, "{events:?}");
     assert_eq!(
-        fake.state.log(),
+        fake.requests(),
         [
             "POST /threads/thread_1/messages",
             "POST /threads/thread_1/runs"
@@ -217,7 +227,7 @@ async fn reuses_the_saved_thread() {
 
 #[tokio::test]
 async fn whole_message_without_deltas() {
-    let fake = fake::start().await;
+    let fake = start().await;
     let p = provider(&fake, "asst_whole");
     let events = run(&p, ctx(TaskState::Unspecified, None), user("hi")).await;
     assert_eq!(
@@ -225,7 +235,7 @@ async fn whole_message_without_deltas() {
         with(
             started(),
             vec![
-                chunk("msg_1", "All at once", false, true),
+                chunk("msg_2", "All at once", false, true),
                 save(json!({"thread_id": "thread_1"})),
                 state(TaskState::Completed),
             ]
@@ -235,12 +245,12 @@ async fn whole_message_without_deltas() {
 
 #[tokio::test]
 async fn streamed_answer_in_many_deltas() {
-    let fake = fake::start().await;
+    let fake = start().await;
     let p = provider(&fake, "asst_stream");
     let events = run(&p, ctx(TaskState::Unspecified, None), user("count")).await;
     let mut expected = started();
     for i in 0..20 {
-        expected.push(chunk("msg_1", &format!("w{i} "), i > 0, i == 19));
+        expected.push(chunk("msg_2", &format!("w{i} "), i > 0, i == 19));
     }
     expected.push(save(json!({"thread_id": "thread_1"})));
     expected.push(state(TaskState::Completed));
@@ -273,7 +283,7 @@ fn pending_data() -> Value {
 
 #[tokio::test]
 async fn requires_action_then_tool_outputs_complete_the_run() {
-    let fake = fake::start().await;
+    let fake = start().await;
     let p = provider(&fake, "asst_tools");
     let events = run(&p, ctx(TaskState::Unspecified, None), user("weather?")).await;
     assert_eq!(
@@ -314,13 +324,13 @@ async fn requires_action_then_tool_outputs_complete_the_run() {
             state(TaskState::Completed),
         ]
     );
-    let log = fake.state.log();
+    let log = fake.requests();
     assert_eq!(
         log.last().map(String::as_str),
         Some("POST /threads/thread_1/runs/run_1/submit_tool_outputs")
     );
     assert_eq!(
-        fake.state.bodies().last().unwrap(),
+        fake.bodies().last().unwrap(),
         &json!({"tool_outputs": [
             {"tool_call_id": "call_a", "output": "sunny"},
             {"tool_call_id": "call_b", "output": "{\"time\":\"12:00\"}"}
@@ -330,7 +340,7 @@ async fn requires_action_then_tool_outputs_complete_the_run() {
 
 #[tokio::test]
 async fn an_incomplete_reply_is_asked_again() {
-    let fake = fake::start().await;
+    let fake = start().await;
     let p = provider(&fake, "asst_tools");
     let events = run(
         &p,
@@ -357,12 +367,12 @@ async fn an_incomplete_reply_is_asked_again() {
             ),
         ]
     );
-    assert!(fake.state.log().is_empty());
+    assert!(fake.requests().is_empty());
 }
 
 #[tokio::test]
 async fn run_failed_carries_the_azure_error() {
-    let fake = fake::start().await;
+    let fake = start().await;
     let p = provider(&fake, "asst_failed");
     let events = run(&p, ctx(TaskState::Unspecified, None), user("hi")).await;
     let mut msg = agent_msg(vec![Part::text(
@@ -385,7 +395,7 @@ async fn run_failed_carries_the_azure_error() {
 
 #[tokio::test]
 async fn cancel_mid_run() {
-    let fake = fake::start().await;
+    let fake = start().await;
     let p = provider(&fake, "asst_slow");
     let mut stream = p
         .run(ctx(TaskState::Unspecified, None), user("think"))
@@ -411,7 +421,7 @@ async fn cancel_mid_run() {
         with(
             started(),
             vec![
-                chunk("msg_1", "Thinking", false, true),
+                chunk("msg_2", "Thinking", false, true),
                 save(json!({"thread_id": "thread_1"})),
                 state_msg(
                     TaskState::Canceled,
@@ -421,16 +431,15 @@ async fn cancel_mid_run() {
         )
     );
     assert!(
-        fake.state
-            .log()
+        fake.requests()
             .contains(&"POST /threads/thread_1/runs/run_1/cancel".to_owned())
     );
 }
 
 #[tokio::test]
 async fn cancel_without_a_run_does_nothing() {
-    let fake = fake::start().await;
-    let p = provider(&fake, "asst_plain");
+    let fake = start().await;
+    let p = provider(&fake, "plain");
     p.cancel(ctx(TaskState::Working, None)).await.unwrap();
     p.cancel(ctx(
         TaskState::Working,
@@ -438,12 +447,12 @@ async fn cancel_without_a_run_does_nothing() {
     ))
     .await
     .unwrap();
-    assert!(fake.state.log().is_empty());
+    assert!(fake.requests().is_empty());
 }
 
 #[tokio::test]
 async fn upstream_404_rejects() {
-    let fake = fake::start().await;
+    let fake = start().await;
     let p = provider(&fake, "asst_missing");
     let events = run(&p, ctx(TaskState::Unspecified, None), user("hi")).await;
     assert_eq!(
@@ -462,7 +471,7 @@ async fn upstream_404_rejects() {
 
 #[tokio::test]
 async fn upstream_500_is_unavailable() {
-    let fake = fake::start().await;
+    let fake = start().await;
     let p = provider(&fake, "asst_5xx");
     let events = run(&p, ctx(TaskState::Unspecified, None), user("hi")).await;
     assert_eq!(
@@ -480,8 +489,8 @@ async fn upstream_500_is_unavailable() {
 
 #[tokio::test]
 async fn rejected_token_is_unavailable_with_a_hint_and_no_token() {
-    let fake = fake::start().await;
-    let p = provider_with(&fake, "asst_plain", "stale-token-123");
+    let fake = start().await;
+    let p = provider_with(&fake, "plain", "stale-token-123");
     let events = run(&p, ctx(TaskState::Unspecified, None), user("hi")).await;
     assert_eq!(
         events,
@@ -498,7 +507,7 @@ async fn rejected_token_is_unavailable_with_a_hint_and_no_token() {
 
 #[tokio::test]
 async fn malformed_stream() {
-    let fake = fake::start().await;
+    let fake = start().await;
     let p = provider(&fake, "asst_malformed");
     let events = run(&p, ctx(TaskState::Unspecified, None), user("hi")).await;
     assert_eq!(
@@ -516,7 +525,7 @@ async fn malformed_stream() {
 
 #[tokio::test]
 async fn truncated_stream() {
-    let fake = fake::start().await;
+    let fake = start().await;
     let p = provider(&fake, "asst_truncated");
     let events = run(&p, ctx(TaskState::Unspecified, None), user("hi")).await;
     assert_eq!(
@@ -535,7 +544,7 @@ async fn truncated_stream() {
 
 #[tokio::test]
 async fn upstream_that_stops_answering_times_out_and_cancels_the_run() {
-    let fake = fake::start().await;
+    let fake = start().await;
     let p = provider(&fake, "asst_hang");
     let events = run(&p, ctx(TaskState::Unspecified, None), user("hi")).await;
     assert_eq!(
@@ -551,7 +560,64 @@ async fn upstream_that_stops_answering_times_out_and_cancels_the_run() {
         )
     );
     assert_eq!(
-        fake.state.log().last().map(String::as_str),
+        fake.requests().last().map(String::as_str),
         Some("POST /threads/thread_1/runs/run_1/cancel")
+    );
+}
+
+#[tokio::test]
+async fn input_scenario_asks_then_completes_with_the_reply() {
+    let fake = start().await;
+    let p = provider(&fake, "input");
+    let events = run(&p, ctx(TaskState::Unspecified, None), user("hello")).await;
+    let pending = json!({
+        "thread_id": "thread_1", "run_id": "run_1",
+        "tool_call_ids": ["call_input"], "action": "submit_tool_outputs"
+    });
+    let question = agent_msg(vec![
+        Part::text(
+            "The agent wants the results of these tool calls: ask_user. Reply on this task \
+             with a data part {\"tool_outputs\": [{\"tool_call_id\": \"…\", \"output\": \"…\"}]}, \
+             or with the output as plain text.",
+        ),
+        Part::data(json!({
+            "action": "submit_tool_outputs",
+            "run_id": "run_1",
+            "tool_calls": [{
+                "id": "call_input", "type": "function", "name": "ask_user",
+                "arguments": {"question": "What is your name?"}
+            }]
+        })),
+    ]);
+    assert_eq!(
+        events,
+        with(
+            started(),
+            vec![
+                save(pending.clone()),
+                state_msg(TaskState::InputRequired, question)
+            ]
+        )
+    );
+    let events = run(
+        &p,
+        ctx(TaskState::InputRequired, Some(pending)),
+        user("Ada Lovelace"),
+    )
+    .await;
+    assert_eq!(
+        events,
+        vec![
+            save(json!({"thread_id": "thread_1", "run_id": "run_1"})),
+            state(TaskState::Working),
+            chunk("msg_2", "got: ", false, false),
+            chunk("msg_2", "Ada Lovelace", true, true),
+            save(json!({"thread_id": "thread_1"})),
+            state(TaskState::Completed),
+        ]
+    );
+    assert_eq!(
+        fake.bodies().last().unwrap(),
+        &json!({"tool_outputs": [{"tool_call_id": "call_input", "output": "Ada Lovelace"}], "stream": true})
     );
 }

@@ -9,22 +9,31 @@
     unreachable_pub
 )]
 
-mod fake;
+mod recover;
 
 use a2agw_provider::{Provider, ProviderErrorKind, ProviderEvent, TaskContext};
+use a2agw_provider_langgraph::fake::{self, FakeServer};
 use a2agw_provider_langgraph::{LangGraphConfig, LangGraphProvider};
 use a2agw_types::{Artifact, Message, Part, Role, TaskState};
-use fake::Fake;
 use futures::StreamExt;
 use serde_json::{Value, json};
 use std::time::Duration;
 
-fn provider(fake: &Fake, assistant: &str) -> LangGraphProvider {
-    let mut cfg = LangGraphConfig::new(fake.url.clone(), assistant);
-    cfg.api_key = Some("test".into());
+fn config(fake: &FakeServer, assistant: &str) -> LangGraphConfig {
+    let mut cfg = LangGraphConfig::new(fake.base_url(), assistant);
+    cfg.api_key = Some(fake::API_KEY.into());
     cfg.request_timeout = Duration::from_secs(2);
     cfg.idle_timeout = Duration::from_millis(500);
-    LangGraphProvider::new(cfg).unwrap()
+    cfg.poll_interval = Duration::from_millis(10);
+    cfg
+}
+
+fn provider(fake: &FakeServer, assistant: &str) -> LangGraphProvider {
+    LangGraphProvider::new(config(fake, assistant)).unwrap()
+}
+
+async fn start() -> FakeServer {
+    FakeServer::start().await.unwrap()
 }
 
 fn ctx() -> TaskContext {
@@ -110,7 +119,7 @@ fn agent_msg(text: &str) -> Message {
 
 #[tokio::test]
 async fn plain_answer() {
-    let fake = Fake::start().await;
+    let fake = start().await;
     let p = provider(&fake, "plain");
     let tid = p.thread_id_for("task-1");
     let events = collect(&p, ctx(), "hi").await;
@@ -119,7 +128,8 @@ async fn plain_answer() {
         [
             save(json!({"thread_id": tid, "run_id": "run-1"})),
             status(TaskState::Working),
-            chunk("Hello", false, true),
+            chunk("echo: ", false, false),
+            chunk("hi", true, true),
             status(TaskState::Completed),
         ]
     );
@@ -140,7 +150,7 @@ async fn plain_answer() {
 
 #[tokio::test]
 async fn thread_is_reused_from_provider_data_and_answer_comes_from_values() {
-    let fake = Fake::start().await;
+    let fake = start().await;
     let p = provider(&fake, "values-only");
     let mut c = ctx();
     c.provider_data = Some(json!({"thread_id": "t-existing"}));
@@ -151,7 +161,7 @@ async fn thread_is_reused_from_provider_data_and_answer_comes_from_values() {
             // No Content-Location: the run id comes from the `metadata` event.
             save(json!({"thread_id": "t-existing"})),
             status(TaskState::Working),
-            save(json!({"thread_id": "t-existing", "run_id": "run-v"})),
+            save(json!({"thread_id": "t-existing", "run_id": "run-1"})),
             chunk("From values", false, true),
             status(TaskState::Completed),
         ]
@@ -163,7 +173,7 @@ async fn thread_is_reused_from_provider_data_and_answer_comes_from_values() {
 
 #[tokio::test]
 async fn streamed_answer_in_many_chunks() {
-    let fake = Fake::start().await;
+    let fake = start().await;
     let p = provider(&fake, "chunks");
     let tid = p.thread_id_for("task-1");
     let events = collect(&p, ctx(), "count").await;
@@ -180,14 +190,15 @@ async fn streamed_answer_in_many_chunks() {
 
 #[tokio::test]
 async fn interrupt_then_resume() {
-    let fake = Fake::start().await;
-    let p = provider(&fake, "interrupt");
+    let fake = start().await;
+    let p = provider(&fake, "input");
     let tid = p.thread_id_for("task-1");
     let events = collect(&p, ctx(), "deploy").await;
-    let interrupts = json!([{"id": "int-1", "value": {"question": "approve?"}}]);
+    let interrupts = json!([{"id": "int-1", "value": {"question": "What is your name?"}}]);
     let saved = json!({"thread_id": tid, "run_id": "run-1", "interrupts": interrupts});
-    let mut question =
-        agent_msg("The agent needs your input: approve?. Reply on this task to continue.");
+    let mut question = agent_msg(
+        "The agent needs your input: What is your name?. Reply on this task to continue.",
+    );
     question
         .parts
         .push(Part::data(json!({"interrupts": interrupts})));
@@ -215,7 +226,8 @@ async fn interrupt_then_resume() {
         [
             save(json!({"thread_id": tid, "run_id": "run-2"})),
             status(TaskState::Working),
-            chunk("Approved: yes", false, true),
+            chunk("got: ", false, false),
+            chunk("yes", true, true),
             status(TaskState::Completed),
         ]
     );
@@ -233,7 +245,7 @@ async fn interrupt_then_resume() {
 
 #[tokio::test]
 async fn cancel_mid_run() {
-    let fake = Fake::start().await;
+    let fake = start().await;
     let p = provider(&fake, "slow");
     let tid = p.thread_id_for("task-1");
     let mut stream = p.run(ctx(), user("slow")).await.unwrap();
@@ -272,7 +284,7 @@ async fn cancel_mid_run() {
 
 #[tokio::test]
 async fn cancel_without_a_run_is_a_no_op() {
-    let fake = Fake::start().await;
+    let fake = start().await;
     let p = provider(&fake, "plain");
     p.cancel(ctx()).await.unwrap();
     assert!(fake.calls().is_empty());
@@ -287,7 +299,7 @@ async fn run_err(p: &LangGraphProvider) -> (ProviderErrorKind, String) {
 
 #[tokio::test]
 async fn upstream_4xx_rejects() {
-    let fake = Fake::start().await;
+    let fake = start().await;
     let (kind, msg) = run_err(&provider(&fake, "busy")).await;
     assert_eq!(kind, ProviderErrorKind::Rejected);
     assert_eq!(
@@ -302,7 +314,7 @@ async fn upstream_4xx_rejects() {
     );
 
     // A wrong API key: not the task's fault, and the key is never echoed.
-    let mut cfg = LangGraphConfig::new(fake.url.clone(), "plain");
+    let mut cfg = LangGraphConfig::new(fake.base_url(), "plain");
     cfg.api_key = Some("wrong-secret".into());
     let p = LangGraphProvider::new(cfg).unwrap();
     let (kind, msg) = run_err(&p).await;
@@ -314,7 +326,7 @@ async fn upstream_4xx_rejects() {
 
 #[tokio::test]
 async fn upstream_5xx_is_unavailable() {
-    let fake = Fake::start().await;
+    let fake = start().await;
     let (kind, msg) = run_err(&provider(&fake, "boom")).await;
     assert_eq!(kind, ProviderErrorKind::Unavailable);
     assert_eq!(
@@ -339,7 +351,7 @@ async fn unreachable_server_is_unavailable() {
 
 #[tokio::test]
 async fn error_event_fails_the_task() {
-    let fake = Fake::start().await;
+    let fake = start().await;
     let p = provider(&fake, "error-event");
     let tid = p.thread_id_for("task-1");
     let events = collect(&p, ctx(), "hi").await;
@@ -366,7 +378,7 @@ fn last_err(events: &[Ev]) -> (ProviderErrorKind, String) {
 
 #[tokio::test]
 async fn malformed_stream() {
-    let fake = Fake::start().await;
+    let fake = start().await;
     let p = provider(&fake, "malformed");
     let events = collect(&p, ctx(), "hi").await;
     assert_eq!(events.len(), 3, "{events:?}");
@@ -380,7 +392,7 @@ async fn malformed_stream() {
 
 #[tokio::test]
 async fn truncated_stream_mid_event() {
-    let fake = Fake::start().await;
+    let fake = start().await;
     let p = provider(&fake, "truncated");
     let events = collect(&p, ctx(), "hi").await;
     // The held chunk is not reported as complete.
@@ -395,7 +407,7 @@ async fn truncated_stream_mid_event() {
 
 #[tokio::test]
 async fn broken_connection_mid_stream() {
-    let fake = Fake::start().await;
+    let fake = start().await;
     let p = provider(&fake, "broken");
     let events = collect(&p, ctx(), "hi").await;
     let (kind, msg) = last_err(&events);
@@ -405,7 +417,7 @@ async fn broken_connection_mid_stream() {
 
 #[tokio::test]
 async fn stream_closed_while_run_still_running() {
-    let fake = Fake::start().await;
+    let fake = start().await;
     let p = provider(&fake, "closed-early");
     let events = collect(&p, ctx(), "hi").await;
     let (kind, msg) = last_err(&events);
@@ -418,7 +430,7 @@ async fn stream_closed_while_run_still_running() {
 
 #[tokio::test]
 async fn silent_stream_times_out() {
-    let fake = Fake::start().await;
+    let fake = start().await;
     let p = provider(&fake, "stall");
     let tid = p.thread_id_for("task-1");
     let events = collect(&p, ctx(), "hi").await;
@@ -435,9 +447,9 @@ async fn silent_stream_times_out() {
 
 #[tokio::test]
 async fn server_that_never_answers_times_out() {
-    let fake = Fake::start().await;
-    let mut cfg = LangGraphConfig::new(fake.url.clone(), "hang");
-    cfg.api_key = Some("test".into());
+    let fake = start().await;
+    let mut cfg = LangGraphConfig::new(fake.base_url(), "hang");
+    cfg.api_key = Some(fake::API_KEY.into());
     cfg.request_timeout = Duration::from_millis(300);
     let p = LangGraphProvider::new(cfg).unwrap();
     let (kind, msg) = run_err(&p).await;

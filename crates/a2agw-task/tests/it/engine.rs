@@ -493,3 +493,122 @@ async fn many_tasks_many_subscribers() {
         h.await.unwrap();
     }
 }
+
+/// Asks for input, then keeps its stream open a while before ending it (as upstreams do
+/// while their run closes); the resumed run completes.
+#[derive(Debug)]
+struct LingeringAsker;
+
+#[async_trait::async_trait]
+impl Provider for LingeringAsker {
+    fn kind(&self) -> &'static str {
+        "lingering"
+    }
+
+    async fn run(
+        &self,
+        ctx: a2agw_provider::TaskContext,
+        _message: Message,
+    ) -> a2agw_provider::Result<a2agw_provider::EventStream> {
+        use a2agw_provider::ProviderEvent;
+        if ctx.state == TaskState::InputRequired {
+            return Ok(futures::stream::iter([Ok(ProviderEvent::Status {
+                state: TaskState::Completed,
+                message: None,
+            })])
+            .boxed());
+        }
+        let ask = futures::stream::iter([Ok(ProviderEvent::Status {
+            state: TaskState::InputRequired,
+            message: Some(a2agw_provider::agent_text("which one?")),
+        })]);
+        let linger = futures::stream::once(async {
+            tokio::time::sleep(Duration::from_millis(300)).await;
+            Ok(ProviderEvent::SaveData(serde_json::json!({"closed": true})))
+        });
+        Ok(ask.chain(linger).boxed())
+    }
+
+    async fn cancel(&self, _ctx: a2agw_provider::TaskContext) -> a2agw_provider::Result<()> {
+        Ok(())
+    }
+}
+
+#[tokio::test]
+async fn an_answer_sent_while_the_asking_run_still_closes_waits_for_it() {
+    let provider: Arc<dyn Provider> = Arc::new(LingeringAsker);
+    let e = Engine::new(
+        Arc::new(MemoryStore::new()),
+        HashMap::from([("demo".to_owned(), provider)]),
+        EngineConfig::default(),
+    );
+    let t = send_blocking(&e, "alice", send_req("start")).await;
+    assert_eq!(t.status.state, TaskState::InputRequired);
+    // Answered at once, while the first run's stream is still open: accepted, not refused.
+    let done = send_blocking(&e, "alice", reply_to(&t, "that one")).await;
+    assert_eq!(done.status.state, TaskState::Completed);
+}
+
+/// Works, then panics inside its stream (a provider bug); the second kind ends its stream
+/// right behind its last event, built with `unfold`, which panics if polled again.
+#[derive(Debug)]
+struct Buggy {
+    panics: bool,
+}
+
+#[async_trait::async_trait]
+impl Provider for Buggy {
+    fn kind(&self) -> &'static str {
+        "buggy"
+    }
+
+    async fn run(
+        &self,
+        _ctx: a2agw_provider::TaskContext,
+        _message: Message,
+    ) -> a2agw_provider::Result<a2agw_provider::EventStream> {
+        use a2agw_provider::ProviderEvent;
+        let panics = self.panics;
+        Ok(futures::stream::unfold(0u8, move |step| async move {
+            let event = match step {
+                0 => ProviderEvent::Status {
+                    state: TaskState::Working,
+                    message: None,
+                },
+                1 if panics => panic!("a provider bug"),
+                1 => ProviderEvent::Status {
+                    state: TaskState::InputRequired,
+                    message: Some(a2agw_provider::agent_text("more?")),
+                },
+                _ => return None,
+            };
+            Some((Ok(event), step + 1))
+        })
+        .boxed())
+    }
+
+    async fn cancel(&self, _ctx: a2agw_provider::TaskContext) -> a2agw_provider::Result<()> {
+        Ok(())
+    }
+}
+
+#[tokio::test]
+async fn a_panicking_provider_fails_its_task_and_an_ended_stream_is_not_polled_again() {
+    for (panics, expected) in [(true, TaskState::Failed), (false, TaskState::InputRequired)] {
+        let provider: Arc<dyn Provider> = Arc::new(Buggy { panics });
+        let e = Engine::new(
+            Arc::new(MemoryStore::new()),
+            HashMap::from([("demo".to_owned(), provider)]),
+            EngineConfig::default(),
+        );
+        let t = send_blocking(&e, "alice", send_req("go")).await;
+        assert_eq!(t.status.state, expected, "panics: {panics}");
+        tokio::time::timeout(Duration::from_secs(10), async {
+            while e.running_count() > 0 {
+                tokio::time::sleep(Duration::from_millis(5)).await;
+            }
+        })
+        .await
+        .expect("the driver gave its slot back");
+    }
+}

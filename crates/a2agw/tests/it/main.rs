@@ -10,5 +10,6 @@ mod interop;
 mod otel;
 #[cfg(feature = "postgres")]
 mod pg_two;
+mod providers;
 mod support;
 mod v03;

@@ -6,6 +6,13 @@ use serde::Deserialize;
 use std::collections::BTreeMap;
 use std::path::Path;
 
+pub mod providers;
+
+pub use providers::{
+    AzureCredentialSection, AzureSection, BedrockSection, LangGraphSection,
+    VertexCredentialSection, VertexSection,
+};
+
 /// The whole configuration.
 #[derive(Clone, Debug, Default, Deserialize, PartialEq)]
 #[serde(default, deny_unknown_fields)]
@@ -156,7 +163,8 @@ pub struct AgentConfig {
     pub name: String,
     /// Card description.
     pub description: String,
-    /// The provider that runs it: `demo`.
+    /// The provider that runs it: `demo` (built in), `langgraph`, `azure`, `bedrock` or
+    /// `vertex` (each needs the binary's `provider-<name>` feature and its section below).
     pub provider: String,
     /// Card version.
     pub version: String,
@@ -170,6 +178,14 @@ pub struct AgentConfig {
     /// `capabilities.extendedAgentCard` and `GetExtendedAgentCard` returns the card with
     /// these skills added.
     pub extended_skills: Vec<SkillConfig>,
+    /// `[agent.langgraph]`, for `provider = "langgraph"`.
+    pub langgraph: Option<LangGraphSection>,
+    /// `[agent.azure]`, for `provider = "azure"`.
+    pub azure: Option<AzureSection>,
+    /// `[agent.bedrock]`, for `provider = "bedrock"`.
+    pub bedrock: Option<BedrockSection>,
+    /// `[agent.vertex]`, for `provider = "vertex"`.
+    pub vertex: Option<VertexSection>,
 }
 
 impl Default for AgentConfig {
@@ -191,6 +207,10 @@ impl Default for AgentConfig {
                 examples: vec!["hello".into(), "I need input".into(), "slow 5".into()],
             }],
             extended_skills: Vec::new(),
+            langgraph: None,
+            azure: None,
+            bedrock: None,
+            vertex: None,
         }
     }
 }
@@ -360,12 +380,7 @@ impl Config {
             "sqlite" | "postgres" | "memory" => {}
             other => bail!("store.kind: `{other}` is not one of sqlite, postgres, memory"),
         }
-        if self.agent.provider != "demo" {
-            bail!(
-                "agent.provider: `{}` is not available in this build (available: demo)",
-                self.agent.provider
-            );
-        }
+        self.check_provider()?;
         for (i, s) in self.agent.skills.iter().enumerate() {
             if s.id.is_empty() || s.name.is_empty() || s.description.is_empty() || s.tags.is_empty()
             {
@@ -421,6 +436,76 @@ impl Config {
         if !self.auth.anonymous && self.auth.api_keys.is_empty() && self.auth.jwt.is_none() {
             bail!(
                 "auth: anonymous access is off and neither API keys nor JWT are configured: nobody could call"
+            );
+        }
+        Ok(())
+    }
+
+    /// The provider: known, built into this binary, its section present and complete, no
+    /// section for another provider, and a card that describes it rather than the demo.
+    fn check_provider(&self) -> Result<()> {
+        let a = &self.agent;
+        let Some((_, feature)) = providers::KNOWN.iter().find(|(n, _)| *n == a.provider) else {
+            let known: Vec<&str> = providers::KNOWN.iter().map(|(n, _)| *n).collect();
+            bail!(
+                "agent.provider: `{}` is not one of {}",
+                a.provider,
+                known.join(", ")
+            );
+        };
+        if !providers::AVAILABLE.contains(&a.provider.as_str()) {
+            bail!(
+                "agent.provider: `{}` is not available in this build (available: {}); rebuild \
+                 with `--features {feature}` (or `all-providers`)",
+                a.provider,
+                providers::AVAILABLE.join(", ")
+            );
+        }
+        let sections = [
+            ("langgraph", a.langgraph.is_some()),
+            ("azure", a.azure.is_some()),
+            ("bedrock", a.bedrock.is_some()),
+            ("vertex", a.vertex.is_some()),
+        ];
+        for (name, set) in sections {
+            if set && name != a.provider {
+                bail!(
+                    "agent.{name}: set, but agent.provider is `{}`: remove the section or set \
+                     provider = \"{name}\"",
+                    a.provider
+                );
+            }
+        }
+        let missing = |name: &str| {
+            anyhow::anyhow!(
+                "agent.{name}: the section [agent.{name}] is required for provider `{name}`"
+            )
+        };
+        match a.provider.as_str() {
+            "langgraph" => a
+                .langgraph
+                .as_ref()
+                .ok_or_else(|| missing("langgraph"))?
+                .check()?,
+            "azure" => a.azure.as_ref().ok_or_else(|| missing("azure"))?.check()?,
+            "bedrock" => a
+                .bedrock
+                .as_ref()
+                .ok_or_else(|| missing("bedrock"))?
+                .check()?,
+            "vertex" => a
+                .vertex
+                .as_ref()
+                .ok_or_else(|| missing("vertex"))?
+                .check()?,
+            _ => return Ok(()),
+        }
+        let demo = AgentConfig::default();
+        if a.description == demo.description || a.skills == demo.skills {
+            bail!(
+                "agent.description and agent.skills: still the demo agent's; describe the `{}` \
+                 agent (the card tells clients what it does)",
+                a.provider
             );
         }
         Ok(())
@@ -488,6 +573,126 @@ mod tests {
             toml::from_str("[auth]\nanonymous = false\n[auth.jwt]\nissuer = \"i\"\naudience = \"a\"\nhmac_secret_env = \"S\"")
                 .unwrap();
         jwt.check().unwrap();
+    }
+
+    const CARD: &str = "[agent]\nname = \"x\"\ndescription = \"An agent\"\nprovider = \"PROVIDER\"\n\n\
+                        [[agent.skills]]\nid = \"a\"\nname = \"A\"\ndescription = \"Does a\"\ntags = [\"t\"]\n\n";
+
+    fn provider_config(provider: &str, section: &str) -> Result<Config> {
+        let text = format!("{}{section}", CARD.replace("PROVIDER", provider));
+        let c: Config = toml::from_str(&text)?;
+        c.check()?;
+        Ok(c)
+    }
+
+    fn err(r: Result<Config>) -> String {
+        format!("{:#}", r.unwrap_err())
+    }
+
+    #[test]
+    fn provider_selection() {
+        assert!(err(provider_config("openai", "")).contains("is not one of demo, langgraph"));
+        let sections = [
+            (
+                "langgraph",
+                "provider-langgraph",
+                "[agent.langgraph]\nbase_url = \"https://lg.example\"\nassistant_id = \"agent\"\n",
+            ),
+            (
+                "azure",
+                "provider-azure",
+                "[agent.azure]\nendpoint = \"https://r.services.ai.azure.com/api/projects/p\"\nagent_id = \"asst_1\"\n",
+            ),
+            (
+                "bedrock",
+                "provider-bedrock",
+                "[agent.bedrock]\nagent_id = \"A1\"\nagent_alias_id = \"TSTALIASID\"\n",
+            ),
+            (
+                "vertex",
+                "provider-vertex",
+                "[agent.vertex]\nproject = \"p\"\nlocation = \"us-central1\"\nengine_id = \"1\"\n",
+            ),
+        ];
+        for (name, feature, section) in sections {
+            let built = providers::AVAILABLE.contains(&name);
+            let ok = provider_config(name, section);
+            if built {
+                ok.unwrap();
+                assert!(
+                    err(provider_config(name, "")).contains(&format!("[agent.{name}] is required"))
+                );
+                // The demo's card words are refused for a real agent.
+                let demo_card = format!("[agent]\nprovider = \"{name}\"\n{section}");
+                let e = toml::from_str::<Config>(&demo_card)
+                    .unwrap()
+                    .check()
+                    .unwrap_err();
+                assert!(e.to_string().contains("still the demo agent's"), "{e}");
+            } else {
+                let e = err(ok);
+                assert!(
+                    e.contains("not available in this build") && e.contains(feature),
+                    "{e}"
+                );
+            }
+            // A section for another provider than the selected one is a mistake.
+            let e = err(provider_config("demo", section));
+            assert!(
+                e.contains(&format!("agent.{name}: set, but agent.provider is `demo`")),
+                "{e}"
+            );
+            // Unknown keys are refused in every section.
+            assert!(provider_config(name, &format!("{section}bogus = 1\n")).is_err());
+        }
+    }
+
+    #[test]
+    fn provider_sections_check_their_fields() {
+        let cases = [
+            (
+                "langgraph",
+                "[agent.langgraph]\nassistant_id = \"a\"\n",
+                "agent.langgraph.base_url: required",
+            ),
+            (
+                "langgraph",
+                "[agent.langgraph]\nbase_url = \"lg.example\"\nassistant_id = \"a\"\n",
+                "not an http",
+            ),
+            (
+                "langgraph",
+                "[agent.langgraph]\nbase_url = \"http://lg\"\nassistant_id = \"a\"\nidle_timeout_secs = 0\n",
+                "idle_timeout_secs: must be at least 1",
+            ),
+            (
+                "azure",
+                "[agent.azure]\nendpoint = \"https://e\"\nagent_id = \"a\"\n[agent.azure.credential]\nkind = \"client_secret\"\n",
+                "agent.azure.credential.tenant_id: required",
+            ),
+            (
+                "azure",
+                "[agent.azure]\nendpoint = \"https://e\"\nagent_id = \"a\"\n[agent.azure.credential]\nkind = \"default\"\n",
+                "is not one of managed_identity",
+            ),
+            (
+                "bedrock",
+                "[agent.bedrock]\nagent_id = \"a\"\n",
+                "agent.bedrock.agent_alias_id: required",
+            ),
+            (
+                "vertex",
+                "[agent.vertex]\nproject = \"p\"\nlocation = \"l\"\nengine_id = \"1\"\n[agent.vertex.credential]\nkind = \"service_account_file\"\n",
+                "agent.vertex.credential.path: required",
+            ),
+        ];
+        for (name, section, expected) in cases {
+            if !providers::AVAILABLE.contains(&name) {
+                continue;
+            }
+            let e = err(provider_config(name, section));
+            assert!(e.contains(expected), "{name}: {e}");
+        }
     }
 
     #[test]
