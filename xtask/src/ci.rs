@@ -91,24 +91,30 @@ pub(crate) fn run(root: &Path) -> Result<()> {
     Ok(())
 }
 
-/// The binary builds with no provider, with each `provider-*` feature alone and with
-/// `all-providers`; each provider crate builds alone (its own feature set, not the
+/// The binary builds without warnings with no provider, with each `provider-*` feature
+/// alone and with `all-providers`; each provider crate builds alone (its own feature set, not the
 /// workspace's union). The features are read from the binary's manifest.
 fn feature_matrix(root: &Path) -> Result<()> {
     let features = provider_features(root)?;
     let mut sets = vec![String::new()];
     sets.extend(features.iter().cloned());
     sets.push("all-providers".into());
+    // clippy: a check that also fails on warnings (only in workspace crates: `-D
+    // warnings` after `--` does not rebuild dependencies, unlike RUSTFLAGS).
     for set in &sets {
-        let mut args = vec!["check", "-p", "a2agw", "--bins", "--no-default-features"];
+        let mut args = vec!["clippy", "-p", "a2agw", "--bins", "--no-default-features"];
         if !set.is_empty() {
             args.extend(["--features", set]);
         }
+        args.extend(["--", "-D", "warnings"]);
         cargo(root, &args)?;
     }
     for feature in &features {
         let krate = format!("a2agw-{feature}");
-        cargo(root, &["check", "-p", &krate, "--lib"])?;
+        cargo(
+            root,
+            &["clippy", "-p", &krate, "--lib", "--", "-D", "warnings"],
+        )?;
     }
     Ok(())
 }

@@ -66,7 +66,6 @@ pub use credential::{AzureCredentialConfig, Secret};
 use a2agw_provider::{EventStream, Provider, ProviderError, ProviderEvent, Result, TaskContext};
 use a2agw_types::{Message, Part, PartContent, Role, TaskState};
 use azure_core::credentials::TokenCredential;
-use futures::StreamExt;
 use http::{Client, Phase};
 use reqwest::Method;
 use serde::{Deserialize, Serialize};
@@ -197,24 +196,7 @@ impl SessionData {
     }
 }
 
-/// Runs `drive` as the event stream; its error becomes the last item.
-fn drive_stream<F>(drive: impl FnOnce(Out) -> F) -> EventStream
-where
-    F: Future<Output = Result<(), Stop>> + Send + 'static,
-{
-    let (tx, rx) = futures::channel::mpsc::channel(16);
-    let mut err_tx = tx.clone();
-    let fut = drive(Out(tx));
-    let driver = futures::stream::once(async move {
-        if let Err(Stop::Error(e)) = fut.await {
-            use futures::SinkExt;
-            let _ = err_tx.send(Err(e)).await;
-        }
-        drop(err_tx);
-    })
-    .filter_map(|()| async { None });
-    futures::stream::select(rx, driver).boxed()
-}
+use a2agw_provider::drive::drive_stream;
 
 impl AzureAgentsProvider {
     async fn new_turn(

@@ -6,50 +6,14 @@ use crate::http::{Client, Phase, without_url};
 use a2agw_provider::{ProviderError, ProviderEvent, Result, agent_text, new_id};
 use a2agw_types::{Artifact, Message, Part, Role, TaskState};
 use eventsource_stream::Eventsource;
-use futures::channel::mpsc::Sender;
-use futures::{SinkExt, StreamExt};
+use futures::StreamExt;
 use reqwest::{Method, Response};
 use serde_json::{Value, json};
 
 /// The name of the answer artifacts.
 pub(crate) const ARTIFACT_NAME: &str = "answer";
 
-/// Where the events go; a send fails once the consumer dropped the stream.
-pub(crate) struct Out(pub(crate) Sender<Result<ProviderEvent>>);
-
-impl Out {
-    /// Emits `event`; `Err(())` when nobody listens any more.
-    pub(crate) async fn emit(&mut self, event: ProviderEvent) -> Result<(), Closed> {
-        self.0.send(Ok(event)).await.map_err(|_| Closed)
-    }
-}
-
-/// The consumer dropped the stream.
-#[derive(Debug)]
-pub(crate) struct Closed;
-
-/// How a driver ends: a provider error to report, or the consumer went away.
-#[derive(Debug)]
-pub(crate) enum Stop {
-    Error(ProviderError),
-    Closed,
-}
-
-impl From<ProviderError> for Stop {
-    fn from(e: ProviderError) -> Self {
-        Stop::Error(e)
-    }
-}
-
-impl From<Closed> for Stop {
-    fn from(_: Closed) -> Self {
-        Stop::Closed
-    }
-}
-
-pub(crate) fn status(state: TaskState, message: Option<Message>) -> ProviderEvent {
-    ProviderEvent::Status { state, message }
-}
+pub(crate) use a2agw_provider::drive::{Closed, Out, Stop, status};
 
 /// The message being streamed: the Azure message id is the artifact id.
 struct Current {

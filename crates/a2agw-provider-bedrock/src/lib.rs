@@ -97,7 +97,6 @@ use a2agw_provider::{EventStream, Provider, ProviderError, Result, TaskContext};
 use a2agw_types::{Message, PartContent, TaskState};
 use aws_sdk_bedrockagentruntime::types::SessionState;
 use client::{Phase, Upstream};
-use futures::StreamExt;
 use session::SessionData;
 use std::sync::Arc;
 use std::time::Duration;
@@ -184,25 +183,7 @@ impl BedrockProvider {
     }
 }
 
-/// Runs `drive` as the event stream; its error becomes the last item. Dropping the stream
-/// drops the driver, and with it the SDK's response stream (the connection is closed).
-fn drive_stream<F>(drive: impl FnOnce(Out) -> F) -> EventStream
-where
-    F: Future<Output = Result<(), Stop>> + Send + 'static,
-{
-    let (tx, rx) = futures::channel::mpsc::channel(16);
-    let mut err_tx = tx.clone();
-    let fut = drive(Out(tx));
-    let driver = futures::stream::once(async move {
-        if let Err(Stop::Error(e)) = fut.await {
-            use futures::SinkExt;
-            let _ = err_tx.send(Err(e)).await;
-        }
-        drop(err_tx);
-    })
-    .filter_map(|()| async { None });
-    futures::stream::select(rx, driver).boxed()
-}
+use a2agw_provider::drive::drive_stream;
 
 /// The `inputText` of an A2A message: its text parts, data parts as JSON text and file URLs,
 /// separated by blank lines.

@@ -9,8 +9,6 @@ use a2agw_provider::{ProviderError, ProviderEvent, Result, agent_text, new_id};
 use a2agw_types::{Artifact, Message, Part, PartContent, Role, TaskState};
 use aws_sdk_bedrockagentruntime::operation::invoke_agent::InvokeAgentOutput;
 use aws_sdk_bedrockagentruntime::types::ResponseStream;
-use futures::SinkExt;
-use futures::channel::mpsc::Sender;
 use serde_json::json;
 
 #[cfg(test)]
@@ -21,42 +19,7 @@ pub(crate) const ARTIFACT_NAME: &str = "answer";
 /// The name of the artifacts holding `files` events.
 pub(crate) const FILES_ARTIFACT_NAME: &str = "files";
 
-/// Where the events go; a send fails once the consumer dropped the stream.
-pub(crate) struct Out(pub(crate) Sender<Result<ProviderEvent>>);
-
-impl Out {
-    /// Emits `event`; `Err(Closed)` when nobody listens any more.
-    pub(crate) async fn emit(&mut self, event: ProviderEvent) -> Result<(), Closed> {
-        self.0.send(Ok(event)).await.map_err(|_| Closed)
-    }
-}
-
-/// The consumer dropped the stream.
-#[derive(Debug)]
-pub(crate) struct Closed;
-
-/// How a driver ends: a provider error to report, or the consumer went away.
-#[derive(Debug)]
-pub(crate) enum Stop {
-    Error(ProviderError),
-    Closed,
-}
-
-impl From<ProviderError> for Stop {
-    fn from(e: ProviderError) -> Self {
-        Stop::Error(e)
-    }
-}
-
-impl From<Closed> for Stop {
-    fn from(_: Closed) -> Self {
-        Stop::Closed
-    }
-}
-
-pub(crate) fn status(state: TaskState, message: Option<Message>) -> ProviderEvent {
-    ProviderEvent::Status { state, message }
-}
+pub(crate) use a2agw_provider::drive::{Closed, Out, Stop, status};
 
 /// An agent message with a text part and a data part.
 pub(crate) fn text_and_data(text: String, data: serde_json::Value) -> Message {

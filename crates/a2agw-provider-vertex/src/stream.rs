@@ -4,12 +4,9 @@
 use crate::http::{excerpt, google_error, without_url};
 use crate::resume::{self, Pending};
 use crate::{CallKind, SessionData};
-use a2agw_provider::{
-    EventStream, ProviderError, ProviderErrorKind, ProviderEvent, Result, agent_text, new_id,
-};
-use a2agw_types::{Artifact, Message, Part, TaskState};
-use futures::channel::mpsc::Sender;
-use futures::{SinkExt, StreamExt};
+use a2agw_provider::{ProviderError, ProviderErrorKind, ProviderEvent, Result, agent_text, new_id};
+use a2agw_types::{Artifact, Part, TaskState};
+use futures::StreamExt;
 use reqwest::Response;
 use serde_json::{Value, json};
 use std::time::Duration;
@@ -23,61 +20,9 @@ pub(crate) const CREDENTIAL_CALL: &str = "adk_request_credential";
 /// The longest line we buffer (a peer could otherwise send one endless line).
 const MAX_LINE: usize = 16 * 1024 * 1024;
 
-/// Where the events go; a send fails once the consumer dropped the stream.
-pub(crate) struct Out(pub(crate) Sender<Result<ProviderEvent>>);
+pub(crate) use a2agw_provider::drive::{Closed, Out, Stop, status};
 
-impl Out {
-    /// Emits `event`; `Err(Closed)` when nobody listens any more.
-    pub(crate) async fn emit(&mut self, event: ProviderEvent) -> Result<(), Closed> {
-        self.0.send(Ok(event)).await.map_err(|_| Closed)
-    }
-}
-
-/// The consumer dropped the stream.
-#[derive(Debug)]
-pub(crate) struct Closed;
-
-/// How a driver ends: a provider error to report, or the consumer went away.
-#[derive(Debug)]
-pub(crate) enum Stop {
-    Error(ProviderError),
-    Closed,
-}
-
-impl From<ProviderError> for Stop {
-    fn from(e: ProviderError) -> Self {
-        Stop::Error(e)
-    }
-}
-
-impl From<Closed> for Stop {
-    fn from(_: Closed) -> Self {
-        Stop::Closed
-    }
-}
-
-pub(crate) fn status(state: TaskState, message: Option<Message>) -> ProviderEvent {
-    ProviderEvent::Status { state, message }
-}
-
-/// Runs `drive` as the event stream; its error becomes the last item. Dropping the stream
-/// drops the driver, and with it the HTTP response: that is how a query is stopped.
-pub(crate) fn drive_stream<F>(drive: impl FnOnce(Out) -> F) -> EventStream
-where
-    F: Future<Output = Result<(), Stop>> + Send + 'static,
-{
-    let (tx, rx) = futures::channel::mpsc::channel(16);
-    let mut err_tx = tx.clone();
-    let fut = drive(Out(tx));
-    let driver = futures::stream::once(async move {
-        if let Err(Stop::Error(e)) = fut.await {
-            let _ = err_tx.send(Err(e)).await;
-        }
-        drop(err_tx);
-    })
-    .filter_map(|()| async { None });
-    futures::stream::select(rx, driver).boxed()
-}
+pub(crate) use a2agw_provider::drive::drive_stream;
 
 /// `v[snake]`, or `v[camel]` (ADK dumps field names; some serializers use aliases).
 pub(crate) fn field<'v>(v: &'v Value, snake: &str, camel: &str) -> Option<&'v Value> {

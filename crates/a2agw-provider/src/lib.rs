@@ -17,6 +17,7 @@
 //! - [`Provider::cancel`] asks the upstream to stop; the engine then ends the task CANCELED.
 
 mod demo;
+pub mod drive;
 mod error;
 
 pub use demo::DemoProvider;

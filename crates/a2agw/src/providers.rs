@@ -5,7 +5,7 @@
 
 use crate::config::Config;
 use a2agw_provider::{DemoProvider, Provider};
-use anyhow::{Context, Result, bail};
+use anyhow::{Result, bail};
 use std::sync::Arc;
 
 /// The provider of `config.agent`.
@@ -36,6 +36,7 @@ pub async fn build(config: &Config) -> Result<Arc<dyn Provider>> {
     feature = "provider-vertex"
 ))]
 fn section<'a, T>(s: &'a Option<T>, name: &str) -> Result<&'a T> {
+    use anyhow::Context as _;
     s.as_ref()
         .with_context(|| format!("agent.{name}: the section [agent.{name}] is required"))
 }
