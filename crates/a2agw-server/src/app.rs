@@ -203,34 +203,63 @@ pub(crate) fn caller_from_headers_as(
     query: &HashMap<String, String>,
     rest: bool,
 ) -> Result<CallerInfo, Response> {
-    let principal = match state.auth.authenticate(headers) {
-        Ok(Some(p)) => Some(p),
-        Ok(None) => None,
-        Err(msg) => return Err(unauthorized(state, &msg, rest)),
-    };
-    let authenticated = principal.is_some();
-    let principal = match principal {
-        Some(p) => p,
-        None if state.auth.allows_anonymous() => "anonymous".to_owned(),
-        None => return Err(unauthorized(state, "Authentication required", rest)),
-    };
-    let raw_version =
-        header_str(headers, "a2a-version").or_else(|| query.get("A2A-Version").map(String::as_str));
-    let version_header = match raw_version.map(ProtocolVersion::from_header) {
-        None => None,
-        Some(Ok(v)) => v,
-        Some(Err(e)) if rest => {
+    let query_version = query.get("A2A-Version").map(String::as_str);
+    let binding = if rest { "rest" } else { "jsonrpc" };
+    match read_caller(state, headers, query_version, binding) {
+        Ok(info) => Ok(info),
+        Err(CallerError::Unauthenticated(msg)) => Err(unauthorized(state, &msg, rest)),
+        Err(CallerError::Version(e)) if rest => {
             let body = crate::error::rest_error_body(&e);
-            return Err((crate::error::http_status(e.code), axum::Json(body)).into_response());
+            Err((crate::error::http_status(e.code), axum::Json(body)).into_response())
         }
-        Some(Err(e)) => {
+        Err(CallerError::Version(e)) => {
             let body = a2agw_types::JsonRpcResponse::error(
                 a2agw_types::RequestId::Null,
                 e.to_jsonrpc(ProtocolVersion::V1_0),
             );
-            return Err((StatusCode::OK, axum::Json(body)).into_response());
+            Err((StatusCode::OK, axum::Json(body)).into_response())
+        }
+    }
+}
+
+/// Why a request's caller could not be read; each binding answers it in its own form.
+#[derive(Debug)]
+pub(crate) enum CallerError {
+    /// No or bad credentials (401 / UNAUTHENTICATED, with the challenge).
+    Unauthenticated(String),
+    /// An `A2A-Version` that cannot be parsed.
+    Version(a2agw_types::A2aError),
+}
+
+/// Authenticates and reads the service parameters (`A2A-Version`, else `query_version`;
+/// `A2A-Extensions`; `Last-Event-ID`) from HTTP headers or gRPC metadata: the one reading
+/// every binding shares.
+pub(crate) fn read_caller(
+    state: &AppState,
+    headers: &HeaderMap,
+    query_version: Option<&str>,
+    binding: &'static str,
+) -> Result<CallerInfo, CallerError> {
+    let principal = state
+        .auth
+        .authenticate(headers)
+        .map_err(CallerError::Unauthenticated)?;
+    let authenticated = principal.is_some();
+    let principal = match principal {
+        Some(p) => p,
+        None if state.auth.allows_anonymous() => "anonymous".to_owned(),
+        None => {
+            return Err(CallerError::Unauthenticated(
+                "Authentication required".into(),
+            ));
         }
     };
+    let version_header = header_str(headers, "a2a-version")
+        .or(query_version)
+        .map(ProtocolVersion::from_header)
+        .transpose()
+        .map_err(CallerError::Version)?
+        .flatten();
     let extensions = header_str(headers, "a2a-extensions")
         .or_else(|| header_str(headers, "x-a2a-extensions"))
         .map(|v| {
@@ -248,7 +277,7 @@ pub(crate) fn caller_from_headers_as(
             version: version_header.unwrap_or(ProtocolVersion::V1_0),
             extensions,
             last_event_id,
-            binding: if rest { "rest" } else { "jsonrpc" },
+            binding,
         },
         version_header,
     })
@@ -279,14 +308,17 @@ async fn body_too_large(request: axum::extract::Request, next: axum::middleware:
     if resp.status() != StatusCode::PAYLOAD_TOO_LARGE {
         return resp;
     }
-    let message = "Request body is larger than the gateway accepts";
-    let body = if jsonrpc {
-        let err = A2aError::new(a2agw_types::ErrorCode::InvalidRequest, message);
-        crate::error::jsonrpc_error_body(&err)
-    } else {
-        serde_json::json!({"error": {"code": 413, "status": "INVALID_ARGUMENT", "message": message, "details": []}})
-    };
-    (StatusCode::PAYLOAD_TOO_LARGE, axum::Json(body)).into_response()
+    let err = A2aError::new(
+        a2agw_types::ErrorCode::InvalidRequest,
+        "Request body is larger than the gateway accepts",
+    );
+    let (status, body) = crate::error::http_layer_error(
+        StatusCode::PAYLOAD_TOO_LARGE,
+        crate::error::RpcCode::InvalidArgument,
+        &err,
+        jsonrpc,
+    );
+    (status, axum::Json(body)).into_response()
 }
 
 /// Lists, in an `A2A-Extensions` response header, the extensions the request activated:
@@ -327,14 +359,17 @@ async fn request_timeout(
     match tokio::time::timeout(limit, next.run(request)).await {
         Ok(resp) => resp,
         Err(_) => {
-            let message = format!("The request took longer than {} s", limit.as_secs());
-            let err = A2aError::internal(message.clone());
-            let body = if jsonrpc {
-                crate::error::jsonrpc_error_body(&err)
-            } else {
-                serde_json::json!({"error": {"code": 504, "status": "DEADLINE_EXCEEDED", "message": message, "details": []}})
-            };
-            (StatusCode::GATEWAY_TIMEOUT, axum::Json(body)).into_response()
+            let err = A2aError::internal(format!(
+                "The request took longer than {} s",
+                limit.as_secs()
+            ));
+            let (status, body) = crate::error::http_layer_error(
+                StatusCode::GATEWAY_TIMEOUT,
+                crate::error::RpcCode::DeadlineExceeded,
+                &err,
+                jsonrpc,
+            );
+            (status, axum::Json(body)).into_response()
         }
     }
 }

@@ -29,7 +29,7 @@
 //! plaintext gRPC clients use. Request messages are limited to `Limits::max_body_bytes`,
 //! as HTTP bodies are.
 
-use crate::app::{AppState, StreamGuard};
+use crate::app::{AppState, CallerError, StreamGuard};
 use crate::error::rpc_code;
 use crate::handler::{CallError, Caller, Reply};
 use a2agw_proto::ConvertError;
@@ -212,24 +212,19 @@ impl GrpcService {
         }
     }
 
-    /// The caller, from metadata read as the HTTP bindings read headers (the gRPC twin of
-    /// `app::caller_from_headers`, which answers failures with HTTP responses).
+    /// The caller, from metadata read exactly as the HTTP bindings read headers
+    /// ([`crate::app::read_caller`]); gRPC serves A2A 1.0 only.
     fn caller(&self, metadata: &MetadataMap) -> Result<Caller, Status> {
         let headers = metadata.clone().into_headers();
-        let principal = match self.state.auth.authenticate(&headers) {
-            Ok(p) => p,
-            Err(msg) => return Err(self.unauthenticated(&msg)),
+        let info = match crate::app::read_caller(&self.state, &headers, None, "grpc") {
+            Ok(info) => info,
+            Err(CallerError::Unauthenticated(msg)) => return Err(self.unauthenticated(&msg)),
+            Err(CallerError::Version(e)) => return Err(error_status(&e)),
         };
-        let authenticated = principal.is_some();
-        let principal = match principal {
-            Some(p) => p,
-            None if self.state.auth.allows_anonymous() => "anonymous".to_owned(),
-            None => return Err(self.unauthenticated("Authentication required")),
-        };
-        let raw = metadata_str(&headers, "a2a-version").unwrap_or("");
-        match ProtocolVersion::from_header(raw) {
-            Ok(None | Some(ProtocolVersion::V1_0)) => {}
-            Ok(Some(v)) => {
+        match info.version_header {
+            None | Some(ProtocolVersion::V1_0) => Ok(info.caller),
+            Some(v) => {
+                let raw = metadata_str(&headers, "a2a-version").unwrap_or("");
                 let err = A2aError::new(
                     ErrorCode::VersionNotSupported,
                     format!(
@@ -238,29 +233,9 @@ impl GrpcService {
                     ),
                 )
                 .with_metadata("requestedVersion", raw.trim());
-                return Err(error_status(&err));
+                Err(error_status(&err))
             }
-            Err(e) => return Err(error_status(&e)),
         }
-        let extensions = metadata_str(&headers, "a2a-extensions")
-            .or_else(|| metadata_str(&headers, "x-a2a-extensions"))
-            .map(|v| {
-                v.split(',')
-                    .map(|s| s.trim().to_owned())
-                    .filter(|s| !s.is_empty())
-                    .collect()
-            })
-            .unwrap_or_default();
-        let last_event_id =
-            metadata_str(&headers, "last-event-id").and_then(|v| v.trim().parse().ok());
-        Ok(Caller {
-            principal,
-            authenticated,
-            version: ProtocolVersion::V1_0,
-            extensions,
-            last_event_id,
-            binding: "grpc",
-        })
     }
 
     /// Calls the handler.

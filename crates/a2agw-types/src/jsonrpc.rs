@@ -536,7 +536,8 @@ fn decode_params<T: serde::de::DeserializeOwned>(params: Value) -> Result<T, A2a
     })
 }
 
-pub(crate) fn json_type_name(v: &Value) -> &'static str {
+/// How error messages name the JSON type of `v` (`a string`, `an object`, `null`, …).
+pub fn json_type_name(v: &Value) -> &'static str {
     match v {
         Value::Null => "null",
         Value::Bool(_) => "a boolean",

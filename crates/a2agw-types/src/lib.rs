@@ -56,6 +56,7 @@ pub use events::{
 pub use jsonrpc::{
     A2aRequest, A2aResponse, DecodedRequest, JSONRPC_VERSION, JsonRpcError, JsonRpcRequest,
     JsonRpcResponse, Method, ProtocolVersion, RejectedRequest, RequestId, decode_request,
+    json_type_name,
 };
 pub use message::{Message, Part, PartContent, Role};
 pub use push::{AuthenticationInfo, TaskPushNotificationConfig};

@@ -3,5 +3,6 @@
 mod respond;
 
 pub use respond::{
-    RpcCode, http_status, jsonrpc_error_body, rest_error_body, rpc_code, unauthenticated_body,
+    RpcCode, http_layer_error, http_status, jsonrpc_error_body, rest_error_body, rpc_code,
+    unauthenticated_body,
 };

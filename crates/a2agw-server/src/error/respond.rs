@@ -11,6 +11,8 @@ use serde_json::{Value, json};
 pub enum RpcCode {
     /// 3
     InvalidArgument,
+    /// 4
+    DeadlineExceeded,
     /// 5
     NotFound,
     /// 9
@@ -28,6 +30,7 @@ impl RpcCode {
     pub const fn number(self) -> i32 {
         match self {
             RpcCode::InvalidArgument => 3,
+            RpcCode::DeadlineExceeded => 4,
             RpcCode::NotFound => 5,
             RpcCode::FailedPrecondition => 9,
             RpcCode::Unimplemented => 12,
@@ -40,6 +43,7 @@ impl RpcCode {
     pub const fn name(self) -> &'static str {
         match self {
             RpcCode::InvalidArgument => "INVALID_ARGUMENT",
+            RpcCode::DeadlineExceeded => "DEADLINE_EXCEEDED",
             RpcCode::NotFound => "NOT_FOUND",
             RpcCode::FailedPrecondition => "FAILED_PRECONDITION",
             RpcCode::Unimplemented => "UNIMPLEMENTED",
@@ -99,6 +103,23 @@ pub fn jsonrpc_error_body(err: &A2aError) -> Value {
         err.to_jsonrpc(a2agw_types::ProtocolVersion::V1_0),
     ))
     .unwrap_or_default()
+}
+
+/// A failure the HTTP layer finds before a binding sees the request (body too large,
+/// request timeout), answered in the form of the binding the request was for: the JSON-RPC
+/// error object (`jsonrpc`), else a `google.rpc.Status` body with `status` and `rpc`.
+pub fn http_layer_error(
+    status: StatusCode,
+    rpc: RpcCode,
+    err: &A2aError,
+    jsonrpc: bool,
+) -> (StatusCode, Value) {
+    let body = if jsonrpc {
+        jsonrpc_error_body(err)
+    } else {
+        json!({"error": {"code": status.as_u16(), "status": rpc.name(), "message": err.message, "details": []}})
+    };
+    (status, body)
 }
 
 /// The REST body of an authentication failure.

@@ -569,16 +569,7 @@ fn stream_response(
 // Decoding the 1.0 routes
 // ---------------------------------------------------------------------------------------
 
-fn json_type_name(v: &Value) -> &'static str {
-    match v {
-        Value::Null => "null",
-        Value::Bool(_) => "a boolean",
-        Value::Number(_) => "a number",
-        Value::String(_) => "a string",
-        Value::Array(_) => "an array",
-        Value::Object(_) => "an object",
-    }
-}
+pub(super) use a2agw_types::json_type_name;
 
 fn bad_param(field: &str, description: impl Into<String>) -> A2aError {
     A2aError::invalid_params(vec![FieldViolation::new(field, description)])
