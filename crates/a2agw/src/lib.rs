@@ -255,7 +255,7 @@ pub async fn build(config: &Config) -> Result<(AppState, axum::Router)> {
         shutdown,
     };
     // HTTP (JSON-RPC, REST, card, health) and gRPC on one port, switched on content type.
-    let router = a2agw_server::service(state.clone());
+    let router = telemetry::with_remote_parent(a2agw_server::service(state.clone()));
     Ok((state, router))
 }
 
@@ -285,13 +285,13 @@ pub async fn serve(
     let grpc_server = if config.server.grpc_listen.is_empty() {
         None
     } else {
-        router = a2agw_server::router(state.clone());
+        router = telemetry::with_remote_parent(a2agw_server::router(state.clone()));
         let listener = tokio::net::TcpListener::bind(&config.server.grpc_listen)
             .await
             .with_context(|| format!("listening for gRPC on {}", config.server.grpc_listen))?;
         tracing::info!(addr = %listener.local_addr()?, "gRPC listening");
         let stop = state.shutdown.clone();
-        let grpc = a2agw_server::grpc_routes(state.clone());
+        let grpc = telemetry::with_remote_parent(a2agw_server::grpc_routes(state.clone()));
         Some(tokio::spawn(async move {
             let _ = axum::serve(listener, grpc)
                 .with_graceful_shutdown(stop.wait())

@@ -74,6 +74,19 @@ impl Telemetry {
     }
 }
 
+/// With the `otel` feature, requests continue the caller's trace (W3C `traceparent`);
+/// without it the router is returned unchanged.
+pub fn with_remote_parent(router: axum::Router) -> axum::Router {
+    #[cfg(feature = "otel")]
+    {
+        router.layer(axum::middleware::from_fn(otel::remote_parent))
+    }
+    #[cfg(not(feature = "otel"))]
+    {
+        router
+    }
+}
+
 #[cfg(feature = "otel")]
 mod otel {
     use crate::config::TelemetryConfig;
@@ -130,6 +143,38 @@ mod otel {
                 !NOT_EXPORTED.iter().any(|t| target.starts_with(t))
             }));
         Ok((layer, provider))
+    }
+
+    /// Makes the caller's W3C trace context (`traceparent`, `tracestate`) the parent of the
+    /// spans a request creates, so that a gateway call shows up inside the trace of the
+    /// client (or proxy) that made it. Requests without a valid `traceparent` start a trace.
+    pub(super) async fn remote_parent(
+        request: axum::extract::Request,
+        next: axum::middleware::Next,
+    ) -> axum::response::Response {
+        use opentelemetry::context::FutureExt as _;
+        use opentelemetry::propagation::TextMapPropagator as _;
+        use opentelemetry::trace::TraceContextExt as _;
+        let cx = opentelemetry_sdk::propagation::TraceContextPropagator::new()
+            .extract(&Headers(request.headers()));
+        if cx.span().span_context().is_valid() {
+            next.run(request).with_context(cx).await
+        } else {
+            next.run(request).await
+        }
+    }
+
+    /// HTTP headers (and gRPC metadata, which travels as headers) as a propagation carrier.
+    struct Headers<'a>(&'a axum::http::HeaderMap);
+
+    impl opentelemetry::propagation::Extractor for Headers<'_> {
+        fn get(&self, key: &str) -> Option<&str> {
+            self.0.get(key).and_then(|v| v.to_str().ok())
+        }
+
+        fn keys(&self) -> Vec<&str> {
+            self.0.keys().map(|k| k.as_str()).collect()
+        }
     }
 
     /// Flushes and stops `provider`, giving up after `timeout`.

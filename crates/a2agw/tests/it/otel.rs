@@ -146,6 +146,11 @@ fn config(collector: &Collector) -> String {
 
 /// Sends a JSON-RPC `SendMessage` (A2A 1.0) and returns the task id.
 async fn send_message(base: &str) -> String {
+    send_message_in(base, None).await
+}
+
+/// [`send_message`], with a W3C `traceparent` header when given.
+async fn send_message_in(base: &str, traceparent: Option<&str>) -> String {
     let body = json!({
         "jsonrpc": "2.0",
         "id": 1,
@@ -156,9 +161,13 @@ async fn send_message(base: &str) -> String {
             "parts": [{"text": "hello, collector"}],
         }},
     });
-    let reply: Value = reqwest::Client::new()
+    let mut request = reqwest::Client::new()
         .post(format!("{base}/"))
-        .header("A2A-Version", "1.0")
+        .header("A2A-Version", "1.0");
+    if let Some(tp) = traceparent {
+        request = request.header("traceparent", tp);
+    }
+    let reply: Value = request
         .json(&body)
         .send()
         .await
@@ -223,6 +232,46 @@ async fn request_and_task_spans_reach_the_collector() {
         "{}",
         gateway.log()
     );
+}
+
+/// A caller's W3C trace context is continued: the request span belongs to the caller's
+/// trace and is a child of the caller's span (and the task span follows).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_callers_traceparent_is_the_parent_of_the_request_span() {
+    let collector = Collector::start().await;
+    let config = config(&collector);
+    let gateway = tokio::task::spawn_blocking(move || {
+        Gateway::start_env(
+            Some(&config),
+            &[
+                ("OTEL_BSP_SCHEDULE_DELAY", "100"),
+                ("OTEL_EXPORTER_OTLP_ENDPOINT", ""),
+                ("OTEL_SERVICE_NAME", ""),
+            ],
+        )
+    })
+    .await
+    .unwrap();
+    let trace_id = "4bf92f3577b34da6a3ce929d0e0e4736";
+    let parent_id = "00f067aa0ba902b7";
+    let traceparent = format!("00-{trace_id}-{parent_id}-01");
+    let task_id = send_message_in(&gateway.url(), Some(&traceparent)).await;
+    let (service, request, task) = collector.wait_for(&task_id, Duration::from_secs(20)).await;
+    assert_spans(&collector, &service, &request, &task);
+    let hex = |b: &[u8]| b.iter().map(|x| format!("{x:02x}")).collect::<String>();
+    assert_eq!(hex(&request.trace_id), trace_id, "the caller's trace");
+    assert_eq!(
+        hex(&request.parent_span_id),
+        parent_id,
+        "the caller's span is the parent"
+    );
+    assert_eq!(hex(&task.trace_id), trace_id);
+
+    // Without a traceparent (or with an invalid one), the request starts its own trace.
+    let task_id = send_message_in(&gateway.url(), Some("00-zz-yy-01")).await;
+    let (_, request, _) = collector.wait_for(&task_id, Duration::from_secs(20)).await;
+    assert_ne!(hex(&request.trace_id), trace_id);
+    assert!(request.parent_span_id.is_empty(), "a root span");
 }
 
 /// Spans still queued when the gateway is stopped (SIGTERM) are flushed before it exits:
