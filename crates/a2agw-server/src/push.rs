@@ -6,18 +6,19 @@
 //! announced by [`TaskStore::watch`], on a timer ([`PushSettings::poll_interval`]: other
 //! instances' announcements can be lost, see the store docs) and whenever a delivery job
 //! ends, and reads [`TaskStore::push_backlog`]: the push configs whose delivery cursor is
-//! behind their task's log. For each it starts a **job**, unless that config already has
-//! one: a config's events are sent by one job at a time, in log order.
+//! behind their task's log (and that no other instance is delivering, see below). For each
+//! it starts a **job**, unless that config already has one: a config's events are sent by
+//! one job at a time, in log order.
 //!
-//! A job reads the task's events after the cursor ([`TaskStore::events_after`]). An event
-//! clients never see (a user message, provider data: [`TaskEvent::to_stream_response`] is
-//! `None`) just moves the cursor. A visible one is sent as an HTTP `POST` of the A2A 1.0
-//! `StreamResponse` JSON (`{"task":…}`, `{"statusUpdate":…}`, `{"artifactUpdate":…}`) to
-//! the config's `url`, with `Content-Type: application/a2a+json`,
-//! `X-A2A-Notification-Token: <token>` when the config has a token and
-//! `Authorization: <scheme> <credentials>` when it has `authentication` (spec §4.3.3;
-//! ARCHITECTURE.md decision 22). Any 2xx is an acknowledgement; then the cursor moves past
-//! the event ([`TaskStore::set_push_cursor`]).
+//! A job first claims its config (see below), then reads the task's events after the cursor
+//! ([`TaskStore::events_after`]). An event clients never see (a user message, provider
+//! data: [`TaskEvent::to_stream_response`] is `None`) just moves the cursor. A visible one
+//! is sent as an HTTP `POST` of the A2A 1.0 `StreamResponse` JSON (`{"task":…}`,
+//! `{"statusUpdate":…}`, `{"artifactUpdate":…}`) to the config's `url`, with
+//! `Content-Type: application/a2a+json`, `X-A2A-Notification-Token: <token>` when the
+//! config has a token and `Authorization: <scheme> <credentials>` when it has
+//! `authentication` (spec §4.3.3; ARCHITECTURE.md decision 22). Any 2xx is an
+//! acknowledgement; then the cursor moves past the event ([`TaskStore::set_push_cursor`]).
 //!
 //! Any other answer, a timeout ([`PushSettings::request_timeout`]) or a connection error is
 //! retried with exponential backoff ([`PushSettings::initial_backoff`] doubling up to
@@ -39,10 +40,34 @@
 //! write between the two sends that event again when delivery resumes — by any instance
 //! sharing the store, after a restart too, since the cursor is stored with the config.
 //! Receivers must deduplicate (by task id and the status or artifact carried), as the spec
-//! tells them to. Gateway instances sharing a PostgreSQL store each run a worker, and
-//! nothing stops two of them from working on the same config at once (there is no
-//! per-config claim yet): an event may then be POSTed once per instance — more duplicates,
-//! never a loss — and the cursor, which only moves forward, still ends at the right place.
+//! tells them to.
+//!
+//! # One deliverer per config
+//! Gateway instances sharing a PostgreSQL store each run a worker. So that they do not POST
+//! the same events, a job delivers only while it holds its config's **claim**
+//! ([`TaskStore::try_claim_push`], held by [`PushSettings::holder`], valid for
+//! [`PushSettings::claim_ttl`] by the store's clock):
+//! - a job takes the claim before anything else, and starts from the cursor read with it
+//!   (the backlog entry may be stale: another instance may have delivered meanwhile). When
+//!   another instance holds the claim, the job ends quietly: that instance delivers. The
+//!   backlog a worker reads leaves out the configs under another holder's live claim;
+//! - before each POST attempt, when a third of the ttl has passed since the last renewal,
+//!   the job renews the claim (sending the renewal before the POST, so a POST starts with at
+//!   least two thirds of the ttl left, which must cover the POST — at most
+//!   [`PushSettings::request_timeout`] — and the cursor write: the ttl is raised to twice
+//!   the request timeout when shorter). If the renewal finds the claim taken over by
+//!   another holder, or the cursor moved by someone else (the claim lapsed meanwhile, say
+//!   during a long backoff, and another instance delivered), or the config deleted, the job
+//!   stops at once; a failed renewal (store error) stops it too, without POSTing;
+//! - the job releases the claim when it ends, and the worker releases its jobs' claims
+//!   when it stops; a crashed instance's claims expire after the ttl, and then another
+//!   instance takes its configs over.
+//!
+//! What remains: an event is POSTed twice only when a claim expires while its holder is
+//! still between the start of a POST and the cursor write after it, i.e. when the instance
+//! (or its store connection) stalls longer than about two thirds of the ttl minus the POST
+//! time — a process or VM frozen for tens of seconds with the defaults — and, as with a
+//! single instance, when an instance dies between a receiver's 2xx and the cursor write.
 //!
 //! A new config's cursor is 0 (see [`TaskStore::set_push_cursor`]), so a config given with
 //! the `SendMessage` that created the task receives the task's events from the first one
@@ -84,6 +109,7 @@ use std::sync::Arc;
 use std::time::Duration;
 use tokio::sync::broadcast;
 use tokio::task::{JoinHandle, JoinSet};
+use tokio::time::Instant;
 
 /// The media type of push notification bodies (spec §4.3.3).
 pub const PUSH_CONTENT_TYPE: &str = "application/a2a+json";
@@ -100,6 +126,10 @@ const EVENTS_BATCH: usize = 64;
 
 /// How long the create-time check waits for DNS before accepting the name unresolved.
 const CREATE_DNS_TIMEOUT: Duration = Duration::from_secs(3);
+
+/// How long a stopping worker waits for the store to release its jobs' claims (they
+/// expire by themselves otherwise).
+const RELEASE_TIMEOUT: Duration = Duration::from_secs(2);
 
 /// Where webhooks may point.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
@@ -124,6 +154,16 @@ pub struct PushSettings {
     pub request_timeout: Duration,
     /// How often the backlog is read without an append announcement. Default 1 s.
     pub poll_interval: Duration,
+    /// How long a job's claim on its config lasts without renewal (see the module docs):
+    /// after a crash, the instance's configs wait this long before another instance
+    /// delivers them. At least twice [`PushSettings::request_timeout`] (a shorter value is
+    /// raised to that), so that a POST always ends before the claim it started under.
+    /// Default 60 s.
+    pub claim_ttl: Duration,
+    /// This worker's identity in claims, unique per process: two workers with one holder
+    /// would deliver the same configs together. `None` (the default): a random id chosen
+    /// when the worker starts.
+    pub holder: Option<String>,
 }
 
 impl Default for PushSettings {
@@ -135,6 +175,8 @@ impl Default for PushSettings {
             max_backoff: Duration::from_secs(30),
             request_timeout: Duration::from_secs(15),
             poll_interval: Duration::from_secs(1),
+            claim_ttl: Duration::from_secs(60),
+            holder: None,
         }
     }
 }
@@ -145,6 +187,12 @@ impl PushSettings {
         PushPolicy {
             allow_private_targets: self.allow_private_targets,
         }
+    }
+
+    /// The claim ttl in force: [`PushSettings::claim_ttl`], at least twice the request
+    /// timeout.
+    fn effective_claim_ttl(&self) -> Duration {
+        self.claim_ttl.max(self.request_timeout.saturating_mul(2))
     }
 
     /// The wait after failed attempt number `attempt` (from 1).
@@ -365,6 +413,10 @@ struct Ctx {
     store: Arc<dyn TaskStore>,
     settings: PushSettings,
     client: reqwest::Client,
+    /// This worker's holder id in claims.
+    holder: String,
+    /// The claim ttl in force.
+    claim_ttl: Duration,
 }
 
 impl PushWorker {
@@ -394,10 +446,16 @@ impl PushWorker {
                 return tokio::spawn(shutdown.wait());
             }
         };
+        let holder = settings
+            .holder
+            .clone()
+            .unwrap_or_else(|| format!("push-{}", a2agw_provider::new_id()));
         let ctx = Arc::new(Ctx {
             store,
+            claim_ttl: settings.effective_claim_ttl(),
             settings,
             client,
+            holder,
         });
         tokio::spawn(run(ctx, shutdown))
     }
@@ -413,7 +471,7 @@ async fn run(ctx: Arc<Ctx>, shutdown: Shutdown) {
     let mut running: HashMap<tokio::task::Id, Key> = HashMap::new();
     let mut busy: HashSet<Key> = HashSet::new();
     loop {
-        match ctx.store.push_backlog(BACKLOG_LIMIT).await {
+        match ctx.store.push_backlog(&ctx.holder, BACKLOG_LIMIT).await {
             Ok(backlog) => {
                 for entry in backlog {
                     let key = (entry.config.task_id.clone(), entry.config.id.clone());
@@ -437,22 +495,51 @@ async fn run(ctx: Arc<Ctx>, shutdown: Shutdown) {
             }
             _ = tick.tick() => {}
             Some(done) = jobs.join_next_with_id(), if !jobs.is_empty() => {
-                let id = match done {
-                    Ok((id, ())) => id,
+                let (id, ended) = match done {
+                    Ok((id, ())) => (id, true),
                     Err(e) => {
                         if e.is_panic() {
                             tracing::error!("push delivery: a job panicked");
                         }
-                        e.id()
+                        (e.id(), false)
                     }
                 };
                 if let Some(key) = running.remove(&id) {
+                    if !ended {
+                        // The job could not release its claim itself.
+                        release(&ctx, std::slice::from_ref(&key)).await;
+                    }
                     busy.remove(&key);
                 }
             }
         }
     }
     jobs.shutdown().await;
+    // The aborted jobs' claims: released now rather than left to expire, so that another
+    // instance can take their configs over at once.
+    let keys: Vec<Key> = busy.into_iter().collect();
+    if tokio::time::timeout(RELEASE_TIMEOUT, release(&ctx, &keys))
+        .await
+        .is_err()
+    {
+        tracing::warn!(
+            claims = keys.len(),
+            "push delivery: the store did not release the claims in time; they will expire"
+        );
+    }
+}
+
+/// Releases this worker's claims on `keys` (a no-op for those it does not hold).
+async fn release(ctx: &Ctx, keys: &[Key]) {
+    for (task_id, config_id) in keys {
+        if let Err(e) = ctx
+            .store
+            .release_push_claim(task_id, config_id, &ctx.holder)
+            .await
+        {
+            tracing::debug!(task_id = %task_id, config_id = %config_id, error = %e, "push delivery: releasing the claim failed; it will expire");
+        }
+    }
 }
 
 /// Waits for an announcement and takes every other one already queued (one backlog pass
@@ -471,14 +558,128 @@ async fn recv(rx: &mut Option<broadcast::Receiver<a2agw_task::Appended>>) -> boo
     }
 }
 
-/// One config's delivery: runs until its cursor reaches the end of the log.
+/// One config's delivery: claims the config, runs until its cursor reaches the end of the
+/// log (or the claim is lost), releases the claim.
 async fn job(ctx: Arc<Ctx>, entry: PushBacklog) {
-    let task_id = entry.config.task_id.clone();
-    let config_id = entry.config.id.clone();
-    if let Err(e) = deliver(&ctx, entry).await {
+    let task_id = entry.config.task_id;
+    let config_id = entry.config.id;
+    let mut claim = match Claim::take(&ctx, &task_id, &config_id).await {
+        Ok(Some(claim)) => claim,
+        Ok(None) => {
+            tracing::debug!(task_id = %task_id, config_id = %config_id, "push delivery: another instance holds the claim; it delivers");
+            return;
+        }
+        // Deleted meanwhile: nothing to deliver.
+        Err(StoreError::NotFound(_)) => return,
+        Err(e) => {
+            tracing::warn!(task_id = %task_id, config_id = %config_id, error = %e, "push delivery: claiming failed; will retry");
+            tokio::time::sleep(ctx.settings.poll_interval).await;
+            return;
+        }
+    };
+    let result = deliver(&ctx, &mut claim).await;
+    release(&ctx, &[(task_id.clone(), config_id.clone())]).await;
+    if let Err(e) = result {
         tracing::warn!(task_id = %task_id, config_id = %config_id, error = %e, "push delivery: store error; will retry");
         // Not at once: the worker restarts the job on its next pass.
         tokio::time::sleep(ctx.settings.poll_interval).await;
+    }
+}
+
+/// A job's claim on its config ([`TaskStore::try_claim_push`]).
+struct Claim<'a> {
+    ctx: &'a Ctx,
+    task_id: &'a str,
+    config_id: &'a str,
+    /// When the last successful take or renewal was sent: the claim lasts at least the
+    /// ttl from then (the store stamps it later, by its own clock).
+    renewed: Instant,
+    /// The delivery cursor as the store holds it: read with the claim, then as this job
+    /// wrote it. Nobody else moves it while the claim holds.
+    stored: u64,
+}
+
+impl<'a> Claim<'a> {
+    /// Takes the claim: `None` when another holder has it.
+    async fn take(
+        ctx: &'a Ctx,
+        task_id: &'a str,
+        config_id: &'a str,
+    ) -> Result<Option<Claim<'a>>, StoreError> {
+        let sent = Instant::now();
+        let taken = ctx
+            .store
+            .try_claim_push(task_id, config_id, &ctx.holder, ctx.claim_ttl)
+            .await?;
+        Ok(taken.map(|stored| Claim {
+            ctx,
+            task_id,
+            config_id,
+            renewed: sent,
+            stored,
+        }))
+    }
+
+    /// Called before each POST attempt: renews the claim once a third of the ttl has
+    /// passed since the last renewal, so that the POST starts with at least two thirds of
+    /// the ttl left. `false`: stop delivering this config at once (the claim was taken
+    /// over, the cursor was moved by someone else, or the config was deleted).
+    async fn keep(&mut self) -> Result<bool, StoreError> {
+        if self.renewed.elapsed() < self.ctx.claim_ttl / 3 {
+            return Ok(true);
+        }
+        let sent = Instant::now();
+        let (task_id, config_id) = (self.task_id, self.config_id);
+        match self
+            .ctx
+            .store
+            .try_claim_push(task_id, config_id, &self.ctx.holder, self.ctx.claim_ttl)
+            .await
+        {
+            Ok(Some(stored)) if stored == self.stored => {
+                self.renewed = sent;
+                Ok(true)
+            }
+            Ok(Some(stored)) => {
+                // Our claim lapsed and another instance delivered meanwhile (or the config
+                // was deleted and created again): the worker starts over from the store.
+                tracing::info!(
+                    task_id,
+                    config_id,
+                    cursor = self.stored,
+                    stored,
+                    "push delivery: the cursor moved while the claim had lapsed; stopping"
+                );
+                Ok(false)
+            }
+            Ok(None) => {
+                tracing::info!(
+                    task_id,
+                    config_id,
+                    "push delivery: another instance took the claim over; stopping"
+                );
+                Ok(false)
+            }
+            Err(StoreError::NotFound(_)) => Ok(false),
+            Err(e) => Err(e),
+        }
+    }
+
+    /// Moves the stored cursor to `seq`. `false` when the config is gone.
+    async fn advance(&mut self, seq: u64) -> Result<bool, StoreError> {
+        match self
+            .ctx
+            .store
+            .set_push_cursor(self.task_id, self.config_id, seq)
+            .await
+        {
+            Ok(()) => {
+                self.stored = seq;
+                Ok(true)
+            }
+            Err(StoreError::NotFound(_)) => Ok(false),
+            Err(e) => Err(e),
+        }
     }
 }
 
@@ -488,16 +689,14 @@ enum Sent {
     Delivered,
     /// Given up after the attempts (or refused by the guard).
     GivenUp,
-    /// The config is gone: stop.
-    Deleted,
+    /// The config is gone, or another instance delivers it now: stop.
+    Stop,
 }
 
-async fn deliver(ctx: &Ctx, entry: PushBacklog) -> Result<(), StoreError> {
+async fn deliver(ctx: &Ctx, claim: &mut Claim<'_>) -> Result<(), StoreError> {
     let store = &ctx.store;
-    let task_id = entry.config.task_id.as_str();
-    let config_id = entry.config.id.as_str();
-    let mut cursor = entry.delivered_seq;
-    let mut stored = cursor;
+    let task_id = claim.task_id;
+    let mut cursor = claim.stored;
     let Some(owner) = store.owner(task_id).await? else {
         return Ok(());
     };
@@ -519,23 +718,18 @@ async fn deliver(ctx: &Ctx, entry: PushBacklog) -> Result<(), StoreError> {
                 cursor = stored_event.seq;
                 continue;
             };
-            match send(ctx, task_id, config_id, stored_event.seq, &body).await? {
-                Sent::Deleted => return Ok(()),
+            match send(ctx, claim, stored_event.seq, &body).await? {
+                Sent::Stop => return Ok(()),
                 Sent::Delivered | Sent::GivenUp => {}
             }
             cursor = stored_event.seq;
-            match store.set_push_cursor(task_id, config_id, cursor).await {
-                Ok(()) => stored = cursor,
-                Err(StoreError::NotFound(_)) => return Ok(()),
-                Err(e) => return Err(e),
+            if !claim.advance(cursor).await? {
+                return Ok(());
             }
         }
     }
-    if cursor > stored {
-        match store.set_push_cursor(task_id, config_id, cursor).await {
-            Ok(()) | Err(StoreError::NotFound(_)) => {}
-            Err(e) => return Err(e),
-        }
+    if cursor > claim.stored {
+        claim.advance(cursor).await?;
     }
     Ok(())
 }
@@ -560,20 +754,24 @@ fn host_of(url: &str) -> String {
         .unwrap_or_default()
 }
 
-/// Sends one event with retries, re-reading the config before each attempt.
+/// Sends one event with retries, keeping the claim and re-reading the config before each
+/// attempt.
 async fn send(
     ctx: &Ctx,
-    task_id: &str,
-    config_id: &str,
+    claim: &mut Claim<'_>,
     seq: u64,
     body: &Bytes,
 ) -> Result<Sent, StoreError> {
+    let (task_id, config_id) = (claim.task_id, claim.config_id);
     let attempts = ctx.settings.max_attempts.max(1);
     let mut last_error = String::new();
     let mut host = String::new();
     for attempt in 1..=attempts {
+        if !claim.keep().await? {
+            return Ok(Sent::Stop);
+        }
         let Some(config) = ctx.store.get_push_config(task_id, config_id).await? else {
-            return Ok(Sent::Deleted);
+            return Ok(Sent::Stop);
         };
         host = host_of(&config.url);
         match post(ctx, &config, body).await {

@@ -184,6 +184,7 @@ pub fn push_settings(config: &Config) -> PushSettings {
     PushSettings {
         allow_private_targets: config.push.allow_private_targets,
         max_attempts: config.push.max_attempts.max(1),
+        claim_ttl: Duration::from_secs(config.push.claim_ttl_secs.max(1)),
         ..PushSettings::default()
     }
 }
@@ -213,7 +214,11 @@ pub async fn build(config: &Config) -> Result<(AppState, axum::Router)> {
         // start (at least once).
         drop(PushWorker::spawn(
             Arc::clone(engine.store()),
-            push.clone(),
+            PushSettings {
+                // Claims on push configs carry the instance's id, as its task leases do.
+                holder: Some(engine.config().instance_id.clone()),
+                ..push.clone()
+            },
             shutdown.clone(),
         ));
     }

@@ -14,7 +14,7 @@ use a2agw_types::StreamResponse;
 use axum::http::{HeaderMap, StatusCode};
 use serde_json::{Value, json};
 use std::net::SocketAddr;
-use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
@@ -44,6 +44,8 @@ impl Received {
 struct Recorder {
     requests: Arc<Mutex<Vec<Received>>>,
     fail_first: Arc<AtomicUsize>,
+    /// Milliseconds each request takes to answer (0: at once).
+    delay_ms: Arc<AtomicU64>,
 }
 
 /// A webhook receiver on `127.0.0.1`.
@@ -74,6 +76,10 @@ impl Receiver {
                 |axum::extract::State(rec): axum::extract::State<Recorder>,
                  headers: HeaderMap,
                  body: bytes::Bytes| async move {
+                    let delay = rec.delay_ms.load(Ordering::SeqCst);
+                    if delay > 0 {
+                        tokio::time::sleep(Duration::from_millis(delay)).await;
+                    }
                     let fail = rec
                         .fail_first
                         .fetch_update(Ordering::SeqCst, Ordering::SeqCst, |n| n.checked_sub(1))
@@ -130,6 +136,9 @@ async fn free_port() -> SocketAddr {
 // ---------------------------------------------------------------------------------------
 // Helpers
 
+/// The claim holder of the tests' workers (one worker per test unless said otherwise).
+const HOLDER: &str = "test-worker";
+
 /// Worker settings for tests: private targets allowed (the receiver is on loopback),
 /// short backoffs and polls.
 fn settings() -> PushSettings {
@@ -140,6 +149,8 @@ fn settings() -> PushSettings {
         max_backoff: Duration::from_millis(50),
         request_timeout: Duration::from_secs(5),
         poll_interval: Duration::from_millis(50),
+        claim_ttl: Duration::from_secs(60),
+        holder: Some(HOLDER.to_owned()),
     }
 }
 
@@ -378,7 +389,7 @@ async fn retries_after_the_receiver_fails_twice_in_order_nothing_lost() {
     );
     // Caught up: nothing left to deliver.
     eventually(5, || async {
-        store.push_backlog(10).await.unwrap().is_empty()
+        store.push_backlog(HOLDER, 10).await.unwrap().is_empty()
     })
     .await;
 }
@@ -405,7 +416,7 @@ async fn gives_up_after_max_attempts_and_moves_on() {
     let id = id_of(&task);
     let store = store_of(&srv);
     eventually(10, || async {
-        store.push_backlog(10).await.unwrap().is_empty()
+        store.push_backlog(HOLDER, 10).await.unwrap().is_empty()
     })
     .await;
     let want = expected(&*store, &id).await;
@@ -455,7 +466,7 @@ async fn no_loss_across_a_gateway_restart() {
             .await
             .expect("the worker stops on shutdown")
             .unwrap();
-        let backlog = store.push_backlog(10).await.unwrap();
+        let backlog = store.push_backlog(HOLDER, 10).await.unwrap();
         assert_eq!(backlog.len(), 1, "{backlog:?}");
         assert_eq!(backlog[0].delivered_seq, 0, "nothing was delivered");
         id
@@ -476,7 +487,7 @@ async fn no_loss_across_a_gateway_restart() {
         assert_eq!(r.header("x-a2a-notification-token"), Some("restart"));
     }
     eventually(5, || async {
-        store.push_backlog(10).await.unwrap().is_empty()
+        store.push_backlog(HOLDER, 10).await.unwrap().is_empty()
     })
     .await;
     shutdown.begin();
@@ -533,6 +544,276 @@ async fn c53_no_posts_after_the_config_is_deleted() {
             .any(|r| state_in(&r.json()) == Some("TASK_STATE_COMPLETED")),
         "the completion came after the delete"
     );
+}
+
+// ---------------------------------------------------------------------------------------
+// Several instances: one deliverer per config
+
+/// Creates task `id` (owner `alice`) with a push config to `url`, and appends `events`
+/// client-visible events to it, in `chunks` appends `pause` apart (so workers already
+/// running race on a growing log); the last one completes the task.
+async fn seed_task(
+    store: &dyn TaskStore,
+    id: &str,
+    url: &str,
+    events: usize,
+    chunks: usize,
+    pause: Duration,
+) {
+    use a2agw_task::TaskEvent;
+    use a2agw_types::{Artifact, Message, Part, Role, Task, TaskState, TaskStatus};
+    let user = Message {
+        task_id: id.to_owned(),
+        context_id: format!("ctx-{id}"),
+        ..Message::text(Role::User, format!("u-{id}"), "go")
+    };
+    store
+        .create(
+            "alice",
+            Task {
+                id: id.to_owned(),
+                context_id: format!("ctx-{id}"),
+                status: TaskStatus::now(TaskState::Submitted),
+                history: vec![user],
+                ..Task::default()
+            },
+        )
+        .await
+        .unwrap();
+    store
+        .put_push_config(&a2agw_types::TaskPushNotificationConfig {
+            id: "cfg".into(),
+            task_id: id.to_owned(),
+            url: url.to_owned(),
+            ..Default::default()
+        })
+        .await
+        .unwrap();
+    // Each event is distinct (its text names it), so a duplicate cannot hide.
+    let all: Vec<TaskEvent> = (0..events)
+        .map(|i| match (i + 1 == events, i % 2) {
+            (true, _) => TaskEvent::Status {
+                status: TaskStatus {
+                    message: Some(Message::text(Role::Agent, format!("a-{i}"), "done")),
+                    ..TaskStatus::now(TaskState::Completed)
+                },
+                metadata: None,
+            },
+            (false, 0) => TaskEvent::Status {
+                status: TaskStatus {
+                    message: Some(Message::text(
+                        Role::Agent,
+                        format!("a-{i}"),
+                        format!("step {i}"),
+                    )),
+                    ..TaskStatus::now(TaskState::Working)
+                },
+                metadata: None,
+            },
+            (false, _) => TaskEvent::Artifact {
+                artifact: Artifact {
+                    artifact_id: format!("art-{i}"),
+                    parts: vec![Part::text(format!("chunk {i}"))],
+                    ..Artifact::default()
+                },
+                append: false,
+                last_chunk: true,
+                metadata: None,
+            },
+        })
+        .collect();
+    for chunk in all.chunks(events.div_ceil(chunks.max(1)).max(1)) {
+        store.append(id, chunk).await.unwrap();
+        tokio::time::sleep(pause).await;
+    }
+}
+
+/// Waits until the workers (`holders`) have no work left (every cursor at the end of its
+/// log) and asserts that each receiver got each event of its task exactly once, in order:
+/// exactly as many requests as the log has visible events, equal to the log.
+async fn assert_exactly_once(
+    store: &dyn TaskStore,
+    holders: &[&str],
+    tasks: &[(String, Receiver)],
+) {
+    for (id, receiver) in tasks {
+        wait_delivered(receiver, store, id).await;
+    }
+    // A holder's backlog shows the configs behind that are unclaimed or its own.
+    for holder in holders {
+        eventually(10, || async {
+            store.push_backlog(holder, 100).await.unwrap().is_empty()
+        })
+        .await;
+    }
+    // Several polls of the workers after the last delivery: no late duplicate.
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    for (id, receiver) in tasks {
+        let want = expected(store, id).await;
+        let got: Vec<Value> = receiver.requests().iter().map(Received::json).collect();
+        assert_eq!(got.len(), want.len(), "task {id}: POSTs vs events");
+        assert_eq!(got, want, "task {id}: each event once, in order");
+    }
+}
+
+/// Two instances' push workers (two holders) on one SQLite file deliver every event of
+/// every task exactly once, in order, while the tasks' logs grow under them. With
+/// `two_handles`, each worker has its own store on the file (own writer and connections,
+/// like two processes; the second one only polls: announcements are per process).
+async fn two_workers_exactly_once(two_handles: bool) {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("gateway.db");
+    let store_a: Arc<dyn TaskStore> = Arc::new(SqliteStore::open(&path).await.unwrap());
+    let store_b: Arc<dyn TaskStore> = if two_handles {
+        Arc::new(SqliteStore::open(&path).await.unwrap())
+    } else {
+        Arc::clone(&store_a)
+    };
+    let shutdown = Shutdown::default();
+    let worker_a = PushWorker::spawn(
+        Arc::clone(&store_a),
+        PushSettings {
+            holder: Some("instance-a".into()),
+            ..settings()
+        },
+        shutdown.clone(),
+    );
+    let worker_b = PushWorker::spawn(
+        Arc::clone(&store_b),
+        PushSettings {
+            holder: Some("instance-b".into()),
+            ..settings()
+        },
+        shutdown.clone(),
+    );
+    let mut tasks = Vec::new();
+    for t in 0..3 {
+        let receiver = Receiver::start(0).await;
+        // Slow answers: both workers are busy at once, and their passes overlap.
+        receiver.recorder.delay_ms.store(3, Ordering::SeqCst);
+        tasks.push((format!("twice-{t}"), receiver));
+    }
+    let seeds = tasks.iter().map(|(id, receiver)| {
+        let store = Arc::clone(&store_a);
+        let (id, url) = (id.clone(), receiver.url());
+        tokio::spawn(async move {
+            seed_task(&*store, &id, &url, 40, 8, Duration::from_millis(20)).await;
+        })
+    });
+    for seeded in futures::future::join_all(seeds).await {
+        seeded.unwrap();
+    }
+    assert_exactly_once(&*store_a, &["instance-a", "instance-b"], &tasks).await;
+    shutdown.begin();
+    for worker in [worker_a, worker_b] {
+        tokio::time::timeout(Duration::from_secs(5), worker)
+            .await
+            .expect("the worker stops on shutdown")
+            .unwrap();
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn two_workers_on_one_store_deliver_each_event_exactly_once_in_order() {
+    two_workers_exactly_once(false).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn two_workers_on_two_handles_of_one_file_deliver_each_event_exactly_once_in_order() {
+    two_workers_exactly_once(true).await;
+}
+
+/// A config claimed by another instance (which then dies: its claim is never renewed) gets
+/// no POST from this worker until the claim expires; then this worker delivers everything,
+/// once.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_config_claimed_elsewhere_is_left_alone_until_the_claim_expires() {
+    let store: Arc<dyn TaskStore> = Arc::new(a2agw_task::MemoryStore::new());
+    let receiver = Receiver::start(0).await;
+    seed_task(&*store, "held", &receiver.url(), 6, 1, Duration::ZERO).await;
+    assert_eq!(
+        store
+            .try_claim_push("held", "cfg", "dead-instance", Duration::from_secs(2))
+            .await
+            .unwrap(),
+        Some(0)
+    );
+    let shutdown = Shutdown::default();
+    let worker = PushWorker::spawn(Arc::clone(&store), settings(), shutdown.clone());
+    // Several polls while the claim holds.
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    assert!(
+        receiver.requests().is_empty(),
+        "POSTed under another instance's claim"
+    );
+    assert_exactly_once(&*store, &[HOLDER], &[("held".to_owned(), receiver)]).await;
+    shutdown.begin();
+    tokio::time::timeout(Duration::from_secs(5), worker)
+        .await
+        .unwrap()
+        .unwrap();
+}
+
+/// When another instance took the claim over (ours lapsed during a long backoff), the
+/// worker stops delivering that config at once — not one more POST — and delivers again
+/// once the claim is free.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_worker_stops_at_once_when_another_instance_took_its_claim_over() {
+    let store: Arc<dyn TaskStore> = Arc::new(a2agw_task::MemoryStore::new());
+    // Down at first: the worker retries the first event, sleeping 1 s between attempts,
+    // much longer than its 200 ms claim.
+    let receiver = Receiver::start(usize::MAX).await;
+    seed_task(&*store, "lapsed", &receiver.url(), 5, 1, Duration::ZERO).await;
+    let shutdown = Shutdown::default();
+    let worker = PushWorker::spawn(
+        Arc::clone(&store),
+        PushSettings {
+            max_attempts: 100_000,
+            initial_backoff: Duration::from_secs(1),
+            max_backoff: Duration::from_secs(1),
+            request_timeout: Duration::from_millis(100),
+            claim_ttl: Duration::from_millis(200),
+            ..settings()
+        },
+        shutdown.clone(),
+    );
+    eventually(10, || async { !receiver.requests().is_empty() }).await;
+    // Another instance takes the claim as soon as it lapses, while the worker sleeps.
+    let mut tries = 0;
+    while store
+        .try_claim_push("lapsed", "cfg", "thief", Duration::from_secs(60))
+        .await
+        .unwrap()
+        .is_none()
+    {
+        tries += 1;
+        assert!(tries < 1000, "the worker's claim never lapsed");
+        tokio::time::sleep(Duration::from_millis(5)).await;
+    }
+    let before = receiver.requests().len();
+    // Past the worker's next attempt, and several of its polls.
+    tokio::time::sleep(Duration::from_millis(1500)).await;
+    assert_eq!(
+        receiver.requests().len(),
+        before,
+        "POSTs after another instance took the claim over"
+    );
+    // The other instance goes away without delivering; the receiver is back.
+    receiver.recorder.fail_first.store(0, Ordering::SeqCst);
+    store
+        .release_push_claim("lapsed", "cfg", "thief")
+        .await
+        .unwrap();
+    let delivered = wait_delivered(&receiver, &*store, "lapsed").await;
+    assert_eq!(
+        state_in(delivered.last().unwrap()),
+        Some("TASK_STATE_COMPLETED")
+    );
+    shutdown.begin();
+    tokio::time::timeout(Duration::from_secs(5), worker)
+        .await
+        .unwrap()
+        .unwrap();
 }
 
 // ---------------------------------------------------------------------------------------
@@ -744,7 +1025,7 @@ async fn send_time_guard_refuses_internal_targets_without_retrying() {
         assert_eq!(task["status"]["state"], "TASK_STATE_COMPLETED");
     }
     eventually(10, || async {
-        store.push_backlog(10).await.unwrap().is_empty()
+        store.push_backlog(HOLDER, 10).await.unwrap().is_empty()
     })
     .await;
     assert!(

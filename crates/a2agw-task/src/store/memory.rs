@@ -12,9 +12,32 @@ struct Entry {
     owner: String,
     record: TaskRecord,
     events: Vec<TaskEvent>,
-    /// Push configs by id, each with its delivery cursor.
-    push: BTreeMap<String, (TaskPushNotificationConfig, u64)>,
+    /// Push configs by id.
+    push: BTreeMap<String, Push>,
     lease: Option<(String, Instant)>,
+}
+
+/// A push config with its delivery cursor and claim.
+#[derive(Debug)]
+struct Push {
+    config: TaskPushNotificationConfig,
+    cursor: u64,
+    claim: Option<(String, Instant)>,
+}
+
+impl Push {
+    /// Whether a holder other than `holder` has a claim that has not expired at `now`.
+    fn claimed_by_other(&self, holder: &str, now: Instant) -> bool {
+        self.claim
+            .as_ref()
+            .is_some_and(|(h, until)| h != holder && *until > now)
+    }
+}
+
+/// `now + ttl`; a huge ttl saturates at ten years rather than overflowing the clock.
+fn expiry(now: Instant, ttl: Duration) -> Instant {
+    now.checked_add(ttl)
+        .unwrap_or_else(|| now + Duration::from_secs(10 * 365 * 24 * 3600))
 }
 
 /// A store that keeps everything in process memory.
@@ -209,11 +232,20 @@ impl TaskStore for MemoryStore {
         let entry = tasks
             .get_mut(&config.task_id)
             .ok_or_else(|| StoreError::NotFound(config.task_id.clone()))?;
-        // Replacing a config keeps its delivery cursor.
-        let cursor = entry.push.get(&config.id).map_or(0, |(_, seq)| *seq);
-        entry
-            .push
-            .insert(config.id.clone(), (config.clone(), cursor));
+        // Replacing a config keeps its delivery cursor and claim.
+        match entry.push.get_mut(&config.id) {
+            Some(push) => push.config = config.clone(),
+            None => {
+                entry.push.insert(
+                    config.id.clone(),
+                    Push {
+                        config: config.clone(),
+                        cursor: 0,
+                        claim: None,
+                    },
+                );
+            }
+        }
         Ok(())
     }
 
@@ -225,7 +257,7 @@ impl TaskStore for MemoryStore {
         Ok(self
             .lock()
             .get(task_id)
-            .and_then(|e| e.push.get(id).map(|(c, _)| c.clone())))
+            .and_then(|e| e.push.get(id).map(|p| p.config.clone())))
     }
 
     async fn list_push_configs(
@@ -235,7 +267,7 @@ impl TaskStore for MemoryStore {
         Ok(self
             .lock()
             .get(task_id)
-            .map(|e| e.push.values().map(|(c, _)| c.clone()).collect())
+            .map(|e| e.push.values().map(|p| p.config.clone()).collect())
             .unwrap_or_default())
     }
 
@@ -257,15 +289,16 @@ impl TaskStore for MemoryStore {
             .get_mut(task_id)
             .ok_or_else(|| push_config_not_found(task_id, config_id))?;
         let last_seq = entry.record.last_seq;
-        let (_, cursor) = entry
+        let push = entry
             .push
             .get_mut(config_id)
             .ok_or_else(|| push_config_not_found(task_id, config_id))?;
-        *cursor = (*cursor).max(delivered_seq.min(last_seq));
+        push.cursor = push.cursor.max(delivered_seq.min(last_seq));
         Ok(())
     }
 
-    async fn push_backlog(&self, limit: usize) -> StoreResult<Vec<PushBacklog>> {
+    async fn push_backlog(&self, holder: &str, limit: usize) -> StoreResult<Vec<PushBacklog>> {
+        let now = Instant::now();
         let tasks = self.lock();
         let mut backlog: Vec<PushBacklog> = tasks
             .values()
@@ -273,10 +306,10 @@ impl TaskStore for MemoryStore {
                 let last_seq = e.record.last_seq;
                 e.push
                     .values()
-                    .filter(move |(_, cursor)| *cursor < last_seq)
-                    .map(move |(config, cursor)| PushBacklog {
-                        config: config.clone(),
-                        delivered_seq: *cursor,
+                    .filter(move |p| p.cursor < last_seq && !p.claimed_by_other(holder, now))
+                    .map(move |p| PushBacklog {
+                        config: p.config.clone(),
+                        delivered_seq: p.cursor,
                         last_seq,
                     })
             })
@@ -289,6 +322,43 @@ impl TaskStore for MemoryStore {
         Ok(backlog)
     }
 
+    async fn try_claim_push(
+        &self,
+        task_id: &str,
+        config_id: &str,
+        holder: &str,
+        ttl: Duration,
+    ) -> StoreResult<Option<u64>> {
+        let mut tasks = self.lock();
+        let push = tasks
+            .get_mut(task_id)
+            .and_then(|e| e.push.get_mut(config_id))
+            .ok_or_else(|| push_config_not_found(task_id, config_id))?;
+        let now = Instant::now();
+        if push.claimed_by_other(holder, now) {
+            return Ok(None);
+        }
+        push.claim = Some((holder.to_owned(), expiry(now, ttl)));
+        Ok(Some(push.cursor))
+    }
+
+    async fn release_push_claim(
+        &self,
+        task_id: &str,
+        config_id: &str,
+        holder: &str,
+    ) -> StoreResult<()> {
+        if let Some(push) = self
+            .lock()
+            .get_mut(task_id)
+            .and_then(|e| e.push.get_mut(config_id))
+            && push.claim.as_ref().is_some_and(|(h, _)| h == holder)
+        {
+            push.claim = None;
+        }
+        Ok(())
+    }
+
     async fn try_lease(&self, task_id: &str, holder: &str, ttl: Duration) -> StoreResult<bool> {
         let mut tasks = self.lock();
         let entry = tasks
@@ -298,11 +368,7 @@ impl TaskStore for MemoryStore {
         match &entry.lease {
             Some((h, until)) if h != holder && *until > now => Ok(false),
             _ => {
-                // A huge ttl saturates at ten years rather than overflowing the clock.
-                let until = now
-                    .checked_add(ttl)
-                    .unwrap_or_else(|| now + Duration::from_secs(10 * 365 * 24 * 3600));
-                entry.lease = Some((holder.to_owned(), until));
+                entry.lease = Some((holder.to_owned(), expiry(now, ttl)));
                 Ok(true)
             }
         }

@@ -18,6 +18,11 @@
 //!   (so a config given with the message that created the task still gets the task's first
 //!   events), only moves forward, never past the task's last event, survives restarts, is
 //!   kept when the config is replaced and goes with the config when it is deleted.
+//! - A push config has at most one live delivery claim ([`TaskStore::try_claim_push`]),
+//!   so that instances sharing the store never deliver one config at the same time. Like a
+//!   task lease it expires (by the database's clock where there is one), is taken or
+//!   renewed in one atomic step, is kept when the config is replaced and goes with the
+//!   config when it is deleted.
 
 use crate::machine::{TaskEvent, TaskRecord, TransitionError};
 use a2agw_types::{
@@ -191,9 +196,46 @@ pub trait TaskStore: Send + Sync + Debug + 'static {
         delivered_seq: u64,
     ) -> StoreResult<()>;
 
-    /// Push configs whose cursor is behind their task's last sequence number, ordered by
-    /// task id then config id (byte-wise), at most `limit`: the work of push delivery.
-    async fn push_backlog(&self, limit: usize) -> StoreResult<Vec<PushBacklog>>;
+    /// Push configs whose cursor is behind their task's last sequence number and that
+    /// `holder` may deliver — no live claim of another holder ([`TaskStore::try_claim_push`]):
+    /// unclaimed, claimed by `holder`, or whose claim has expired —, ordered by task id then
+    /// config id (byte-wise), at most `limit`: the work of `holder`'s push delivery. (Pass a
+    /// holder nobody uses to see only the configs no one is delivering.)
+    async fn push_backlog(&self, holder: &str, limit: usize) -> StoreResult<Vec<PushBacklog>>;
+
+    /// Takes or renews, for `holder`, the delivery claim on push config `config_id` of
+    /// `task_id`, valid for `ttl` from now (the database's clock where there is one), and
+    /// returns the config's delivery cursor read in the same atomic step:
+    /// `Some(delivered_seq)` when `holder` holds the claim now, `None` when another holder's
+    /// claim has not expired (nothing changes then).
+    ///
+    /// One claim per config, so instances sharing the store never deliver the same config
+    /// at once; the returned cursor is where the new holder starts (a backlog read before
+    /// the claim may be stale: the previous holder may have moved the cursor since). While
+    /// the claim is held only its holder moves the cursor, so a renewal returning another
+    /// value than the one its holder last wrote means the claim lapsed meanwhile and someone
+    /// else delivered (or the config was deleted and re-created).
+    ///
+    /// [`StoreError::NotFound`] when the config does not exist (never created, or deleted
+    /// meanwhile: delivery of it is over). Replacing the config
+    /// ([`TaskStore::put_push_config`] with its id) keeps the claim; deleting it drops the
+    /// claim with the config.
+    async fn try_claim_push(
+        &self,
+        task_id: &str,
+        config_id: &str,
+        holder: &str,
+        ttl: Duration,
+    ) -> StoreResult<Option<u64>>;
+
+    /// Gives the delivery claim on a push config up (no-op when `holder` does not hold it,
+    /// or the config does not exist).
+    async fn release_push_claim(
+        &self,
+        task_id: &str,
+        config_id: &str,
+        holder: &str,
+    ) -> StoreResult<()>;
 
     /// Takes or renews the lease on a task for `holder`, valid for `ttl`. `false` when
     /// another holder has an unexpired lease.

@@ -4,7 +4,8 @@
 //! Migrations (`migrations/postgres/`) are applied at start, under a PostgreSQL advisory
 //! lock, so instances may start at the same moment. Tables: `tasks` (owner, context, state,
 //! status time, the snapshot — the [`TaskRecord`] as JSON —, the last sequence number and
-//! the lease), `events` (`(task_id, seq)` → the [`TaskEvent`] as JSON) and `push_configs`.
+//! the lease), `events` (`(task_id, seq)` → the [`TaskEvent`] as JSON) and `push_configs`
+//! (the config as JSON, its delivery cursor and its delivery claim).
 //! A store may be given its own schema ([`PostgresOptions::schema`]): it is created when
 //! missing and set as the `search_path` of every pooled connection.
 //!
@@ -43,8 +44,10 @@
 //! alone**: they must also re-read the log ([`TaskStore::events_after`]) on a timer, and
 //! whenever their receiver reports `Lagged`. The table is the truth; NOTIFY is the wake-up.
 //!
-//! # Leases
-//! Lease expiry uses the database clock (`now()`), so instances whose clocks differ agree.
+//! # Leases and push claims
+//! Task leases and push delivery claims ([`TaskStore::try_claim_push`]) expire by the
+//! database clock (`now()`), so instances whose clocks differ agree. Each is taken by one
+//! conditional `UPDATE`: of two instances racing, exactly one gets it.
 
 mod cache;
 mod listener;
@@ -81,8 +84,8 @@ const MAX_SCHEMA_LEN: usize = 63 - CHANNEL.len() - 1;
 /// Capacity of the [`TaskStore::watch`] broadcast (a receiver further behind gets `Lagged`).
 const WATCH_CAPACITY: usize = 16_384;
 
-/// Longest lease accepted (longer ones are shortened to this), so the database's interval
-/// arithmetic cannot overflow.
+/// Longest lease or push claim accepted (longer ones are shortened to this), so the
+/// database's interval arithmetic cannot overflow.
 const MAX_LEASE: Duration = Duration::from_secs(10 * 365 * 24 * 3600);
 
 /// How a [`PostgresStore`] connects and writes.
@@ -591,8 +594,27 @@ impl TaskStore for PostgresStore {
         push::set_push_cursor(&self.pool, task_id, config_id, delivered_seq).await
     }
 
-    async fn push_backlog(&self, limit: usize) -> StoreResult<Vec<PushBacklog>> {
-        push::push_backlog(&self.pool, limit).await
+    async fn push_backlog(&self, holder: &str, limit: usize) -> StoreResult<Vec<PushBacklog>> {
+        push::push_backlog(&self.pool, holder, limit).await
+    }
+
+    async fn try_claim_push(
+        &self,
+        task_id: &str,
+        config_id: &str,
+        holder: &str,
+        ttl: Duration,
+    ) -> StoreResult<Option<u64>> {
+        push::try_claim_push(&self.pool, task_id, config_id, holder, ttl).await
+    }
+
+    async fn release_push_claim(
+        &self,
+        task_id: &str,
+        config_id: &str,
+        holder: &str,
+    ) -> StoreResult<()> {
+        push::release_push_claim(&self.pool, task_id, config_id, holder).await
     }
 
     async fn try_lease(&self, task_id: &str, holder: &str, ttl: Duration) -> StoreResult<bool> {

@@ -1,15 +1,15 @@
 //! SQLite store: one database file in WAL mode, migrations applied at open.
 //!
 //! # Durability and group commit
-//! Every write (create, append, push configs, leases) goes to one writer task that owns a
-//! dedicated connection. It drains every request pending (up to [`MAX_BATCH`]), runs them
-//! in one `BEGIN IMMEDIATE` transaction and commits once with `synchronous=FULL`, then
-//! announces the appends on [`TaskStore::watch`] and answers each request. A request is
-//! answered only after its commit, so an append that returned is on disk. Requests are
-//! independent: each is validated against the task's current snapshot (read inside the
-//! transaction) before anything of it is written, so an illegal one gets its own error and
-//! contributes nothing. A failure of the database itself fails the whole batch (nothing of
-//! it is written) and every request in it gets the error.
+//! Every write (create, append, push configs, their cursors and claims, leases) goes to one
+//! writer task that owns a dedicated connection. It drains every request pending (up to
+//! [`MAX_BATCH`]), runs them in one `BEGIN IMMEDIATE` transaction and commits once with
+//! `synchronous=FULL`, then announces the appends on [`TaskStore::watch`] and answers each
+//! request. A request is answered only after its commit, so an append that returned is on
+//! disk. Requests are independent: each is validated against the task's current snapshot
+//! (read inside the transaction) before anything of it is written, so an illegal one gets
+//! its own error and contributes nothing. A failure of the database itself fails the whole
+//! batch (nothing of it is written) and every request in it gets the error.
 //!
 //! Reads go through a small pool of connections; WAL lets them run beside the writer and
 //! they always see the last commit.
@@ -168,7 +168,7 @@ fn parse_snapshot(task_id: &str, json: &str) -> StoreResult<TaskRecord> {
     serde_json::from_str(json).map_err(|e| corrupt("snapshot", task_id, e))
 }
 
-/// The system clock in Unix milliseconds (leases).
+/// The system clock in Unix milliseconds (leases and push claims).
 fn now_millis() -> i64 {
     std::time::SystemTime::now()
         .duration_since(std::time::UNIX_EPOCH)
@@ -441,15 +441,20 @@ impl TaskStore for SqliteStore {
         }
     }
 
-    async fn push_backlog(&self, limit: usize) -> StoreResult<Vec<PushBacklog>> {
+    async fn push_backlog(&self, holder: &str, limit: usize) -> StoreResult<Vec<PushBacklog>> {
         // Reads every config with its task's `last_seq` (by primary key): configs are few
         // next to events, and this runs about once a second.
         let rows: Vec<(String, String, String, i64, i64)> = sqlx::query_as(
             "SELECT p.task_id, p.id, p.config, p.delivered_seq, t.last_seq \
              FROM push_configs p JOIN tasks t ON t.id = p.task_id \
-             WHERE p.delivered_seq < t.last_seq ORDER BY p.task_id, p.id LIMIT ?1",
+             WHERE p.delivered_seq < t.last_seq \
+             AND (p.claim_holder IS NULL OR p.claim_holder = ?2 \
+                  OR p.claim_until_millis IS NULL OR p.claim_until_millis <= ?3) \
+             ORDER BY p.task_id, p.id LIMIT ?1",
         )
         .bind(clamp_i64(limit))
+        .bind(holder)
+        .bind(now_millis())
         .fetch_all(&self.pool)
         .await
         .map_err(db)?;
@@ -466,6 +471,46 @@ impl TaskStore for SqliteStore {
                 })
             })
             .collect()
+    }
+
+    async fn try_claim_push(
+        &self,
+        task_id: &str,
+        config_id: &str,
+        holder: &str,
+        ttl: Duration,
+    ) -> StoreResult<Option<u64>> {
+        match self
+            .submit(Op::ClaimPush {
+                task_id: task_id.to_owned(),
+                id: config_id.to_owned(),
+                holder: holder.to_owned(),
+                ttl,
+            })
+            .await?
+        {
+            Reply::Claim(cursor) => Ok(cursor),
+            other => Err(unexpected(&other)),
+        }
+    }
+
+    async fn release_push_claim(
+        &self,
+        task_id: &str,
+        config_id: &str,
+        holder: &str,
+    ) -> StoreResult<()> {
+        match self
+            .submit(Op::ReleasePush {
+                task_id: task_id.to_owned(),
+                id: config_id.to_owned(),
+                holder: holder.to_owned(),
+            })
+            .await?
+        {
+            Reply::Done => Ok(()),
+            other => Err(unexpected(&other)),
+        }
     }
 
     async fn try_lease(&self, task_id: &str, holder: &str, ttl: Duration) -> StoreResult<bool> {

@@ -51,6 +51,12 @@ macro_rules! conformance_tests {
             push_cursor_unknown_config,
             push_cursor_survives_replace_not_delete,
             push_backlog_order_and_limit,
+            push_claim_take_renew_conflict_release,
+            push_claim_expiry,
+            push_claim_unknown_config,
+            push_claim_kept_on_replace_dropped_on_delete,
+            push_claim_concurrent_one_winner,
+            push_backlog_skips_live_claims_of_others,
             lease_take_conflict_renew_release,
             lease_expiry,
             lease_unknown_task,
@@ -1377,12 +1383,21 @@ pub(crate) async fn push_config_unknown_task(store: Arc<dyn TaskStore>) {
 // ---------------------------------------------------------------------------------------
 // Push delivery cursors
 
-/// The backlog entries as `(task, config, delivered_seq, last_seq)`.
+/// The push worker whose backlog the cursor cases read (it holds no claim).
+const WORKER: &str = "worker";
+
+/// [`WORKER`]'s backlog entries as `(task, config, delivered_seq, last_seq)`.
 async fn backlog(store: &dyn TaskStore, limit: usize) -> Vec<(String, String, u64, u64)> {
-    store
-        .push_backlog(limit)
-        .await
-        .unwrap()
+    entries(store.push_backlog(WORKER, limit).await.unwrap())
+}
+
+/// `holder`'s backlog entries (at most 100) as `(task, config, delivered_seq, last_seq)`.
+async fn backlog_of(store: &dyn TaskStore, holder: &str) -> Vec<(String, String, u64, u64)> {
+    entries(store.push_backlog(holder, 100).await.unwrap())
+}
+
+fn entries(backlog: Vec<PushBacklog>) -> Vec<(String, String, u64, u64)> {
+    backlog
         .into_iter()
         .map(|b| (b.config.task_id, b.config.id, b.delivered_seq, b.last_seq))
         .collect()
@@ -1395,7 +1410,7 @@ fn entry(task: &str, id: &str, delivered: u64, last: u64) -> (String, String, u6
 /// A new config's cursor is 0, whatever the task's log holds already (a config given with
 /// the message that created the task gets the task's first events: checklist item 24).
 pub(crate) async fn push_cursor_starts_at_zero(store: Arc<dyn TaskStore>) {
-    assert!(store.push_backlog(100).await.unwrap().is_empty());
+    assert!(store.push_backlog(WORKER, 100).await.unwrap().is_empty());
     store.create("alice", new_task("pz1", "c")).await.unwrap();
     store
         .append(
@@ -1405,10 +1420,10 @@ pub(crate) async fn push_cursor_starts_at_zero(store: Arc<dyn TaskStore>) {
         .await
         .unwrap();
     // A task without configs is no work.
-    assert!(store.push_backlog(100).await.unwrap().is_empty());
+    assert!(store.push_backlog(WORKER, 100).await.unwrap().is_empty());
     let config = push_config("pz1", "cfg-1", "https://example.com/1");
     store.put_push_config(&config).await.unwrap();
-    let got = store.push_backlog(100).await.unwrap();
+    let got = store.push_backlog(WORKER, 100).await.unwrap();
     assert_eq!(
         got,
         vec![PushBacklog {
@@ -1429,7 +1444,7 @@ pub(crate) async fn push_cursor_starts_at_zero(store: Arc<dyn TaskStore>) {
     );
     // Caught up: no longer listed.
     store.set_push_cursor("pz1", "cfg-1", 4).await.unwrap();
-    assert!(store.push_backlog(100).await.unwrap().is_empty());
+    assert!(store.push_backlog(WORKER, 100).await.unwrap().is_empty());
     // Cursors are not events.
     assert_eq!(all_events(&*store, "pz1").await.len(), 4);
 }
@@ -1456,14 +1471,14 @@ pub(crate) async fn push_cursor_monotonic_and_clamped(store: Arc<dyn TaskStore>)
     assert_eq!(backlog(&*store, 10).await, vec![entry("pm1", "cfg", 2, 3)]);
     // Past the log: lowered to the last event, so later events are still delivered.
     store.set_push_cursor("pm1", "cfg", 99).await.unwrap();
-    assert!(store.push_backlog(10).await.unwrap().is_empty());
+    assert!(store.push_backlog(WORKER, 10).await.unwrap().is_empty());
     store
         .append("pm1", &[status(TaskState::Completed)])
         .await
         .unwrap();
     assert_eq!(backlog(&*store, 10).await, vec![entry("pm1", "cfg", 3, 4)]);
     store.set_push_cursor("pm1", "cfg", u64::MAX).await.unwrap();
-    assert!(store.push_backlog(10).await.unwrap().is_empty());
+    assert!(store.push_backlog(WORKER, 10).await.unwrap().is_empty());
     // Concurrent setters (two deliverers racing): the highest wins.
     store.create("alice", new_task("pm2", "c")).await.unwrap();
     for _ in 0..3 {
@@ -1481,7 +1496,7 @@ pub(crate) async fn push_cursor_monotonic_and_clamped(store: Arc<dyn TaskStore>)
         r.unwrap().unwrap();
     }
     assert!(
-        store.push_backlog(10).await.unwrap().is_empty(),
+        store.push_backlog(WORKER, 10).await.unwrap().is_empty(),
         "cursor at 4"
     );
     store.append("pm2", &[user_message("last")]).await.unwrap();
@@ -1496,7 +1511,7 @@ pub(crate) async fn push_cursor_unknown_config(store: Arc<dyn TaskStore>) {
     let err = store.set_push_cursor("pu1", "cfg", 1).await.unwrap_err();
     assert!(matches!(err, StoreError::NotFound(_)), "{err:?}");
     assert!(store.list_push_configs("pu1").await.unwrap().is_empty());
-    assert!(store.push_backlog(10).await.unwrap().is_empty());
+    assert!(store.push_backlog(WORKER, 10).await.unwrap().is_empty());
     // A config of the same id on another task is not this one.
     store.create("alice", new_task("pu2", "c")).await.unwrap();
     store
@@ -1526,7 +1541,7 @@ pub(crate) async fn push_cursor_survives_replace_not_delete(store: Arc<dyn TaskS
     store.set_push_cursor("pr1", "cfg", 2).await.unwrap();
     let replaced = push_config("pr1", "cfg", "https://example.com/b");
     store.put_push_config(&replaced).await.unwrap();
-    let got = store.push_backlog(10).await.unwrap();
+    let got = store.push_backlog(WORKER, 10).await.unwrap();
     assert_eq!(got.len(), 1);
     assert_eq!(
         got[0].config, replaced,
@@ -1534,7 +1549,7 @@ pub(crate) async fn push_cursor_survives_replace_not_delete(store: Arc<dyn TaskS
     );
     assert_eq!((got[0].delivered_seq, got[0].last_seq), (2, 3));
     assert!(store.delete_push_config("pr1", "cfg").await.unwrap());
-    assert!(store.push_backlog(10).await.unwrap().is_empty());
+    assert!(store.push_backlog(WORKER, 10).await.unwrap().is_empty());
     let err = store.set_push_cursor("pr1", "cfg", 3).await.unwrap_err();
     assert!(matches!(err, StoreError::NotFound(_)), "{err:?}");
     store.put_push_config(&replaced).await.unwrap();
@@ -1572,9 +1587,327 @@ pub(crate) async fn push_backlog_order_and_limit(store: Arc<dyn TaskStore>) {
     ];
     assert_eq!(backlog(&*store, 100).await, all);
     assert_eq!(backlog(&*store, 2).await, all[..2].to_vec());
-    assert!(store.push_backlog(0).await.unwrap().is_empty());
+    assert!(store.push_backlog(WORKER, 0).await.unwrap().is_empty());
     // Every call gives the same answer.
     assert_eq!(backlog(&*store, 100).await, all);
+}
+
+// ---------------------------------------------------------------------------------------
+// Push delivery claims
+
+/// Takes, renews, refuses and releases like a task lease, per config; the claim carries the
+/// config's current cursor.
+pub(crate) async fn push_claim_take_renew_conflict_release(store: Arc<dyn TaskStore>) {
+    store.create("alice", new_task("pc1", "c")).await.unwrap();
+    store.create("alice", new_task("pc2", "c")).await.unwrap();
+    store
+        .append(
+            "pc1",
+            &[status(TaskState::Working), artifact("a", "x", false, true)],
+        )
+        .await
+        .unwrap();
+    for (task, cfg) in [("pc1", "cfg"), ("pc1", "cfg-2"), ("pc2", "cfg")] {
+        store
+            .put_push_config(&push_config(task, cfg, "https://example.com"))
+            .await
+            .unwrap();
+    }
+    assert_eq!(
+        store.try_claim_push("pc1", "cfg", "a", LONG).await.unwrap(),
+        Some(0),
+        "taken, with the cursor"
+    );
+    store.set_push_cursor("pc1", "cfg", 2).await.unwrap();
+    assert_eq!(
+        store.try_claim_push("pc1", "cfg", "a", LONG).await.unwrap(),
+        Some(2),
+        "renewed, with the current cursor"
+    );
+    assert_eq!(
+        store.try_claim_push("pc1", "cfg", "b", LONG).await.unwrap(),
+        None,
+        "held by a"
+    );
+    // Claims are per config: another config of the task, and the same id on another task.
+    assert_eq!(
+        store
+            .try_claim_push("pc1", "cfg-2", "b", LONG)
+            .await
+            .unwrap(),
+        Some(0)
+    );
+    assert_eq!(
+        store.try_claim_push("pc2", "cfg", "b", LONG).await.unwrap(),
+        Some(0)
+    );
+    // Releasing someone else's claim does nothing.
+    store.release_push_claim("pc1", "cfg", "b").await.unwrap();
+    assert_eq!(
+        store.try_claim_push("pc1", "cfg", "b", LONG).await.unwrap(),
+        None
+    );
+    store.release_push_claim("pc1", "cfg", "a").await.unwrap();
+    assert_eq!(
+        store.try_claim_push("pc1", "cfg", "b", LONG).await.unwrap(),
+        Some(2),
+        "free after release"
+    );
+    assert_eq!(
+        store.try_claim_push("pc1", "cfg", "a", LONG).await.unwrap(),
+        None
+    );
+    // Releasing twice is harmless.
+    store.release_push_claim("pc1", "cfg", "b").await.unwrap();
+    store.release_push_claim("pc1", "cfg", "b").await.unwrap();
+    assert_eq!(
+        store.try_claim_push("pc1", "cfg", "a", LONG).await.unwrap(),
+        Some(2)
+    );
+    // Claims touch neither the log nor the cursor, nor the config.
+    assert_eq!(all_events(&*store, "pc1").await.len(), 3);
+    assert_eq!(backlog(&*store, 10).await.len(), 0, "all three claimed");
+    assert_eq!(
+        backlog_of(&*store, "a").await,
+        vec![entry("pc1", "cfg", 2, 3)]
+    );
+    assert_eq!(
+        store.get_push_config("pc1", "cfg").await.unwrap(),
+        Some(push_config("pc1", "cfg", "https://example.com"))
+    );
+}
+
+/// An expired claim can be taken by another holder; a renewal extends it.
+pub(crate) async fn push_claim_expiry(store: Arc<dyn TaskStore>) {
+    store.create("alice", new_task("pe1", "c")).await.unwrap();
+    for cfg in ["c1", "c2"] {
+        store
+            .put_push_config(&push_config("pe1", cfg, "https://example.com"))
+            .await
+            .unwrap();
+    }
+    let short = Duration::from_millis(50);
+    assert_eq!(
+        store.try_claim_push("pe1", "c1", "a", short).await.unwrap(),
+        Some(0)
+    );
+    assert_eq!(
+        store.try_claim_push("pe1", "c1", "b", LONG).await.unwrap(),
+        None
+    );
+    tokio::time::sleep(Duration::from_millis(150)).await;
+    assert_eq!(
+        store.try_claim_push("pe1", "c1", "b", LONG).await.unwrap(),
+        Some(0),
+        "expired: taken over"
+    );
+    assert_eq!(
+        store.try_claim_push("pe1", "c1", "a", LONG).await.unwrap(),
+        None,
+        "the old holder's renewal is refused"
+    );
+    // A renewal extends the claim.
+    assert_eq!(
+        store
+            .try_claim_push("pe1", "c2", "a", Duration::from_millis(100))
+            .await
+            .unwrap(),
+        Some(0)
+    );
+    assert_eq!(
+        store.try_claim_push("pe1", "c2", "a", LONG).await.unwrap(),
+        Some(0)
+    );
+    tokio::time::sleep(Duration::from_millis(200)).await;
+    assert_eq!(
+        store.try_claim_push("pe1", "c2", "b", LONG).await.unwrap(),
+        None,
+        "renewed"
+    );
+}
+
+/// Claiming a config that does not exist is `NotFound` and creates nothing; releasing it is
+/// a no-op.
+pub(crate) async fn push_claim_unknown_config(store: Arc<dyn TaskStore>) {
+    let err = store
+        .try_claim_push("nope", "cfg", "a", LONG)
+        .await
+        .unwrap_err();
+    assert!(matches!(err, StoreError::NotFound(_)), "{err:?}");
+    store.release_push_claim("nope", "cfg", "a").await.unwrap();
+    store.create("alice", new_task("pn1", "c")).await.unwrap();
+    store.create("alice", new_task("pn2", "c")).await.unwrap();
+    // A config of the same id on another task is not this one.
+    store
+        .put_push_config(&push_config("pn2", "cfg", "https://example.com"))
+        .await
+        .unwrap();
+    let err = store
+        .try_claim_push("pn1", "cfg", "a", LONG)
+        .await
+        .unwrap_err();
+    assert!(matches!(err, StoreError::NotFound(_)), "{err:?}");
+    store.release_push_claim("pn1", "cfg", "a").await.unwrap();
+    assert!(store.list_push_configs("pn1").await.unwrap().is_empty());
+    assert_eq!(
+        store.try_claim_push("pn2", "cfg", "b", LONG).await.unwrap(),
+        Some(0),
+        "the other task's config is free"
+    );
+}
+
+/// Replacing a config keeps its claim and cursor; deleting it drops the claim (renewing is
+/// then `NotFound`, and a new config of the same id starts unclaimed, at cursor 0).
+pub(crate) async fn push_claim_kept_on_replace_dropped_on_delete(store: Arc<dyn TaskStore>) {
+    store.create("alice", new_task("pd1", "c")).await.unwrap();
+    store
+        .append("pd1", &[status(TaskState::Working)])
+        .await
+        .unwrap();
+    store
+        .put_push_config(&push_config("pd1", "cfg", "https://example.com/a"))
+        .await
+        .unwrap();
+    assert_eq!(
+        store.try_claim_push("pd1", "cfg", "a", LONG).await.unwrap(),
+        Some(0)
+    );
+    store.set_push_cursor("pd1", "cfg", 1).await.unwrap();
+    let replaced = push_config("pd1", "cfg", "https://example.com/b");
+    store.put_push_config(&replaced).await.unwrap();
+    assert_eq!(
+        store.try_claim_push("pd1", "cfg", "b", LONG).await.unwrap(),
+        None,
+        "still a's after the replace"
+    );
+    assert_eq!(
+        store.try_claim_push("pd1", "cfg", "a", LONG).await.unwrap(),
+        Some(1),
+        "a's renewal works, the cursor is kept"
+    );
+    assert_eq!(
+        backlog_of(&*store, "a").await,
+        vec![entry("pd1", "cfg", 1, 2)]
+    );
+    assert_eq!(
+        store.get_push_config("pd1", "cfg").await.unwrap(),
+        Some(replaced.clone())
+    );
+    // Delete: the claim goes with the config.
+    assert!(store.delete_push_config("pd1", "cfg").await.unwrap());
+    let err = store
+        .try_claim_push("pd1", "cfg", "a", LONG)
+        .await
+        .unwrap_err();
+    assert!(matches!(err, StoreError::NotFound(_)), "{err:?}");
+    store.release_push_claim("pd1", "cfg", "a").await.unwrap();
+    store.put_push_config(&replaced).await.unwrap();
+    assert_eq!(
+        store.try_claim_push("pd1", "cfg", "b", LONG).await.unwrap(),
+        Some(0),
+        "a new config of the same id: unclaimed, cursor 0"
+    );
+}
+
+/// Holders racing for a free claim: exactly one gets it.
+pub(crate) async fn push_claim_concurrent_one_winner(store: Arc<dyn TaskStore>) {
+    store.create("alice", new_task("pw1", "c")).await.unwrap();
+    let configs: Vec<String> = (0..4).map(|i| format!("cfg-{i}")).collect();
+    for cfg in &configs {
+        store
+            .put_push_config(&push_config("pw1", cfg, "https://example.com"))
+            .await
+            .unwrap();
+    }
+    let races = configs.iter().flat_map(|cfg| {
+        let store = &store;
+        (0..8).map(move |h| {
+            let store = Arc::clone(store);
+            let cfg = cfg.clone();
+            tokio::spawn(async move {
+                let taken = store
+                    .try_claim_push("pw1", &cfg, &format!("holder-{h}"), LONG)
+                    .await
+                    .unwrap();
+                (cfg, h, taken)
+            })
+        })
+    });
+    let results = futures::future::join_all(races).await;
+    let mut winners: HashMap<String, Vec<usize>> = HashMap::new();
+    for r in results {
+        let (cfg, h, taken) = r.unwrap();
+        if let Some(cursor) = taken {
+            assert_eq!(cursor, 0);
+            winners.entry(cfg).or_default().push(h);
+        }
+    }
+    for cfg in &configs {
+        let won = winners.get(cfg).cloned().unwrap_or_default();
+        assert_eq!(won.len(), 1, "{cfg}: winners {won:?}");
+        // The winner holds it: the others are still refused, the winner renews.
+        let holder = format!("holder-{}", won[0]);
+        let other = format!("holder-{}", (won[0] + 1) % 8);
+        assert_eq!(
+            store
+                .try_claim_push("pw1", cfg, &other, LONG)
+                .await
+                .unwrap(),
+            None
+        );
+        assert_eq!(
+            store
+                .try_claim_push("pw1", cfg, &holder, LONG)
+                .await
+                .unwrap(),
+            Some(0)
+        );
+    }
+}
+
+/// The backlog a holder reads leaves out the configs under another holder's live claim,
+/// lists its own claims and expired ones.
+pub(crate) async fn push_backlog_skips_live_claims_of_others(store: Arc<dyn TaskStore>) {
+    store.create("alice", new_task("pk1", "c")).await.unwrap();
+    for cfg in ["1", "2", "3", "4"] {
+        store
+            .put_push_config(&push_config("pk1", cfg, "https://example.com"))
+            .await
+            .unwrap();
+    }
+    let claim = |cfg: &'static str, holder: &'static str, ttl: Duration| {
+        let store = Arc::clone(&store);
+        async move {
+            assert_eq!(
+                store.try_claim_push("pk1", cfg, holder, ttl).await.unwrap(),
+                Some(0)
+            );
+        }
+    };
+    claim("1", "other", LONG).await;
+    claim("2", "me", LONG).await;
+    claim("3", "other", Duration::from_millis(300)).await;
+    let ids = |b: Vec<(String, String, u64, u64)>| -> Vec<String> {
+        b.into_iter().map(|(_, id, _, _)| id).collect()
+    };
+    assert_eq!(ids(backlog_of(&*store, "me").await), ["2", "4"]);
+    assert_eq!(ids(backlog_of(&*store, "other").await), ["1", "3", "4"]);
+    assert_eq!(ids(backlog_of(&*store, "nobody").await), ["4"]);
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    assert_eq!(
+        ids(backlog_of(&*store, "me").await),
+        ["2", "3", "4"],
+        "3's claim expired"
+    );
+    store.release_push_claim("pk1", "1", "other").await.unwrap();
+    assert_eq!(
+        ids(backlog_of(&*store, "nobody").await),
+        ["1", "3", "4"],
+        "1 released; 2 still mine"
+    );
+    // A claimed config that has caught up is not work for anyone.
+    store.set_push_cursor("pk1", "2", 1).await.unwrap();
+    assert_eq!(ids(backlog_of(&*store, "me").await), ["1", "3", "4"]);
 }
 
 // ---------------------------------------------------------------------------------------

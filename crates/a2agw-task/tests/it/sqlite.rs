@@ -98,8 +98,33 @@ impl TaskStore for TempSqlite {
             .set_push_cursor(task_id, config_id, delivered_seq)
             .await
     }
-    async fn push_backlog(&self, limit: usize) -> StoreResult<Vec<a2agw_task::PushBacklog>> {
-        self.store.push_backlog(limit).await
+    async fn push_backlog(
+        &self,
+        holder: &str,
+        limit: usize,
+    ) -> StoreResult<Vec<a2agw_task::PushBacklog>> {
+        self.store.push_backlog(holder, limit).await
+    }
+    async fn try_claim_push(
+        &self,
+        task_id: &str,
+        config_id: &str,
+        holder: &str,
+        ttl: Duration,
+    ) -> StoreResult<Option<u64>> {
+        self.store
+            .try_claim_push(task_id, config_id, holder, ttl)
+            .await
+    }
+    async fn release_push_claim(
+        &self,
+        task_id: &str,
+        config_id: &str,
+        holder: &str,
+    ) -> StoreResult<()> {
+        self.store
+            .release_push_claim(task_id, config_id, holder)
+            .await
     }
     async fn try_lease(&self, task_id: &str, holder: &str, ttl: Duration) -> StoreResult<bool> {
         self.store.try_lease(task_id, holder, ttl).await
@@ -196,14 +221,14 @@ async fn reopen_keeps_everything() {
         assert_eq!(rec.last_seq, record.last_seq + 1 + round);
         store.close().await;
     }
-    // The migrations (0001_init, 0002_push_cursor) were applied once; the file is in WAL
-    // mode.
+    // The migrations (0001_init, 0002_push_cursor, 0003_push_claim) were applied once; the
+    // file is in WAL mode.
     let mut conn = raw(&path).await;
     let (migrations,): (i64,) = sqlx::query_as("SELECT COUNT(*) FROM _sqlx_migrations")
         .fetch_one(&mut conn)
         .await
         .unwrap();
-    assert_eq!(migrations, 2);
+    assert_eq!(migrations, 3);
     let (mode,): (String,) = sqlx::query_as("PRAGMA journal_mode")
         .fetch_one(&mut conn)
         .await
@@ -463,7 +488,7 @@ async fn push_cursor_survives_reopen() {
         store.close().await;
     }
     let store = SqliteStore::open(&path).await.unwrap();
-    let backlog = store.push_backlog(10).await.unwrap();
+    let backlog = store.push_backlog("worker", 10).await.unwrap();
     assert_eq!(
         backlog,
         vec![a2agw_task::PushBacklog {
@@ -475,6 +500,6 @@ async fn push_cursor_survives_reopen() {
     store.set_push_cursor("t1", "cfg", 3).await.unwrap();
     store.close().await;
     let store = SqliteStore::open(&path).await.unwrap();
-    assert!(store.push_backlog(10).await.unwrap().is_empty());
+    assert!(store.push_backlog("worker", 10).await.unwrap().is_empty());
     store.close().await;
 }

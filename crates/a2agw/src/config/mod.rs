@@ -237,6 +237,11 @@ pub struct PushConfig {
     pub allow_private_targets: bool,
     /// Attempts per event before it is given up (at least 1). Default 8.
     pub max_attempts: u32,
+    /// Seconds an instance's claim on a push config lasts without renewal: gateways sharing
+    /// a PostgreSQL store deliver each config from one instance at a time, and another
+    /// takes over this long after one died. Default 60 (at least twice the 15 s POST
+    /// timeout is used).
+    pub claim_ttl_secs: u64,
 }
 
 impl Default for PushConfig {
@@ -244,6 +249,7 @@ impl Default for PushConfig {
         PushConfig {
             allow_private_targets: false,
             max_attempts: 8,
+            claim_ttl_secs: 60,
         }
     }
 }

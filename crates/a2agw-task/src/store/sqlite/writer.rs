@@ -39,6 +39,19 @@ pub(super) enum Op {
         id: String,
         delivered_seq: u64,
     },
+    /// Take or renew a push config's delivery claim.
+    ClaimPush {
+        task_id: String,
+        id: String,
+        holder: String,
+        ttl: Duration,
+    },
+    /// Give a push config's delivery claim up.
+    ReleasePush {
+        task_id: String,
+        id: String,
+        holder: String,
+    },
     /// Take or renew a lease.
     Lease {
         task_id: String,
@@ -60,6 +73,8 @@ pub(super) enum Reply {
     Done,
     /// A yes/no answer (lease taken, config deleted).
     Flag(bool),
+    /// A push claim: the config's delivery cursor when taken, `None` when held by another.
+    Claim(Option<u64>),
 }
 
 /// A request and where to answer it.
@@ -243,6 +258,65 @@ impl Batch {
                 } else {
                     Ok(Reply::Done)
                 })
+            }
+            Op::ClaimPush {
+                task_id,
+                id,
+                holder,
+                ttl,
+            } => {
+                let until = now.saturating_add(clamp_i64(ttl.as_millis()));
+                let taken: Option<(i64,)> = sqlx::query_as(
+                    "UPDATE push_configs SET claim_holder = ?3, claim_until_millis = ?4 \
+                     WHERE task_id = ?1 AND id = ?2 \
+                     AND (claim_holder IS NULL OR claim_holder = ?3 \
+                          OR claim_until_millis IS NULL OR claim_until_millis <= ?5) \
+                     RETURNING delivered_seq",
+                )
+                .bind(task_id)
+                .bind(id)
+                .bind(holder)
+                .bind(until)
+                .bind(now)
+                .fetch_optional(&mut *conn)
+                .await?;
+                if let Some((cursor,)) = taken {
+                    return Ok(u64::try_from(cursor)
+                        .map(|c| Reply::Claim(Some(c)))
+                        .map_err(|e| {
+                            StoreError::Backend(format!(
+                                "sqlite: task `{task_id}`: corrupt push cursor: {e}"
+                            ))
+                        }));
+                }
+                let exists =
+                    sqlx::query("SELECT 1 FROM push_configs WHERE task_id = ?1 AND id = ?2")
+                        .bind(task_id)
+                        .bind(id)
+                        .fetch_optional(&mut *conn)
+                        .await?
+                        .is_some();
+                Ok(if exists {
+                    Ok(Reply::Claim(None))
+                } else {
+                    Err(push_config_not_found(task_id, id))
+                })
+            }
+            Op::ReleasePush {
+                task_id,
+                id,
+                holder,
+            } => {
+                sqlx::query(
+                    "UPDATE push_configs SET claim_holder = NULL, claim_until_millis = NULL \
+                     WHERE task_id = ?1 AND id = ?2 AND claim_holder = ?3",
+                )
+                .bind(task_id)
+                .bind(id)
+                .bind(holder)
+                .execute(&mut *conn)
+                .await?;
+                Ok(Ok(Reply::Done))
             }
             Op::Lease {
                 task_id,
