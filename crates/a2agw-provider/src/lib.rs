@@ -13,7 +13,9 @@
 //!   the task is still SUBMITTED or WORKING fails the task.
 //! - A provider that answers without a task sends exactly one [`ProviderEvent::Reply`].
 //! - [`ProviderEvent::SaveData`] stores opaque session data (an upstream session, thread,
-//!   run or invocation id) with the task, so that any gateway instance can resume it.
+//!   run or invocation id) with the task, so that any gateway instance can resume it; a
+//!   later task of the same caller in the same context gets it back as
+//!   [`TaskContext::context_data`] to continue the upstream conversation.
 //! - [`Provider::cancel`] asks the upstream to stop; the engine then ends the task CANCELED.
 
 mod demo;
@@ -40,6 +42,12 @@ pub struct TaskContext {
     pub state: TaskState,
     /// Session data saved by this provider earlier with [`ProviderEvent::SaveData`].
     pub provider_data: Option<serde_json::Value>,
+    /// For a new task in a context the caller used before: what the provider saved with
+    /// the caller's latest COMPLETED task of that context on the same agent, so that the
+    /// task continues the upstream conversation (session, thread) of the context. Only ever
+    /// the same caller's: another caller naming the same context id gets `None`. `None`
+    /// for resumed and recovered tasks (they have `provider_data`).
+    pub context_data: Option<serde_json::Value>,
     /// Media types the client accepts.
     pub accepted_output_modes: Vec<String>,
     /// The request's metadata.

@@ -237,9 +237,12 @@ impl Engine {
     ) -> Result<SendOutcome, A2aError> {
         let task_id = new_id();
         let mut message = request.message;
-        if message.context_id.is_empty() {
+        let context_data = if message.context_id.is_empty() {
             message.context_id = new_id();
-        }
+            None
+        } else {
+            self.context_data(owner, agent, &message.context_id).await
+        };
         let context_id = message.context_id.clone();
         message.task_id.clone_from(&task_id);
         let ctx = TaskContext {
@@ -248,6 +251,7 @@ impl Engine {
             history: Vec::new(),
             state: TaskState::Unspecified,
             provider_data: None,
+            context_data,
             accepted_output_modes: request
                 .configuration
                 .map(|c| c.accepted_output_modes)
@@ -313,6 +317,35 @@ impl Engine {
         Ok(SendOutcome::Task(record))
     }
 
+    /// What the provider saved with `owner`'s latest COMPLETED task in `context_id` on
+    /// `agent`: the upstream conversation a new task of that context continues. Owner
+    /// scoped (another caller's tasks are never looked at); a store failure only means a
+    /// fresh conversation.
+    async fn context_data(
+        &self,
+        owner: &str,
+        agent: &str,
+        context_id: &str,
+    ) -> Option<serde_json::Value> {
+        let request = ListTasksRequest {
+            context_id: context_id.to_owned(),
+            status: TaskState::Completed,
+            page_size: Some(1),
+            ..ListTasksRequest::default()
+        };
+        let latest = match self.store.list(owner, &request).await {
+            Ok(page) => page.tasks.into_iter().next()?,
+            Err(e) => {
+                tracing::warn!(error = %e, "reading the context's latest task failed; starting a new conversation");
+                return None;
+            }
+        };
+        let record = self.store.get(owner, &latest.id).await.ok()??;
+        (record.agent == agent)
+            .then_some(record.provider_data)
+            .flatten()
+    }
+
     async fn resume_task(
         self: &Arc<Self>,
         owner: &str,
@@ -369,6 +402,7 @@ impl Engine {
             history: task.history.clone(),
             state,
             provider_data: record.provider_data.clone(),
+            context_data: None,
             accepted_output_modes: request
                 .configuration
                 .map(|c| c.accepted_output_modes)

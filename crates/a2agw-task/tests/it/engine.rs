@@ -612,3 +612,83 @@ async fn a_panicking_provider_fails_its_task_and_an_ended_stream_is_not_polled_a
         .expect("the driver gave its slot back");
     }
 }
+
+/// Saves `{"conv": <task id>}` (its "upstream conversation"), records the context data it
+/// was given, and completes; `ask` makes it stop at INPUT_REQUIRED instead.
+#[derive(Debug, Default)]
+struct Conversations {
+    seen: std::sync::Mutex<Vec<Option<serde_json::Value>>>,
+}
+
+#[async_trait::async_trait]
+impl Provider for Conversations {
+    fn kind(&self) -> &'static str {
+        "conversations"
+    }
+
+    async fn run(
+        &self,
+        ctx: a2agw_provider::TaskContext,
+        message: Message,
+    ) -> a2agw_provider::Result<a2agw_provider::EventStream> {
+        use a2agw_provider::ProviderEvent;
+        self.seen.lock().unwrap().push(ctx.context_data.clone());
+        let end = if message.text_content() == "ask" {
+            TaskState::InputRequired
+        } else {
+            TaskState::Completed
+        };
+        Ok(futures::stream::iter([
+            Ok(ProviderEvent::SaveData(
+                serde_json::json!({"conv": ctx.task_id}),
+            )),
+            Ok(ProviderEvent::Status {
+                state: end,
+                message: None,
+            }),
+        ])
+        .boxed())
+    }
+
+    async fn cancel(&self, _ctx: a2agw_provider::TaskContext) -> a2agw_provider::Result<()> {
+        Ok(())
+    }
+}
+
+#[tokio::test]
+async fn a_new_task_continues_the_callers_conversation_of_its_context_and_nobody_elses() {
+    let provider = Arc::new(Conversations::default());
+    let as_dyn: Arc<dyn Provider> = provider.clone();
+    let e = Engine::new(
+        Arc::new(MemoryStore::new()),
+        HashMap::from([("demo".to_owned(), as_dyn)]),
+        EngineConfig::default(),
+    );
+    let in_context = |text: &str, context: &str| {
+        let mut r = send_req(text);
+        r.message.context_id = context.to_owned();
+        r
+    };
+    let first = send_blocking(&e, "alice", in_context("one", "c1")).await;
+    let second = send_blocking(&e, "alice", in_context("two", "c1")).await;
+    let _bobs = send_blocking(&e, "bob", in_context("mine?", "c1")).await;
+    let _other = send_blocking(&e, "alice", in_context("elsewhere", "c2")).await;
+    let waiting = send_blocking(&e, "alice", in_context("ask", "c1")).await;
+    assert_eq!(waiting.status.state, TaskState::InputRequired);
+    let after = send_blocking(&e, "alice", in_context("three", "c1")).await;
+    let _no_context = send_blocking(&e, "alice", send_req("fresh")).await;
+    let conv = |t: &Task| Some(serde_json::json!({"conv": t.id}));
+    assert_eq!(
+        *provider.seen.lock().unwrap(),
+        vec![
+            None,          // the context's first task
+            conv(&first),  // continues alice's conversation of c1
+            None,          // bob names the same context: never alice's conversation
+            None,          // another context
+            conv(&second), // the latest COMPLETED task of c1
+            conv(&second), // an INPUT_REQUIRED task is not a finished conversation
+            None,          // no context id: a new context
+        ]
+    );
+    assert_eq!(after.status.state, TaskState::Completed);
+}
