@@ -26,6 +26,10 @@
 //! | `asst_detach_failed` | same, the run ends `failed` (`server_error`) |
 //! | `asst_detach_stuck` | same, the run stays `in_progress` until cancelled |
 //! | anything else | HTTP 404 `No assistant found` |
+//!
+//! Like the service, adding a message to a thread that does not exist answers HTTP 404,
+//! and to a thread with a run that has not ended (queued, in progress, waiting for tool
+//! outputs, cancelling) HTTP 400.
 
 use axum::Json;
 use axum::body::{Body, Bytes};
@@ -146,6 +150,12 @@ impl FakeServer {
         lock(&self.state.bodies).clone()
     }
 
+    /// Deletes a thread (as `DELETE /threads/{id}` or its expiry would): later calls on
+    /// it answer HTTP 404.
+    pub fn delete_thread(&self, id: &str) {
+        lock(&self.state.store).threads.remove(id);
+    }
+
     /// The form fields of every token request, without `client_secret` and
     /// `client_assertion`.
     pub fn token_requests(&self) -> Vec<BTreeMap<String, String>> {
@@ -221,6 +231,17 @@ impl Store {
             .and_then(|m| m.iter().rev().find(|m| m.role == "user"))
             .map(|m| m.text.clone())
             .unwrap_or_default()
+    }
+
+    /// A run of `thread` that has not ended (the service refuses new messages then).
+    fn active_run(&self, thread: &str) -> Option<String> {
+        self.runs.iter().find_map(|(id, r)| {
+            let active = matches!(
+                r.run["status"].as_str(),
+                Some("queued" | "in_progress" | "requires_action" | "cancelling")
+            );
+            (active && r.run["thread_id"] == json!(thread)).then(|| id.clone())
+        })
     }
 
     fn set_status(&mut self, run: &str, status: &str) {
@@ -410,7 +431,22 @@ async fn add_message(
     }
     let content = body["content"].as_str().unwrap_or_default().to_owned();
     s.record(format!("POST /threads/{t}/messages"), body);
-    let id = lock(&s.store).add_message(&t, "user", &content, None);
+    let mut store = lock(&s.store);
+    if !store.threads.contains_key(&t) {
+        return error(
+            StatusCode::NOT_FOUND,
+            "not_found",
+            &format!("No thread found with id '{t}'."),
+        );
+    }
+    if let Some(run) = store.active_run(&t) {
+        return error(
+            StatusCode::BAD_REQUEST,
+            "invalid_request_error",
+            &format!("Can't add messages to {t} while a run {run} is active."),
+        );
+    }
+    let id = store.add_message(&t, "user", &content, None);
     Json(message_json(&t, &id, "user", "completed", &content, None)).into_response()
 }
 

@@ -92,6 +92,7 @@ impl Client {
             .await
     }
 
+    /// [`Client::send_raw`], failing unless the answer is a success.
     async fn send_url(
         &self,
         method: Method,
@@ -99,6 +100,25 @@ impl Client {
         body: Option<&Value>,
         what: &str,
         phase: Phase,
+        stream: bool,
+    ) -> Result<Response> {
+        let resp = self.send_raw(method, url, body, what, stream).await?;
+        let status = resp.status();
+        if status.is_success() {
+            return Ok(resp);
+        }
+        let text = resp.text().await.unwrap_or_default();
+        Err(self.status_error(status, &text, what, phase))
+    }
+
+    /// Sends one request (retrying a 429 as allowed) and returns the answer, whatever its
+    /// status; fails only when there is no answer (token, network, timeout).
+    async fn send_raw(
+        &self,
+        method: Method,
+        url: reqwest::Url,
+        body: Option<&Value>,
+        what: &str,
         stream: bool,
     ) -> Result<Response> {
         let mut attempt = 0;
@@ -134,11 +154,7 @@ impl Client {
                 }
                 Ok(Ok(r)) => r,
             };
-            let status = resp.status();
-            if status.is_success() {
-                return Ok(resp);
-            }
-            if status == StatusCode::TOO_MANY_REQUESTS && attempt < self.max_retries {
+            if resp.status() == StatusCode::TOO_MANY_REQUESTS && attempt < self.max_retries {
                 attempt += 1;
                 let after =
                     retry_after(&resp).unwrap_or(Duration::from_millis(500 * u64::from(attempt)));
@@ -148,8 +164,7 @@ impl Client {
                     continue;
                 }
             }
-            let text = resp.text().await.unwrap_or_default();
-            return Err(self.status_error(status, &text, what, phase));
+            return Ok(resp);
         }
     }
 
@@ -177,6 +192,36 @@ impl Client {
     ) -> Result<Value> {
         let url = self.url(path, query)?;
         let resp = self.send_url(method, url, body, what, phase, false).await?;
+        self.read_json(resp, what).await
+    }
+
+    /// Like [`Client::json`], but an answer with one of the `statuses` is given back as
+    /// `Ok(Err((status, detail)))` instead of failing (`detail` as in [`error_detail`]).
+    pub(crate) async fn json_unless(
+        &self,
+        method: Method,
+        path: &str,
+        body: Option<&Value>,
+        what: &str,
+        phase: Phase,
+        statuses: &[StatusCode],
+    ) -> Result<Result<Value, (StatusCode, String)>> {
+        let url = self.url(path, &[])?;
+        let resp = self.send_raw(method, url, body, what, false).await?;
+        let status = resp.status();
+        if status.is_success() {
+            return self.read_json(resp, what).await.map(Ok);
+        }
+        let text = resp.text().await.unwrap_or_default();
+        if statuses.contains(&status) {
+            Ok(Err((status, error_detail(&text))))
+        } else {
+            Err(self.status_error(status, &text, what, phase))
+        }
+    }
+
+    /// Reads the JSON body of a successful answer.
+    async fn read_json(&self, resp: Response, what: &str) -> Result<Value> {
         let bytes = resp.bytes().await.map_err(|e| {
             if e.is_timeout() {
                 timeout_error(what, self.request_timeout)

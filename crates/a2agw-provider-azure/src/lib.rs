@@ -28,7 +28,7 @@
 //!
 //! | A2A | Azure |
 //! |---|---|
-//! | the task | a thread: created by the task's first message (metadata `a2a_context_id`), its id saved with `SaveData {thread_id}` and reused from the task's `ctx.provider_data` for its later messages; never shared between tasks (client-chosen context ids must not let two callers share a thread) |
+//! | the conversation of a context (per caller) | a thread. A new task continues the thread saved with the same caller's last completed task of the context (`ctx.context_data`; its run and tool calls are ignored); with no context data, unreadable data, or a thread that cannot take the message (404: gone; 400/409: a run of another task is active on it) a new thread is created (metadata `a2a_context_id`). Its id is saved with `SaveData {thread_id}` and reused from `ctx.provider_data` for the task's later messages. Never shared between callers: the engine hands a task only its own caller's context data |
 //! | a message | `POST /threads/{thread}/messages` (text parts, data parts as JSON text), then `POST /threads/{thread}/runs` with `stream: true` |
 //! | the first `thread.run.*` event | `SaveData {thread_id, run_id}` (so that any instance can cancel), then WORKING |
 //! | `thread.message.delta` | artifact chunks of the artifact whose id is the Azure message id, name `answer`: `append` from the second chunk, `lastChunk` on the last one (at `thread.message.completed`, or when the run ends) |
@@ -45,7 +45,8 @@
 //!
 //! # Errors
 //!
-//! - HTTP 400/404/409 before any run exists (thread, message, run creation) → `Rejected`;
+//! - HTTP 400/404/409 before any run exists (thread, message, run creation) → `Rejected`
+//!   (except on the message to the context's earlier thread: a new thread then);
 //!   other 4xx after that (submitting tool outputs) → `Other` (the task fails);
 //! - 401/403 → `Unavailable` with a hint about the credential and the role on the project;
 //! - 429 → retried (`Retry-After`, at most `max_retries`), then `Unavailable`;
@@ -67,7 +68,7 @@ use a2agw_provider::{EventStream, Provider, ProviderError, ProviderEvent, Result
 use a2agw_types::{Message, Part, PartContent, Role, TaskState};
 use azure_core::credentials::TokenCredential;
 use http::{Client, Phase};
-use reqwest::Method;
+use reqwest::{Method, StatusCode};
 use serde::{Deserialize, Serialize};
 use serde_json::{Value, json};
 use std::collections::BTreeMap;
@@ -208,43 +209,27 @@ impl AzureAgentsProvider {
         mut out: Out,
     ) -> Result<(), Stop> {
         let content = azure_content(&message)?;
+        let body = json!({"role": "user", "content": content});
         let thread_id = match saved {
-            Some(d) => d.thread_id,
+            Some(d) => {
+                Self::add_message(&client, &d.thread_id, &body).await?;
+                d.thread_id
+            }
             None => {
-                let body = json!({"metadata": {"a2a_context_id": ctx.context_id}});
-                let thread = client
-                    .json(
-                        Method::POST,
-                        "/threads",
-                        Some(&body),
-                        "creating a thread",
-                        Phase::Before,
-                    )
-                    .await?;
-                let id = stream::str_at(&thread, "id")
-                    .filter(|s| !s.is_empty())
-                    .ok_or_else(|| {
-                        ProviderError::malformed("Azure AI Foundry created a thread without an id")
-                    })?
-                    .to_owned();
-                let data = SessionData {
-                    thread_id: id.clone(),
-                    ..SessionData::default()
+                let continued = match context_thread(&ctx) {
+                    Some(id) => Self::continue_thread(&client, id, &body, &mut out).await?,
+                    None => None,
                 };
-                out.emit(ProviderEvent::SaveData(data.to_value())).await?;
-                id
+                match continued {
+                    Some(id) => id,
+                    None => {
+                        let id = Self::create_thread(&client, &ctx, &mut out).await?;
+                        Self::add_message(&client, &id, &body).await?;
+                        id
+                    }
+                }
             }
         };
-        let body = json!({"role": "user", "content": content});
-        client
-            .json(
-                Method::POST,
-                &format!("/threads/{thread_id}/messages"),
-                Some(&body),
-                "adding the message to the thread",
-                Phase::Before,
-            )
-            .await?;
         let body = json!({"assistant_id": agent_id, "stream": true});
         let resp = client
             .send(
@@ -259,6 +244,92 @@ impl AzureAgentsProvider {
         Pump::new(&client, thread_id, None)
             .run(resp, &mut out)
             .await
+    }
+
+    /// Creates a thread for the task and saves its id.
+    async fn create_thread(
+        client: &Client,
+        ctx: &TaskContext,
+        out: &mut Out,
+    ) -> Result<String, Stop> {
+        let body = json!({"metadata": {"a2a_context_id": ctx.context_id}});
+        let thread = client
+            .json(
+                Method::POST,
+                "/threads",
+                Some(&body),
+                "creating a thread",
+                Phase::Before,
+            )
+            .await?;
+        let id = stream::str_at(&thread, "id")
+            .filter(|s| !s.is_empty())
+            .ok_or_else(|| {
+                ProviderError::malformed("Azure AI Foundry created a thread without an id")
+            })?
+            .to_owned();
+        let data = SessionData {
+            thread_id: id.clone(),
+            ..SessionData::default()
+        };
+        out.emit(ProviderEvent::SaveData(data.to_value())).await?;
+        Ok(id)
+    }
+
+    /// `POST /threads/{thread}/messages`.
+    async fn add_message(client: &Client, thread_id: &str, body: &Value) -> Result<(), Stop> {
+        client
+            .json(
+                Method::POST,
+                &format!("/threads/{thread_id}/messages"),
+                Some(body),
+                "adding the message to the thread",
+                Phase::Before,
+            )
+            .await?;
+        Ok(())
+    }
+
+    /// Adds the message of a new task to the thread of its context (the caller's earlier
+    /// task) and saves the thread for the task. `None` when that thread cannot take it:
+    /// deleted or expired (404), or busy with a run of another task (400/409); the task
+    /// then starts a new thread.
+    async fn continue_thread(
+        client: &Client,
+        thread_id: String,
+        body: &Value,
+        out: &mut Out,
+    ) -> Result<Option<String>, Stop> {
+        let answer = client
+            .json_unless(
+                Method::POST,
+                &format!("/threads/{thread_id}/messages"),
+                Some(body),
+                "adding the message to the thread of the context",
+                Phase::Before,
+                &[
+                    StatusCode::BAD_REQUEST,
+                    StatusCode::NOT_FOUND,
+                    StatusCode::CONFLICT,
+                ],
+            )
+            .await?;
+        if let Err((status, detail)) = answer {
+            tracing::info!(
+                thread_id,
+                status = status.as_u16(),
+                detail,
+                "azure: the thread of the context cannot take the message (gone or busy); \
+                 starting a new thread"
+            );
+            return Ok(None);
+        }
+        let data = SessionData {
+            thread_id: thread_id.clone(),
+            ..SessionData::default()
+        };
+        out.emit(ProviderEvent::SaveData(data.to_value())).await?;
+        Ok(Some(thread_id))
     }
 
     async fn resume(
@@ -484,6 +555,22 @@ impl Provider for AzureAgentsProvider {
             Err(e) => Err(e),
         }
     }
+}
+
+/// The thread to continue for a new task: the one saved with the caller's earlier task of
+/// the context ([`TaskContext::context_data`]); its run and tool calls are not this task's.
+fn context_thread(ctx: &TaskContext) -> Option<String> {
+    let data = ctx.context_data.as_ref()?;
+    let id = data.get("thread_id").and_then(Value::as_str).filter(|id| {
+        !id.is_empty()
+            && id
+                .chars()
+                .all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '-')
+    });
+    if id.is_none() {
+        tracing::debug!("azure: the context data has no usable thread id; starting a new thread");
+    }
+    id.map(str::to_owned)
 }
 
 /// The Azure message content for an A2A message: its text parts, data parts as JSON text

@@ -26,6 +26,9 @@
 //! | `detach-error` | same, the run ended in `error` |
 //! | `detach-nojoin` | same, the join route answers 404 and the run succeeds after two more polls |
 //! | anything else | HTTP 404 `unknown assistant` |
+//!
+//! Like the server with `multitask_strategy: reject`, a run on a thread whose earlier run
+//! is still `pending` / `running` answers HTTP 409.
 
 use axum::Router;
 use axum::body::{Body, Bytes};
@@ -354,6 +357,17 @@ async fn stream_run(
         }
     }
     let mut store = lock(&inner.store);
+    let busy = store
+        .runs
+        .values()
+        .any(|r| r.thread_id == tid && matches!(r.status.as_str(), "pending" | "running"));
+    if busy && body["multitask_strategy"] == "reject" {
+        return detail(
+            StatusCode::CONFLICT,
+            "Thread is already running a task. Wait for it to finish or choose a different \
+             multitask strategy.",
+        );
+    }
     store.next_run += 1;
     let run = format!("run-{}", store.next_run);
     let answer = |store: &mut Store, status: &str, values: Value, interrupts: Vec<Value>| {

@@ -237,6 +237,28 @@ impl Client {
         let resp = self
             .send("start a run", Method::POST, url, Some(body))
             .await?;
+        Self::started(resp)
+    }
+
+    /// Like [`Client::start_run`], but `None` when the thread is busy with another run
+    /// (HTTP 409).
+    pub(crate) async fn start_run_unless_busy(
+        &self,
+        thread_id: &str,
+        body: &Value,
+    ) -> Result<Option<(Response, Option<String>)>> {
+        let url = self.url(&["threads", thread_id, "runs", "stream"]);
+        let what = "start a run";
+        let resp = self.send_raw(what, Method::POST, url, Some(body)).await?;
+        match resp.status() {
+            StatusCode::CONFLICT => Ok(None),
+            s if s.is_success() => Self::started(resp).map(Some),
+            _ => Err(self.status_error(what, resp).await),
+        }
+    }
+
+    /// The SSE response of a started run and its run id (`Content-Location`).
+    fn started(resp: Response) -> Result<(Response, Option<String>)> {
         let is_sse = resp
             .headers()
             .get(CONTENT_TYPE)

@@ -16,8 +16,19 @@ use std::time::Duration;
 pub(crate) enum Phase {
     /// Creating the session, a new query.
     Before,
+    /// A new query on the session carried over from an earlier task of the context: like
+    /// `Before`, except that an HTTP 404 (the session is gone) is no error (see
+    /// [`Client::stream_query`]).
+    Continued,
     /// A query that answers pending function calls.
     After,
+}
+
+/// An HTTP error status after the retries.
+struct Refusal {
+    status: StatusCode,
+    body: String,
+    retries: u32,
 }
 
 /// The longest `Retry-After` we honour before giving up on a 429/503.
@@ -112,20 +123,47 @@ impl Client {
     }
 
     /// `:query` in non-streaming mode (bounded by the idle timeout: it runs the agent).
-    pub(crate) async fn query(&self, body: &Value, phase: Phase) -> Result<Value> {
-        self.json("query", body, "running the query", phase, true)
+    /// `None` as for [`Self::stream_query`].
+    pub(crate) async fn query(&self, body: &Value, phase: Phase) -> Result<Option<Value>> {
+        const WHAT: &str = "running the query";
+        match self.query_answer("query", body, WHAT, phase).await? {
+            Some(resp) => self.read_json(resp, WHAT, true).await.map(Some),
+            None => Ok(None),
+        }
+    }
+
+    /// `:streamQuery?alt=sse`, up to the response headers. `None` when the session of a
+    /// [`Phase::Continued`] query is gone (HTTP 404: expired or deleted); nothing ran.
+    pub(crate) async fn stream_query(
+        &self,
+        body: &Value,
+        phase: Phase,
+    ) -> Result<Option<Response>> {
+        self.query_answer("streamQuery", body, "starting the query", phase)
             .await
     }
 
-    /// `:streamQuery?alt=sse`, up to the response headers.
-    pub(crate) async fn stream_query(&self, body: &Value, phase: Phase) -> Result<Response> {
-        self.send("streamQuery", body, "starting the query", phase, true)
-            .await
+    async fn query_answer(
+        &self,
+        action: &str,
+        body: &Value,
+        what: &str,
+        phase: Phase,
+    ) -> Result<Option<Response>> {
+        match self.attempt(action, body, what, true).await? {
+            Ok(resp) => Ok(Some(resp)),
+            Err(r) if phase == Phase::Continued && r.status == StatusCode::NOT_FOUND => {
+                tracing::debug!(
+                    detail = %error_detail(&r.body),
+                    "vertex: the session carried over from the context is gone"
+                );
+                Ok(None)
+            }
+            Err(r) => Err(self.status_error(r.status, &r.body, what, phase, r.retries)),
+        }
     }
 
-    /// Sends one request. `long` requests (queries) wait up to the idle timeout for their
-    /// headers and have no total timeout (a stream's body is read under the idle timeout);
-    /// the others have the request timeout.
+    /// Sends one request; an HTTP error status (after the retries) is an error.
     async fn send(
         &self,
         action: &str,
@@ -134,6 +172,21 @@ impl Client {
         phase: Phase,
         long: bool,
     ) -> Result<Response> {
+        self.attempt(action, body, what, long)
+            .await?
+            .map_err(|r| self.status_error(r.status, &r.body, what, phase, r.retries))
+    }
+
+    /// Sends one request, retrying 429 and 503. `long` requests (queries) wait up to the
+    /// idle timeout for their headers and have no total timeout (a stream's body is read
+    /// under the idle timeout); the others have the request timeout.
+    async fn attempt(
+        &self,
+        action: &str,
+        body: &Value,
+        what: &str,
+        long: bool,
+    ) -> Result<std::result::Result<Response, Refusal>> {
         let sse = action == "streamQuery";
         let wait = if long {
             self.idle_timeout
@@ -166,7 +219,7 @@ impl Client {
             };
             let status = resp.status();
             if status.is_success() {
-                return Ok(resp);
+                return Ok(Ok(resp));
             }
             let retryable = matches!(
                 status,
@@ -181,8 +234,12 @@ impl Client {
                     continue;
                 }
             }
-            let text = resp.text().await.unwrap_or_default();
-            return Err(self.status_error(status, &text, what, phase, attempt));
+            let body = resp.text().await.unwrap_or_default();
+            return Ok(Err(Refusal {
+                status,
+                body,
+                retries: attempt,
+            }));
         }
     }
 
@@ -195,12 +252,17 @@ impl Client {
         phase: Phase,
         long: bool,
     ) -> Result<Value> {
+        let resp = self.send(action, body, what, phase, long).await?;
+        self.read_json(resp, what, long).await
+    }
+
+    /// Reads the JSON body of an answer.
+    async fn read_json(&self, resp: Response, what: &str, long: bool) -> Result<Value> {
         let wait = if long {
             self.idle_timeout
         } else {
             self.request_timeout
         };
-        let resp = self.send(action, body, what, phase, long).await?;
         let bytes = match tokio::time::timeout(wait, resp.bytes()).await {
             Err(_) => return Err(timeout_error(what, wait)),
             Ok(Err(e)) if e.is_timeout() => return Err(timeout_error(what, wait)),
@@ -271,7 +333,7 @@ impl Client {
             _ => {}
         }
         let (kind, hint) = match (status, phase) {
-            (StatusCode::NOT_FOUND, Phase::Before) => (
+            (StatusCode::NOT_FOUND, Phase::Before | Phase::Continued) => (
                 ProviderErrorKind::Rejected,
                 format!(
                     "; check the project, location and engine id (`{}`) and the API version \
@@ -279,7 +341,7 @@ impl Client {
                     self.engine, self.api_version
                 ),
             ),
-            (_, Phase::Before) => (
+            (_, Phase::Before | Phase::Continued) => (
                 ProviderErrorKind::Rejected,
                 "; check the class methods in the configuration and that the engine is \
                  deployed with the ADK template"

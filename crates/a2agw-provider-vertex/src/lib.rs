@@ -11,7 +11,7 @@
 //!
 //! | A2A | Vertex AI Agent Engine (ADK) |
 //! |---|---|
-//! | contextId | an ADK session: created on first use with `:query` `{"classMethod": "async_create_session", "input": {"user_id"}}`, its id saved with `SaveData {session_id, user_id}` and reused from `ctx.provider_data` (the engine keeps provider data per task today, so each task gets its own session; a saved session is reused as soon as the engine hands it back) |
+//! | the task and its context | an ADK session, one per context for the same caller. A new task continues the session of [`TaskContext::context_data`] (what this provider saved with the caller's latest completed task of the context) with its user id, and no session is created; it is saved with the task (`SaveData {session_id, user_id}`) once the query is accepted. If Agent Engine answers that query HTTP 404 (the session expired or was deleted), or the data is unreadable or names no session and user, or there is none (a first task), a new session: `:query` `{"classMethod": "async_create_session", "input": {"user_id"}}`, saved with `SaveData {session_id, user_id}`. The task's later messages use its saved session (`ctx.provider_data`). The engine hands context data only to the caller who saved it, so two callers naming the same context id never share a session |
 //! | the ADK `user_id` | [`VertexConfig::user_id`]: one fixed value per configured agent (default `a2a-gateway`). Every A2A caller of this agent is the same ADK user, so ADK `user:` state and memory are shared between them; give agents that must not share them different user ids |
 //! | a message | `POST …/reasoningEngines/{id}:streamQuery?alt=sse` `{"classMethod": "async_stream_query", "input": {"message": <genai Content>, "user_id", "session_id", "run_config": {"streaming_mode": "sse"}}}` (`run_config` only for the ADK methods `async_stream_query` / `stream_query`). Text parts become `text` parts, data parts JSON text, URL parts `file_data`; inline bytes are refused (send a URL) |
 //! | HTTP 200 on the query | WORKING |
@@ -56,8 +56,9 @@
 //! # Errors
 //!
 //! - HTTP 400/404 before the query ran (session creation, a new query) → `Rejected` with
-//!   Google's message (`{"error": {"code", "message", "status"}}`); on a resumed query →
-//!   `Other` (the task fails: the session may have expired);
+//!   Google's message (`{"error": {"code", "message", "status"}}`), except a 404 on the
+//!   session carried over from the context (a new session instead, see *Mapping*); on a
+//!   resumed query → `Other` (the task fails: the session may have expired);
 //! - 401/403 → `Unavailable` with a hint about the credential and the role
 //!   `roles/aiplatform.user`;
 //! - 429 and 503 → retried (`Retry-After`, else a growing backoff; at most `max_retries`),
@@ -323,6 +324,32 @@ impl SessionData {
         }
     }
 
+    /// The session a new task continues: the one in what this provider saved with the
+    /// caller's latest completed task of the context ([`TaskContext::context_data`]), with
+    /// its user id, without pending calls (they belong to their own task). Data that is
+    /// not readable, or names no session or user, is ignored: the task gets a new session.
+    fn from_context(ctx: &TaskContext) -> Option<Self> {
+        let data = ctx.context_data.as_ref()?;
+        match serde_json::from_value::<SessionData>(data.clone()) {
+            Ok(d) if !d.session_id.is_empty() && !d.user_id.is_empty() => Some(d.settled()),
+            Ok(_) => {
+                tracing::debug!(
+                    task_id = %ctx.task_id,
+                    "vertex: the context data names no session; a new session"
+                );
+                None
+            }
+            Err(e) => {
+                tracing::debug!(
+                    task_id = %ctx.task_id,
+                    error = %e,
+                    "vertex: unreadable context data; a new session"
+                );
+                None
+            }
+        }
+    }
+
     fn from_ctx(ctx: &TaskContext) -> Result<Option<Self>> {
         match &ctx.provider_data {
             None | Some(Value::Null) => Ok(None),
@@ -337,27 +364,44 @@ impl SessionData {
     }
 }
 
+/// The session a new turn runs on.
+enum Start {
+    /// The task's own saved session.
+    Saved(SessionData),
+    /// The session carried over from an earlier task of the context.
+    Context(SessionData),
+    /// None yet: create one.
+    New,
+}
+
 impl VertexProvider {
     async fn new_turn(
         client: Arc<Client>,
         settings: Arc<Settings>,
-        saved: Option<SessionData>,
+        start: Start,
         message: Message,
         mut out: Out,
     ) -> Result<(), Stop> {
         let content = genai_content(&message)?;
-        let session = match saved {
-            Some(d) => d,
-            None => {
-                let session_id = client.create_session(&settings.user_id).await?;
-                let data = SessionData {
-                    session_id,
-                    user_id: settings.user_id.clone(),
-                    pending: Vec::new(),
-                };
-                out.emit(ProviderEvent::SaveData(data.to_value())).await?;
-                data
+        let session = match start {
+            Start::Saved(d) => d,
+            Start::Context(d) => {
+                let ran = Self::query(
+                    &client,
+                    &settings,
+                    d,
+                    content.clone(),
+                    Phase::Continued,
+                    &mut out,
+                )
+                .await?;
+                if ran {
+                    return Ok(());
+                }
+                // The context's session is gone upstream: go on in a new one.
+                Self::create_session(&client, &settings, &mut out).await?
             }
+            Start::New => Self::create_session(&client, &settings, &mut out).await?,
         };
         Self::query(
             &client,
@@ -368,6 +412,23 @@ impl VertexProvider {
             &mut out,
         )
         .await
+        .map(drop)
+    }
+
+    /// Creates a session for the configured user and saves it with the task.
+    async fn create_session(
+        client: &Client,
+        settings: &Settings,
+        out: &mut Out,
+    ) -> Result<SessionData, Stop> {
+        let session_id = client.create_session(&settings.user_id).await?;
+        let data = SessionData {
+            session_id,
+            user_id: settings.user_id.clone(),
+            pending: Vec::new(),
+        };
+        out.emit(ProviderEvent::SaveData(data.to_value())).await?;
+        Ok(data)
     }
 
     async fn resume(
@@ -378,9 +439,9 @@ impl VertexProvider {
         mut out: Out,
     ) -> Result<(), Stop> {
         match resume::reply_content(&message, &saved.pending) {
-            Ok(content) => {
-                Self::query(&client, &settings, saved, content, Phase::After, &mut out).await
-            }
+            Ok(content) => Self::query(&client, &settings, saved, content, Phase::After, &mut out)
+                .await
+                .map(drop),
             Err(why) => {
                 // Ask again: the agent still waits for the same calls.
                 out.emit(status(TaskState::Working, None)).await?;
@@ -391,7 +452,19 @@ impl VertexProvider {
         }
     }
 
-    /// Runs one query on `session` and reports its events.
+    /// The query was accepted: a session carried over from the context is saved with the
+    /// task (`save`), then WORKING.
+    async fn accepted(save: Option<Value>, out: &mut Out) -> Result<(), Stop> {
+        if let Some(data) = save {
+            out.emit(ProviderEvent::SaveData(data)).await?;
+        }
+        out.emit(status(TaskState::Working, None)).await?;
+        Ok(())
+    }
+
+    /// Runs one query on `session` and reports its events. On a session carried over from
+    /// the context ([`Phase::Continued`]) the session is saved with the task once the query
+    /// is accepted; `Ok(false)` when that session is gone upstream (nothing was reported).
     async fn query(
         client: &Client,
         settings: &Settings,
@@ -399,12 +472,13 @@ impl VertexProvider {
         content: Value,
         phase: Phase,
         out: &mut Out,
-    ) -> Result<(), Stop> {
+    ) -> Result<bool, Stop> {
         let mut input = json!({
             "message": content,
             "user_id": session.user_id,
             "session_id": session.session_id,
         });
+        let save = (phase == Phase::Continued).then(|| session.settled().to_value());
         let mut turn = Turn::new(session);
         if settings.streaming {
             if matches!(
@@ -414,21 +488,25 @@ impl VertexProvider {
                 input["run_config"] = json!({"streaming_mode": "sse"});
             }
             let body = json!({"classMethod": settings.stream_method, "input": input});
-            let resp = client.stream_query(&body, phase).await?;
-            out.emit(status(TaskState::Working, None)).await?;
+            let Some(resp) = client.stream_query(&body, phase).await? else {
+                return Ok(false);
+            };
+            Self::accepted(save, out).await?;
             if turn.pump(resp, client.idle_timeout, out).await? {
-                return Ok(());
+                return Ok(true);
             }
         } else {
             let body = json!({"classMethod": settings.query_method, "input": input});
-            let answer = client.query(&body, phase).await?;
-            out.emit(status(TaskState::Working, None)).await?;
+            let Some(answer) = client.query(&body, phase).await? else {
+                return Ok(false);
+            };
+            Self::accepted(save, out).await?;
             let output = answer.get("output").cloned().unwrap_or(Value::Null);
             if turn.on_output(output, out).await? {
-                return Ok(());
+                return Ok(true);
             }
         }
-        turn.finish(out).await
+        turn.finish(out).await.map(|()| true)
     }
 }
 
@@ -449,8 +527,12 @@ impl Provider for VertexProvider {
                 Self::resume(client, settings, saved, message, out)
             }));
         }
+        let start = match saved {
+            Some(d) => Start::Saved(d),
+            None => SessionData::from_context(&ctx).map_or(Start::New, Start::Context),
+        };
         Ok(drive_stream(move |out| {
-            Self::new_turn(client, settings, saved, message, out)
+            Self::new_turn(client, settings, start, message, out)
         }))
     }
 

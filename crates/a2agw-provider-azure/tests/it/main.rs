@@ -6,6 +6,7 @@
     unreachable_pub
 )]
 
+mod context;
 mod credentials;
 mod recover;
 
@@ -206,6 +207,7 @@ async fn plain_answer() {
 async fn reuses_the_saved_thread() {
     let fake = start().await;
     let p = provider(&fake, "plain");
+    run(&p, ctx(TaskState::Unspecified, None), user("first")).await;
     let events = run(
         &p,
         ctx(
@@ -217,7 +219,7 @@ async fn reuses_the_saved_thread() {
     .await;
     assert_eq!(events.len(), 6, "{events:?}");
     assert_eq!(
-        fake.requests(),
+        fake.requests()[3..],
         [
             "POST /threads/thread_1/messages",
             "POST /threads/thread_1/runs"

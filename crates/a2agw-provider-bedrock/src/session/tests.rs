@@ -60,3 +60,44 @@ fn saved_data_and_the_session_of_a_task() {
             .starts_with("the saved Bedrock session data of this task is unreadable")
     );
 }
+
+#[test]
+fn a_new_task_continues_the_session_of_its_context() {
+    let mut ctx = TaskContext {
+        task_id: "task-2".into(),
+        context_id: "ctx-1".into(),
+        context_data: Some(json!({"sessionId": "task-1"})),
+        ..TaskContext::default()
+    };
+    assert_eq!(
+        SessionData::context_session(&ctx).as_deref(),
+        Some("task-1")
+    );
+    assert_eq!(SessionData::session_id_of(&ctx, None), "task-1");
+    // Only the session carries over: a pending invocation belongs to its own task.
+    ctx.context_data = Some(json!({
+        "sessionId": "task-1",
+        "invocationId": "inv-1",
+        "invocationInputs": [{"type": "nonsense"}],
+    }));
+    assert_eq!(SessionData::session_id_of(&ctx, None), "task-1");
+    // The task's own saved session wins.
+    let saved = SessionData::session("s-9");
+    assert_eq!(SessionData::session_id_of(&ctx, Some(&saved)), "s-9");
+    // Unusable context data: the task's own session.
+    for bad in [
+        json!(null),
+        json!("task-1"),
+        json!([1, 2]),
+        json!({}),
+        json!({"sessionId": 7}),
+        json!({"sessionId": ""}),
+        json!({"sessionId": "not a session/ü"}),
+        json!({"sessionId": "x".repeat(101)}),
+        json!({"session_id": "task-1"}),
+    ] {
+        ctx.context_data = Some(bad.clone());
+        assert_eq!(SessionData::context_session(&ctx), None, "{bad}");
+        assert_eq!(SessionData::session_id_of(&ctx, None), "task-2", "{bad}");
+    }
+}

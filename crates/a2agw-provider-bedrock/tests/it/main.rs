@@ -688,6 +688,103 @@ async fn a_task_id_bedrock_refuses_is_hashed_into_a_session_id() {
     assert_eq!(fake.requests()[1].session_id, session);
 }
 
+/// A new task (`task_id`) in a context the caller used before, with `context_data`.
+fn follow_up(task_id: &str, context_data: Option<Value>) -> TaskContext {
+    let mut c = ctx(TaskState::Unspecified, None);
+    c.task_id = task_id.into();
+    c.context_data = context_data;
+    c
+}
+
+/// The last `SaveData` of a run: what the engine keeps with the task.
+fn last_saved(events: &Events) -> Value {
+    events
+        .iter()
+        .rev()
+        .find_map(|e| match e {
+            Ok(ProviderEvent::SaveData(v)) => Some(v.clone()),
+            _ => None,
+        })
+        .expect("the run saved data")
+}
+
+#[tokio::test]
+async fn a_new_task_continues_the_session_of_its_context() {
+    let fake = FakeServer::start().await.unwrap();
+    let p = provider(&fake, "plain");
+    let first = run(&p, ctx(TaskState::Unspecified, None), user("I am Ada")).await;
+    assert_eq!(first.last(), Some(&state(TaskState::Completed)));
+    let saved = last_saved(&first);
+    // The engine hands the second task of the context what the first one saved.
+    let events = run(&p, follow_up("task-2", Some(saved)), user("Who am I?")).await;
+    assert_eq!(
+        events,
+        with(
+            started("task-1"),
+            vec![
+                chunk("echo: ", false, false),
+                chunk("Who am I?", true, true),
+                state(TaskState::Completed),
+            ]
+        )
+    );
+    let requests = fake.requests();
+    assert_eq!(requests.len(), 2);
+    assert_eq!(requests[0].session_id, "task-1");
+    assert_eq!(requests[1].session_id, "task-1", "the same Bedrock session");
+    assert_eq!(requests[1].body["inputText"], json!("Who am I?"));
+    // A third task continues it again (the second saved the same session).
+    run(
+        &p,
+        follow_up("task-3", Some(last_saved(&events))),
+        user("again"),
+    )
+    .await;
+    assert_eq!(fake.requests()[2].session_id, "task-1");
+}
+
+#[tokio::test]
+async fn only_the_session_of_the_context_data_carries_over() {
+    let fake = FakeServer::start().await.unwrap();
+    let p = provider(&fake, "plain");
+    let events = run(&p, follow_up("task-2", Some(input_pending())), user("hi")).await;
+    assert_eq!(events[..2], started("task-1")[..]);
+    assert_eq!(events.last(), Some(&state(TaskState::Completed)));
+    let r = &fake.requests()[0];
+    assert_eq!(r.session_id, "task-1");
+    // A new message, not the results of the other task's invocation.
+    assert_eq!(r.body["inputText"], json!("hi"));
+    assert!(r.body.get("sessionState").is_none(), "{}", r.body);
+}
+
+#[tokio::test]
+async fn unreadable_context_data_gives_the_task_its_own_session() {
+    let fake = FakeServer::start().await.unwrap();
+    let p = provider(&fake, "plain");
+    let bad = [
+        json!("garbage"),
+        json!({"sessionId": 42}),
+        json!({"sessionId": "../other agent/sessions/x"}),
+        json!({"no": "session"}),
+    ];
+    for (i, data) in bad.iter().enumerate() {
+        let events = run(&p, follow_up("task-2", Some(data.clone())), user("hi")).await;
+        assert_eq!(
+            events,
+            with(
+                started("task-2"),
+                vec![
+                    chunk("echo: ", false, false),
+                    chunk("hi", true, true),
+                    state(TaskState::Completed),
+                ]
+            ),
+            "{data}"
+        );
+        assert_eq!(fake.requests()[i].session_id, "task-2", "{data}");
+    }
+}
+
 #[tokio::test]
 async fn cancel_mid_run_drops_the_stream_and_ends_the_session() {
     let fake = FakeServer::start().await.unwrap();

@@ -9,6 +9,7 @@
     unreachable_pub
 )]
 
+mod context;
 mod recover;
 
 use a2agw_provider::{Provider, ProviderErrorKind, ProviderEvent, TaskContext};

@@ -238,6 +238,235 @@ async fn reuses_the_saved_session_and_user() {
     assert_eq!(requests[2].body["input"]["user_id"], "a2a-gateway");
 }
 
+/// A new task (`task_id`) in a context the caller used before, with `context_data`.
+fn follow_up(task_id: &str, context_data: Option<Value>) -> TaskContext {
+    TaskContext {
+        task_id: task_id.into(),
+        context_id: "ctx-1".into(),
+        context_data,
+        ..TaskContext::default()
+    }
+}
+
+/// The last `SaveData` of a run: what the engine keeps with the task.
+fn last_saved(events: &Events) -> Value {
+    events
+        .iter()
+        .rev()
+        .find_map(|e| match e {
+            Ok(ProviderEvent::SaveData(v)) => Some(v.clone()),
+            _ => None,
+        })
+        .expect("the run saved data")
+}
+
+fn creations(fake: &FakeServer) -> usize {
+    fake.requests()
+        .iter()
+        .filter(|r| r.class_method() == "async_create_session")
+        .count()
+}
+
+/// The ids of the sessions the queries ran on (no session creation calls).
+fn queried_sessions(fake: &FakeServer) -> Vec<(String, String)> {
+    fake.requests()
+        .iter()
+        .filter(|r| r.class_method() != "async_create_session")
+        .map(|r| {
+            let input = &r.body["input"];
+            (
+                input["session_id"].as_str().unwrap_or("").to_owned(),
+                input["user_id"].as_str().unwrap_or("").to_owned(),
+            )
+        })
+        .collect()
+}
+
+fn on(session: &str, user: &str) -> (String, String) {
+    (session.to_owned(), user.to_owned())
+}
+
+#[tokio::test]
+async fn a_new_task_continues_the_session_of_its_context() {
+    let fake = start().await;
+    let p = provider(&fake, "plain");
+    let first = run(&p, ctx(TaskState::Unspecified, None), user("I am Ada")).await;
+    assert_eq!(first.last(), Some(&state(TaskState::Completed)));
+    let saved = last_saved(&first);
+    assert_eq!(saved, session("sess-1"));
+    // The engine hands the second task of the context what the first one saved.
+    let events = run(&p, follow_up("task-2", Some(saved)), user("Who am I?")).await;
+    assert_eq!(
+        events,
+        vec![
+            // Saved with the second task too, once the query was accepted.
+            save(session("sess-1")),
+            state(TaskState::Working),
+            chunk("ev-1", "echo: Who am I?", false, true),
+            state(TaskState::Completed),
+        ]
+    );
+    assert_eq!(
+        creations(&fake),
+        1,
+        "no second session: {:?}",
+        fake.requests()
+    );
+    assert_eq!(
+        queried_sessions(&fake),
+        vec![on("sess-1", "a2a-gateway"), on("sess-1", "a2a-gateway")]
+    );
+    // And a third task continues it again.
+    run(
+        &p,
+        follow_up("task-3", Some(last_saved(&events))),
+        user("again"),
+    )
+    .await;
+    assert_eq!(creations(&fake), 1);
+    assert_eq!(queried_sessions(&fake)[2], on("sess-1", "a2a-gateway"));
+}
+
+#[tokio::test]
+async fn the_context_session_keeps_its_user_and_drops_pending_calls() {
+    let fake = start().await;
+    run(
+        &provider(&fake, "plain"),
+        ctx(TaskState::Unspecified, None),
+        user("hi"),
+    )
+    .await;
+    // Another configured user id: the session belongs to the one that created it.
+    let mut other = config(&fake, "plain");
+    other.user_id = "someone-else".into();
+    let p = provider_with(other, fake::token_provider());
+    // Pending calls belong to their own task: the new task sends a new message.
+    let events = run(
+        &p,
+        follow_up("task-2", Some(approval_pending())),
+        user("next"),
+    )
+    .await;
+    assert_eq!(events[0], save(session("sess-1")));
+    assert_eq!(events.last(), Some(&state(TaskState::Completed)));
+    assert_eq!(creations(&fake), 1);
+    let last = fake.requests().pop().unwrap();
+    assert_eq!(last.body["input"]["session_id"], "sess-1");
+    assert_eq!(last.body["input"]["user_id"], "a2a-gateway");
+    assert_eq!(
+        last.body["input"]["message"]["parts"],
+        json!([{"text": "next"}])
+    );
+}
+
+#[tokio::test]
+async fn the_context_session_in_non_streaming_mode() {
+    let fake = start().await;
+    let p = non_streaming(&fake, "plain");
+    let first = run(&p, ctx(TaskState::Unspecified, None), user("one")).await;
+    let events = run(
+        &p,
+        follow_up("task-2", Some(last_saved(&first))),
+        user("two"),
+    )
+    .await;
+    assert_eq!(
+        events,
+        vec![
+            save(session("sess-1")),
+            state(TaskState::Working),
+            chunk("ev-1", "echo: two", false, true),
+            state(TaskState::Completed),
+        ]
+    );
+    assert_eq!(creations(&fake), 1);
+    assert_eq!(
+        queried_sessions(&fake),
+        vec![on("sess-1", "a2a-gateway"), on("sess-1", "a2a-gateway")]
+    );
+}
+
+#[tokio::test]
+async fn unreadable_context_data_gives_the_task_a_new_session() {
+    let bad = [
+        json!("garbage"),
+        json!([1, 2, 3]),
+        json!({"session_id": 5, "user_id": "a2a-gateway"}),
+        json!({"session_id": "sess-1"}),
+        json!({"session_id": "", "user_id": "a2a-gateway"}),
+        json!({"session_id": "sess-1", "user_id": ""}),
+        json!({"sessionId": "sess-1"}),
+    ];
+    for data in bad {
+        let fake = start().await;
+        let p = provider(&fake, "plain");
+        let events = run(&p, follow_up("task-2", Some(data.clone())), user("hi")).await;
+        assert_eq!(
+            events,
+            with(
+                started(),
+                vec![
+                    chunk("ev-1", "echo: hi", false, true),
+                    state(TaskState::Completed),
+                ]
+            ),
+            "{data}"
+        );
+        assert_eq!(creations(&fake), 1, "{data}");
+        assert_eq!(
+            queried_sessions(&fake),
+            vec![on("sess-1", "a2a-gateway")],
+            "{data}"
+        );
+    }
+}
+
+#[tokio::test]
+async fn a_context_session_that_is_gone_is_replaced_by_a_new_one() {
+    for streaming in [true, false] {
+        let fake = start().await;
+        let mut config = config(&fake, "plain");
+        config.streaming = streaming;
+        let p = provider_with(config, fake::token_provider());
+        // Expired or deleted upstream: Agent Engine answers 404.
+        let events = run(
+            &p,
+            follow_up("task-2", Some(session("sess-expired"))),
+            user("hi"),
+        )
+        .await;
+        assert_eq!(
+            events,
+            with(
+                started(),
+                vec![
+                    chunk("ev-1", "echo: hi", false, true),
+                    state(TaskState::Completed),
+                ]
+            ),
+            "streaming: {streaming}"
+        );
+        assert_eq!(creations(&fake), 1);
+        assert_eq!(
+            queried_sessions(&fake),
+            vec![
+                on("sess-expired", "a2a-gateway"),
+                on("sess-1", "a2a-gateway")
+            ]
+        );
+    }
+    // An engine that does not exist still rejects the task, with the engine to check.
+    let fake = start().await;
+    let p = provider(&fake, "missing");
+    let events = run(&p, follow_up("task-2", Some(session("sess-1"))), user("hi")).await;
+    assert!(
+        matches!(&events[..], [Err(e)] if e.kind == ProviderErrorKind::Rejected
+            && e.message.contains("while creating the session")
+            && e.message.contains("check the project, location and engine id")),
+        "{events:?}"
+    );
+}
+
 #[tokio::test]
 async fn configured_user_id_and_v1beta1() {
     let fake = start().await;

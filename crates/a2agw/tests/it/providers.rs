@@ -54,14 +54,39 @@ fn run(
     }
 }
 
+/// The `plain` tests run `plain`, `stream` and `context`: four tasks, the last two in one
+/// context, so the upstream must have seen exactly three conversations.
+const SCENARIOS: &[&str] = &["plain", "stream", "context"];
+
+/// Checks that the upstream conversations named in `ids` (one per call that names one) are
+/// the three [`SCENARIOS`] imply.
+fn assert_three_conversations(ids: &[String], what: &str) {
+    let distinct: std::collections::BTreeSet<String> = ids.iter().cloned().collect();
+    assert_eq!(
+        distinct.len(),
+        3,
+        "{what}: the two tasks of one context continue one conversation, other tasks get \
+         their own; seen {ids:?}"
+    );
+}
+
+/// The path segment after `after` in `path`.
+#[cfg(any(feature = "provider-langgraph", feature = "provider-azure"))]
+fn segment_after(path: &str, after: &str) -> Option<String> {
+    let mut parts = path.split(['/', '?', ' ']);
+    parts.find(|p| *p == after)?;
+    parts.next().map(str::to_owned)
+}
+
 #[cfg(feature = "provider-langgraph")]
 mod langgraph {
-    use super::{agent, run, runtime};
+    use super::{SCENARIOS, agent, assert_three_conversations, run, runtime, segment_after};
     use crate::support::python;
     use a2agw_provider_langgraph::fake::{API_KEY, FakeServer};
+    use tokio::runtime::Runtime;
 
-    fn e2e(assistant: &str, transport: &str, scenarios: &[&str]) {
-        let Some(python) = python() else { return };
+    fn e2e(assistant: &str, transport: &str, scenarios: &[&str]) -> Option<(Runtime, FakeServer)> {
+        let python = python()?;
         let rt = runtime();
         let fake = rt.block_on(FakeServer::start()).unwrap();
         let config = format!(
@@ -78,11 +103,21 @@ mod langgraph {
             scenarios,
             &[API_KEY],
         );
+        Some((rt, fake))
     }
 
     #[test]
-    fn plain_and_streamed_answers() {
-        e2e("plain", "JSONRPC", &["plain", "stream"]);
+    fn plain_and_streamed_answers_and_one_thread_per_context() {
+        let Some((_rt, fake)) = e2e("plain", "JSONRPC", SCENARIOS) else {
+            return;
+        };
+        let runs: Vec<String> = fake
+            .calls()
+            .into_iter()
+            .filter(|(call, _)| call.starts_with("POST ") && call.contains("/runs"))
+            .filter_map(|(call, _)| segment_after(&call, "threads"))
+            .collect();
+        assert_three_conversations(&runs, "LangGraph threads");
     }
 
     #[test]
@@ -93,12 +128,13 @@ mod langgraph {
 
 #[cfg(feature = "provider-azure")]
 mod azure {
-    use super::{agent, run, runtime};
+    use super::{SCENARIOS, agent, assert_three_conversations, run, runtime, segment_after};
     use crate::support::python;
     use a2agw_provider_azure::fake::{self, FakeServer};
+    use tokio::runtime::Runtime;
 
-    fn e2e(agent_id: &str, transport: &str, scenarios: &[&str]) {
-        let Some(python) = python() else { return };
+    fn e2e(agent_id: &str, transport: &str, scenarios: &[&str]) -> Option<(Runtime, FakeServer)> {
+        let python = python()?;
         let rt = runtime();
         let fake = rt.block_on(FakeServer::start()).unwrap();
         // The real `ClientSecretCredential` gets its token from the fake's Entra endpoint.
@@ -125,11 +161,21 @@ mod azure {
             !fake.token_requests().is_empty(),
             "the gateway should have fetched its token from the fake Entra endpoint"
         );
+        Some((rt, fake))
     }
 
     #[test]
-    fn plain_and_streamed_answers() {
-        e2e("plain", "GRPC", &["plain", "stream"]);
+    fn plain_and_streamed_answers_and_one_thread_per_context() {
+        let Some((_rt, fake)) = e2e("plain", "GRPC", SCENARIOS) else {
+            return;
+        };
+        let messages: Vec<String> = fake
+            .requests()
+            .into_iter()
+            .filter(|r| r.starts_with("POST ") && r.ends_with("/messages"))
+            .filter_map(|r| segment_after(&r, "threads"))
+            .collect();
+        assert_three_conversations(&messages, "Azure threads");
     }
 
     #[test]
@@ -140,14 +186,15 @@ mod azure {
 
 #[cfg(feature = "provider-bedrock")]
 mod bedrock {
-    use super::{agent, run, runtime};
+    use super::{SCENARIOS, agent, assert_three_conversations, run, runtime};
     use crate::support::python;
     use a2agw_provider_bedrock::fake::{
         FAKE_ACCESS_KEY_ID, FAKE_REGION, FAKE_SECRET_ACCESS_KEY, FakeServer,
     };
+    use tokio::runtime::Runtime;
 
-    fn e2e(agent_id: &str, transport: &str, scenarios: &[&str]) {
-        let Some(python) = python() else { return };
+    fn e2e(agent_id: &str, transport: &str, scenarios: &[&str]) -> Option<(Runtime, FakeServer)> {
+        let python = python()?;
         let rt = runtime();
         let fake = rt.block_on(FakeServer::start()).unwrap();
         // The real SDK, SigV4-signing with credentials from the standard chain (here the
@@ -182,11 +229,20 @@ mod bedrock {
                 .all(|r| r.access_key_id == FAKE_ACCESS_KEY_ID),
             "every call is signed with the configured credentials"
         );
+        Some((rt, fake))
     }
 
     #[test]
-    fn plain_and_streamed_answers() {
-        e2e("plain", "HTTP+JSON", &["plain", "stream"]);
+    fn plain_and_streamed_answers_and_one_session_per_context() {
+        let Some((_rt, fake)) = e2e("plain", "HTTP+JSON", SCENARIOS) else {
+            return;
+        };
+        let sessions: Vec<String> = fake
+            .requests_for("plain")
+            .into_iter()
+            .map(|r| r.session_id)
+            .collect();
+        assert_three_conversations(&sessions, "Bedrock sessions");
     }
 
     #[test]
@@ -197,12 +253,13 @@ mod bedrock {
 
 #[cfg(feature = "provider-vertex")]
 mod vertex {
-    use super::{agent, run, runtime};
+    use super::{SCENARIOS, agent, assert_three_conversations, run, runtime};
     use crate::support::python;
     use a2agw_provider_vertex::fake::{self, FakeServer};
+    use tokio::runtime::Runtime;
 
-    fn e2e(engine_id: &str, transport: &str, scenarios: &[&str]) {
-        let Some(python) = python() else { return };
+    fn e2e(engine_id: &str, transport: &str, scenarios: &[&str]) -> Option<(Runtime, FakeServer)> {
+        let python = python()?;
         let rt = runtime();
         let fake = rt.block_on(FakeServer::start()).unwrap();
         // A service-account key file whose token_uri is the fake's: the real gcp_auth
@@ -224,11 +281,21 @@ mod vertex {
             fake.issued_tokens() > 0,
             "the gateway should have fetched its token from the fake /token"
         );
+        Some((rt, fake))
     }
 
     #[test]
-    fn plain_and_streamed_answers() {
-        e2e("plain", "JSONRPC", &["plain", "stream"]);
+    fn plain_and_streamed_answers_and_one_session_per_context() {
+        let Some((_rt, fake)) = e2e("plain", "JSONRPC", SCENARIOS) else {
+            return;
+        };
+        let sessions = fake
+            .requests()
+            .into_iter()
+            .filter(|r| r.action == "streamQuery")
+            .filter_map(|r| r.body["input"]["session_id"].as_str().map(str::to_owned))
+            .collect::<Vec<_>>();
+        assert_three_conversations(&sessions, "Vertex sessions");
     }
 
     #[test]

@@ -8,6 +8,8 @@ TRANSPORT is JSONRPC, HTTP+JSON or GRPC. SCENARIO is
   `echo: <sent text>` (the fakes' `plain` scenario);
 - stream: the same through SendStreamingMessage: the events arrive in order, the chunks
   reassemble to the echo, the last event is COMPLETED;
+- context: two blocking SendMessages with one client-chosen contextId both complete (the
+  Rust test then checks the upstream saw one conversation);
 - input: a streamed SendMessage ends in INPUT_REQUIRED with the agent's question; the
   answer, sent on the same task, resumes it upstream and the task ends COMPLETED with the
   answer's text in its artifact (the fakes' `input` scenario).
@@ -138,6 +140,24 @@ class ProviderE2e:
         )
         return {'events': len(events), 'chunks': len(chunks)}
 
+    async def context(self) -> dict[str, Any]:
+        """Two tasks in one context: both complete (the Rust side checks that the upstream
+        saw one conversation)."""
+        context_id = new_id()
+        tasks = []
+        async with await self.client(streaming=False) as client:
+            for text in ('first in the context', 'second in the context'):
+                task = await self.send_blocking(client, text_message(text, context_id=context_id))
+                check(
+                    task.status.state == TaskState.TASK_STATE_COMPLETED,
+                    f'expected COMPLETED, got {state_name(task.status.state)}',
+                    task=short(task),
+                )
+                check(task.context_id == context_id, 'the task keeps the context', task=short(task))
+                tasks.append(task.id)
+        check(tasks[0] != tasks[1], 'two tasks', tasks=tasks)
+        return {'context_id': context_id, 'tasks': tasks}
+
     async def input(self) -> dict[str, Any]:
         async with await self.client(streaming=True) as client:
             request = SendMessageRequest(message=text_message('please book a table'))
@@ -190,7 +210,12 @@ def main() -> None:
     parser.add_argument('scenarios', nargs='+')
     args = parser.parse_args()
     e2e = ProviderE2e(args.base_url, args.transport)
-    scenarios = {'plain': e2e.plain, 'stream': e2e.stream, 'input': e2e.input}
+    scenarios = {
+        'plain': e2e.plain,
+        'stream': e2e.stream,
+        'context': e2e.context,
+        'input': e2e.input,
+    }
     run_main(scenarios, args.scenarios, {'transport': args.transport})
 
 
