@@ -137,6 +137,22 @@ impl Upstream {
             .map_err(|e| self.invoke_error(&e, phase))
     }
 
+    /// [`Self::send`], but `Ok(None)` when Bedrock answers `ConflictException` (another
+    /// call is running in the session): the caller then uses a session of its own.
+    pub(crate) async fn send_unless_busy(
+        &self,
+        request: InvokeAgentFluentBuilder,
+        phase: Phase,
+    ) -> Result<Option<InvokeAgentOutput>> {
+        match request.send().await {
+            Ok(output) => Ok(Some(output)),
+            Err(SdkError::ServiceError(ctx)) if ctx.err().code() == Some("ConflictException") => {
+                Ok(None)
+            }
+            Err(e) => Err(self.invoke_error(&e, phase)),
+        }
+    }
+
     fn where_(&self) -> String {
         match &self.endpoint_url {
             Some(u) => format!("the endpoint {u}"),

@@ -39,7 +39,8 @@
 //! | anything else | HTTP 404 `ResourceNotFoundException` |
 //!
 //! A resumed call whose `sessionState` does not carry the expected `invocationId` and
-//! results gets HTTP 400 `ValidationException`.
+//! results gets HTTP 400 `ValidationException`. A call in a session where a `slow` or
+//! `hang` call is still streaming gets HTTP 409 `ConflictException`, as on Bedrock.
 
 use aws_sdk_bedrockagentruntime::config::{
     BehaviorVersion, Credentials, Region, SharedCredentialsProvider,
@@ -112,6 +113,9 @@ struct FakeState {
     dropped: AtomicUsize,
     dropped_notify: Notify,
     shutdown: watch::Receiver<bool>,
+    /// Sessions with a call still streaming (`slow`, `hang`): Bedrock refuses another call
+    /// in them with `ConflictException`.
+    active: Mutex<std::collections::HashSet<String>>,
 }
 
 impl FakeState {
@@ -129,6 +133,20 @@ impl FakeState {
     fn stream_dropped(&self) {
         self.dropped.fetch_add(1, Ordering::SeqCst);
         self.dropped_notify.notify_waiters();
+    }
+
+    fn set_active(&self, session: &str, active: bool) {
+        if let Ok(mut set) = self.active.lock() {
+            if active {
+                set.insert(session.to_owned());
+            } else {
+                set.remove(session);
+            }
+        }
+    }
+
+    fn is_active(&self, session: &str) -> bool {
+        self.active.lock().is_ok_and(|set| set.contains(session))
     }
 }
 
@@ -150,6 +168,7 @@ impl FakeServer {
             dropped: AtomicUsize::new(0),
             dropped_notify: Notify::new(),
             shutdown: shutdown_rx.clone(),
+            active: Mutex::new(std::collections::HashSet::new()),
         });
         let app = axum::Router::new()
             .route(
@@ -330,15 +349,21 @@ fn then_hang(state: &Arc<FakeState>, session_id: &str, first: Vec<Bytes>) -> Res
     let (tx, rx) = mpsc::channel::<Bytes>(16);
     let state = state.clone();
     let mut shutdown = state.shutdown.clone();
+    let session = session_id.to_owned();
+    state.set_active(&session, true);
     tokio::spawn(async move {
         for f in first {
             if tx.send(f).await.is_err() {
+                state.set_active(&session, false);
                 state.stream_dropped();
                 return;
             }
         }
         tokio::select! {
-            () = tx.closed() => state.stream_dropped(),
+            () = tx.closed() => {
+                state.set_active(&session, false);
+                state.stream_dropped();
+            }
             _ = shutdown.wait_for(|s| *s) => {}
         }
     });
@@ -432,6 +457,13 @@ async fn invoke_agent(
     });
     if body["endSession"] == json!(true) {
         return frames(&session, Vec::new());
+    }
+    if state.is_active(&session) {
+        return aws_error(
+            StatusCode::CONFLICT,
+            "ConflictException",
+            "A request is already in progress for this session.",
+        );
     }
     let traces = body["enableTrace"] == json!(true);
     let input = body["inputText"].as_str().unwrap_or_default();

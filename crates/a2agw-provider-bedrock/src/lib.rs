@@ -11,7 +11,7 @@
 //!
 //! | A2A | Amazon Bedrock Agents |
 //! |---|---|
-//! | the task and its context | a Bedrock `sessionId`, one per context for the same caller: a new task continues the session in [`TaskContext::context_data`] (what this provider saved with the caller's latest completed task of the context; only its `sessionId` carries over, and data without a valid one is ignored); without it (a first task, or unreadable data), a session of its own: the task id when Bedrock accepts it (`[0-9a-zA-Z._:-]+`, at most 100 characters; the gateway's UUIDs always are), else `a2a-` + the SHA-256 of the task id in lowercase hex (68 characters), so every instance derives the same session. Never keyed on the context id itself: clients choose context ids, and the engine hands context data only to the caller who saved it, so two callers naming the same context never share a conversation. Two tasks of one context running at once share the session: Bedrock refuses a call while another runs in it (`ConflictException` → rejected) |
+//! | the task and its context | a Bedrock `sessionId`, one per context for the same caller: a new task continues the session in [`TaskContext::context_data`] (what this provider saved with the caller's latest completed task of the context; only its `sessionId` carries over, and data without a valid one is ignored); without it (a first task, or unreadable data), a session of its own: the task id when Bedrock accepts it (`[0-9a-zA-Z._:-]+`, at most 100 characters; the gateway's UUIDs always are), else `a2a-` + the SHA-256 of the task id in lowercase hex (68 characters), so every instance derives the same session. Never keyed on the context id itself: clients choose context ids, and the engine hands context data only to the caller who saved it, so two callers naming the same context never share a conversation. A task whose context session is busy with another running task of the context (`ConflictException`) opens its own session instead (a new conversation) |
 //! | a message | `POST /agents/{agentId}/agentAliases/{agentAliasId}/sessions/{sessionId}/text` (InvokeAgent) with `inputText` = the text parts (data parts as JSON text, URL parts as `(file: …)`); `enableTrace` = `traces_as_status` |
 //! | the response stream opens | `SaveData {"sessionId"}`, then WORKING |
 //! | `chunk` events | chunks of one artifact named `answer` (a new id per call): `append` from the second chunk, `lastChunk` on the last (each chunk is held back until the next arrives) |
@@ -205,16 +205,32 @@ fn input_text(message: &Message) -> Result<String> {
     Ok(pieces.join("\n\n"))
 }
 
+/// A new InvokeAgent call on `session_id`. With `own` (the session was the context's, taken
+/// over from an earlier task), a session busy with another task of the context is left to
+/// it: the call goes to the task's own session `own` instead (a new conversation), rather
+/// than being refused.
 async fn new_turn(
     up: Arc<Upstream>,
     session_id: String,
+    own: Option<String>,
     message: Message,
     mut out: Out,
 ) -> Result<(), Stop> {
     let text = input_text(&message)?;
-    let request = up.request(&session_id).input_text(text);
+    let request = up.request(&session_id).input_text(text.clone());
+    let Some(own) = own.filter(|own| *own != session_id) else {
+        let output = up.send(request, Phase::Start).await?;
+        return Pump::new(&up, session_id).run(output, &mut out).await;
+    };
+    if let Some(output) = up.send_unless_busy(request, Phase::Start).await? {
+        return Pump::new(&up, session_id).run(output, &mut out).await;
+    }
+    tracing::info!(
+        "bedrock: the context's session is busy with another task; this task opens its own"
+    );
+    let request = up.request(&own).input_text(text);
     let output = up.send(request, Phase::Start).await?;
-    Pump::new(&up, session_id).run(output, &mut out).await
+    Pump::new(&up, own).run(output, &mut out).await
 }
 
 async fn resume(
@@ -224,7 +240,7 @@ async fn resume(
     mut out: Out,
 ) -> Result<(), Stop> {
     let Some((invocation_id, inputs)) = saved.pending() else {
-        return new_turn(up, saved.session_id, message, out).await;
+        return new_turn(up, saved.session_id, None, message, out).await;
     };
     let results = match reply::parse_reply(&message, inputs) {
         Ok(r) => r,
@@ -262,8 +278,13 @@ impl Provider for BedrockProvider {
             return Ok(drive_stream(move |out| resume(up, saved, message, out)));
         }
         let session_id = SessionData::session_id_of(&ctx, saved.as_ref());
+        // Continuing the context's session: the task's own session is the way out when
+        // another task of the context is running in it.
+        let own = saved
+            .is_none()
+            .then(|| session::session_id_for(&ctx.task_id));
         Ok(drive_stream(move |out| {
-            new_turn(up, session_id, message, out)
+            new_turn(up, session_id, own, message, out)
         }))
     }
 

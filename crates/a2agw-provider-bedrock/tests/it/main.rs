@@ -744,6 +744,38 @@ async fn a_new_task_continues_the_session_of_its_context() {
 }
 
 #[tokio::test]
+async fn a_context_session_busy_with_another_task_gives_the_new_task_its_own() {
+    let fake = FakeServer::start().await.unwrap();
+    let p = provider(&fake, "slow");
+    // The first task of the context is still running (its stream stays open).
+    let mut first = p
+        .run(ctx(TaskState::Unspecified, None), user("think"))
+        .await
+        .unwrap();
+    assert_eq!(
+        first.next().await.unwrap(),
+        save(json!({ "sessionId": "task-1" }))
+    );
+    // A second task of the context, handed the first one's session, is not refused: Bedrock
+    // answers ConflictException for the busy session, and the task opens its own.
+    let mut second = p
+        .run(
+            follow_up("task-2", Some(json!({ "sessionId": "task-1" }))),
+            user("meanwhile"),
+        )
+        .await
+        .unwrap();
+    assert_eq!(
+        second.next().await.unwrap(),
+        save(json!({ "sessionId": "task-2" }))
+    );
+    assert_eq!(second.next().await.unwrap(), state(TaskState::Working));
+    let sessions: Vec<String> = fake.requests().into_iter().map(|r| r.session_id).collect();
+    assert_eq!(sessions, ["task-1", "task-1", "task-2"]);
+    drop((first, second));
+}
+
+#[tokio::test]
 async fn only_the_session_of_the_context_data_carries_over() {
     let fake = FakeServer::start().await.unwrap();
     let p = provider(&fake, "plain");
