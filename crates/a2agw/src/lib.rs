@@ -446,19 +446,22 @@ mod tests {
         serving.abort();
     }
 
-    fn free_port() -> u16 {
-        std::net::TcpListener::bind("127.0.0.1:0")
-            .unwrap()
-            .local_addr()
-            .unwrap()
-            .port()
+    /// Two distinct free ports (both held while they are picked, so they cannot be the
+    /// same one).
+    fn free_ports() -> (u16, u16) {
+        let a = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        let b = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        (
+            a.local_addr().unwrap().port(),
+            b.local_addr().unwrap().port(),
+        )
     }
 
     /// `server.grpc_listen`: gRPC on its own port, advertised in the card; the HTTP port
     /// then serves HTTP only. `agent.extended_skills`: the extended card.
     #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
     async fn grpc_apart_and_the_extended_card() {
-        let (http, grpc) = (free_port(), free_port());
+        let (http, grpc) = free_ports();
         let toml = format!(
             "[server]\nlisten = \"127.0.0.1:{http}\"\ngrpc_listen = \"127.0.0.1:{grpc}\"\n\
              [store]\nkind = \"memory\"\n\
@@ -482,7 +485,17 @@ mod tests {
         let mut card = None;
         for _ in 0..100 {
             if let Ok(r) = client.get(&card_url).send().await {
-                card = Some(r.json::<serde_json::Value>().await.unwrap());
+                let status = r.status();
+                let body = r.text().await.unwrap_or_default();
+                assert!(
+                    status.is_success(),
+                    "GET {card_url}: {status} {body}; is the port taken?"
+                );
+                card = Some(
+                    serde_json::from_str::<serde_json::Value>(&body).unwrap_or_else(|e| {
+                        panic!("GET {card_url}: not a JSON card ({e}): {body:?}")
+                    }),
+                );
                 break;
             }
             tokio::time::sleep(Duration::from_millis(50)).await;
