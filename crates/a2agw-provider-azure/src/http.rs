@@ -296,43 +296,7 @@ fn timeout_error(what: &str, wait: Duration) -> ProviderError {
     ))
 }
 
-/// The error text of a reqwest error without its URL (which has the query string).
-pub(crate) fn without_url(e: &reqwest::Error) -> String {
-    let mut s = String::new();
-    let mut source: Option<&dyn std::error::Error> = Some(e);
-    // The outermost message repeats the URL; its sources carry the cause.
-    let mut first = true;
-    while let Some(err) = source {
-        if !first {
-            if !s.is_empty() {
-                s.push_str(": ");
-            }
-            s.push_str(&err.to_string());
-        }
-        first = false;
-        source = err.source();
-    }
-    if s.is_empty() {
-        if e.is_connect() {
-            "connection failed".into()
-        } else if e.is_body() || e.is_decode() {
-            "the response body was cut off".into()
-        } else {
-            "request failed".into()
-        }
-    } else {
-        s
-    }
-}
-
-fn retry_after(resp: &Response) -> Option<Duration> {
-    let v = resp
-        .headers()
-        .get(reqwest::header::RETRY_AFTER)?
-        .to_str()
-        .ok()?;
-    v.trim().parse::<u64>().ok().map(Duration::from_secs)
-}
+pub(crate) use a2agw_provider::http::{retry_after, without_url};
 
 /// `: code: message` from an Azure error body `{"error":{"code","message"}}`, or a short
 /// excerpt of any other body.

@@ -1,6 +1,7 @@
 //! The HTTP calls to the Agent Server and the mapping of their failures.
 
 use crate::{LangGraphConfig, config_error};
+use a2agw_provider::http::retry_after;
 use a2agw_provider::{ProviderError, Result};
 use reqwest::header::{CONTENT_LOCATION, CONTENT_TYPE, HeaderMap, HeaderValue};
 use reqwest::{Method, Response, StatusCode, Url};
@@ -355,18 +356,6 @@ impl Client {
         let v = self.json(what, resp).await.ok()?;
         v.get("status").and_then(Value::as_str).map(str::to_owned)
     }
-}
-
-fn retry_after(resp: &Response) -> Option<Duration> {
-    let secs: u64 = resp
-        .headers()
-        .get(reqwest::header::RETRY_AFTER)?
-        .to_str()
-        .ok()?
-        .trim()
-        .parse()
-        .ok()?;
-    Some(Duration::from_secs(secs))
 }
 
 /// `/threads/{tid}/runs/{rid}` → `rid`.

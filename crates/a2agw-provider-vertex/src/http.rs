@@ -373,38 +373,7 @@ fn timeout_error(what: &str, wait: Duration) -> ProviderError {
     ))
 }
 
-/// The error text of a reqwest error without its URL.
-pub(crate) fn without_url(e: &reqwest::Error) -> String {
-    let mut s = String::new();
-    let mut source = std::error::Error::source(e);
-    while let Some(err) = source {
-        if !s.is_empty() {
-            s.push_str(": ");
-        }
-        s.push_str(&err.to_string());
-        source = err.source();
-    }
-    if s.is_empty() {
-        if e.is_connect() {
-            "connection failed".into()
-        } else if e.is_body() || e.is_decode() {
-            "the response body was cut off".into()
-        } else {
-            "request failed".into()
-        }
-    } else {
-        s
-    }
-}
-
-fn retry_after(resp: &Response) -> Option<Duration> {
-    let v = resp
-        .headers()
-        .get(reqwest::header::RETRY_AFTER)?
-        .to_str()
-        .ok()?;
-    v.trim().parse::<u64>().ok().map(Duration::from_secs)
-}
+pub(crate) use a2agw_provider::http::{retry_after, without_url};
 
 /// The `(status, message)` of a Google error `{"error": {"code", "message", "status"}}`
 /// (also inside a one-element array, as streaming methods answer).

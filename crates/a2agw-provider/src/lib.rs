@@ -21,6 +21,8 @@
 mod demo;
 pub mod drive;
 mod error;
+#[cfg(feature = "http")]
+pub mod http;
 
 pub use demo::DemoProvider;
 pub use error::{ProviderError, ProviderErrorKind, Result};
