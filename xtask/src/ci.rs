@@ -47,6 +47,11 @@ pub(crate) fn run(root: &Path) -> Result<()> {
         cargo(root, &["test", "--workspace", "--all-features"])?;
     }
 
+    // The official TCK on every binding and store (skipped with a note without
+    // ../shared/tck, an error when CI is set).
+    step("xtask tck");
+    crate::tck::run(root, &crate::tck::Options::parse(&[])?)?;
+
     if cargo_subcommand_available(root, "deny") {
         // The advisory database is a git clone from GitHub; where that is
         // unreachable, check everything else rather than fail on the network.

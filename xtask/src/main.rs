@@ -1,14 +1,17 @@
-//! Project automation for a2a-gateway: `cargo xtask codegen|tidy|ci`.
+//! Project automation for a2a-gateway: `cargo xtask codegen|tidy|tck|ci`.
 //!
 //! - `codegen [--check]`: regenerate `crates/a2agw-proto/src/generated/` from
 //!   `proto/` with protox (no system `protoc`); `--check` only compares.
 //! - `tidy`: layering table, Cargo.toml hygiene and crate-doc checks (also
 //!   run by `cargo test` through `tidy::tests`).
-//! - `ci`: fmt, clippy, tests, deny, tidy and `codegen --check`, in that
+//! - `tck [--report] [--store LIST]`: the official A2A TCK against the gateway with
+//!   the conformance agent, on every binding and store (see [`tck`]).
+//! - `ci`: fmt, clippy, tests, the TCK, deny, tidy and `codegen --check`, in that
 //!   order, stopping at the first failure.
 
 mod ci;
 mod codegen;
+mod tck;
 mod tidy;
 
 use std::path::{Path, PathBuf};
@@ -21,7 +24,11 @@ commands:
   codegen [--check]   regenerate crates/a2agw-proto/src/generated/ from proto/
                       (--check: fail if the checked-in files are stale)
   tidy                check the layering table and Cargo.toml hygiene
-  ci                  run fmt, clippy, tests, deny, tidy and codegen --check";
+  tck [--report] [--store memory,sqlite,postgres]
+                      run the official A2A TCK (../shared/tck) against the gateway
+                      with the conformance agent, once per store (--report: write
+                      the tables into docs/conformance.md)
+  ci                  run fmt, clippy, tests, the TCK, deny, tidy and codegen --check";
 
 fn main() -> ExitCode {
     match run() {
@@ -41,6 +48,7 @@ fn run() -> anyhow::Result<()> {
         ["codegen"] => codegen::run(&root, codegen::Mode::Write),
         ["codegen", "--check"] => codegen::run(&root, codegen::Mode::Check),
         ["tidy"] => tidy::run(&root),
+        ["tck", rest @ ..] => tck::run(&root, &tck::Options::parse(rest)?),
         ["ci"] => ci::run(&root),
         ["help" | "--help" | "-h"] => {
             eprintln!("{USAGE}");

@@ -36,12 +36,12 @@ impl Default for DemoProvider {
 
 // A short-lived plan of a few steps: boxing the events would buy nothing.
 #[allow(clippy::large_enum_variant)]
-enum Step {
+pub(crate) enum Step {
     Emit(ProviderEvent),
     Sleep(Duration),
 }
 
-fn status(state: TaskState, text: Option<&str>) -> Step {
+pub(crate) fn status(state: TaskState, text: Option<&str>) -> Step {
     Step::Emit(ProviderEvent::Status {
         state,
         message: text.map(agent_text),
@@ -153,7 +153,7 @@ impl DemoProvider {
     }
 }
 
-fn into_stream(steps: Vec<Step>) -> EventStream {
+pub(crate) fn into_stream(steps: Vec<Step>) -> EventStream {
     futures::stream::iter(steps)
         .filter_map(|s| async move {
             match s {

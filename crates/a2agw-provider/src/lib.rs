@@ -1,6 +1,7 @@
 //! The `Provider` trait: what an agent adapter implements so that the task engine can run
 //! a message for a task and get back a stream of task events; plus the built-in `demo`
-//! provider used by the gateway's default configuration and by tests.
+//! provider used by the gateway's default configuration and by tests, and the
+//! `conformance` test agent that behaves as the official A2A TCK's scenarios ask.
 //!
 //! This crate sits at level L1: it depends only on `a2agw-types`. It must never depend on
 //! the engine, the server or any concrete provider.
@@ -18,12 +19,14 @@
 //!   [`TaskContext::context_data`] to continue the upstream conversation.
 //! - [`Provider::cancel`] asks the upstream to stop; the engine then ends the task CANCELED.
 
+mod conformance;
 mod demo;
 pub mod drive;
 mod error;
 #[cfg(feature = "http")]
 pub mod http;
 
+pub use conformance::ConformanceProvider;
 pub use demo::DemoProvider;
 pub use error::{ProviderError, ProviderErrorKind, Result};
 

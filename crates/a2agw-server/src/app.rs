@@ -379,7 +379,10 @@ pub fn router(state: AppState) -> Router {
     Router::new()
         .route("/", post(crate::jsonrpc::handle))
         .route("/.well-known/agent-card.json", get(crate::card::serve_card))
-        .route("/.well-known/agent.json", get(crate::card::serve_card))
+        .route(
+            "/.well-known/agent.json",
+            get(crate::card::serve_legacy_card),
+        )
         .route("/healthz", get(healthz))
         .route("/readyz", get(readyz))
         .route("/metrics", get(crate::metrics::serve))

@@ -1,13 +1,30 @@
-//! The agent card at `/.well-known/agent-card.json` (and the ≤0.2 alias
-//! `/.well-known/agent.json`): URLs filled in for where the gateway is reached, a hybrid
-//! form that 0.3 clients also read, `ETag` and `Cache-Control`.
+//! The agent card at `/.well-known/agent-card.json` (and the ≤0.2 path
+//! `/.well-known/agent.json`): URLs filled in for where the gateway is reached, in the form
+//! of the version the client asked for (decision 34: the strict 1.0 card unless the request
+//! names 0.3), with `ETag`, `Last-Modified` and `Cache-Control`.
 
 use crate::app::AppState;
-use a2agw_types::{AgentCard, AgentInterface, binding};
-use axum::extract::State;
+use a2agw_types::{AgentCard, AgentInterface, ProtocolVersion, binding};
+use axum::extract::{Query, State};
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use sha2::{Digest, Sha256};
+use std::collections::HashMap;
+use std::time::SystemTime;
+
+/// The JSON form of a card served at a well-known path.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub enum CardForm {
+    /// The 1.0 `AgentCard` and nothing else: what the 1.0 JSON Schema allows.
+    #[default]
+    V1_0,
+    /// The 0.3 `AgentCard` (`url`, `preferredTransport`, `additionalInterfaces`,
+    /// `protocolVersion`, OpenAPI-style `securitySchemes`).
+    V0_3,
+    /// The 1.0 card plus the 0.3 top-level fields, which clients of both versions read
+    /// (the 1.0 schema refuses the extra fields).
+    Hybrid,
+}
 
 /// How the card's interface URLs are made.
 #[derive(Clone, Debug)]
@@ -21,10 +38,14 @@ pub struct CardSettings {
     pub interfaces: Vec<(&'static str, &'static str)>,
     /// `host:port` for the gRPC interface; the HTTP host when unset.
     pub grpc_address: Option<String>,
-    /// Add the 0.3 top-level fields (`url`, `preferredTransport`, …) for 0.3 clients.
-    pub hybrid_v03: bool,
+    /// The form served at `/.well-known/agent-card.json` to a request that names no
+    /// version (no `A2A-Version` header or query parameter): 1.0 by default.
+    pub unversioned: CardForm,
     /// `Cache-Control: max-age`.
     pub max_age_secs: u32,
+    /// When the card last changed: `Last-Modified`, and the date `If-Modified-Since` is
+    /// compared with.
+    pub modified: SystemTime,
 }
 
 impl Default for CardSettings {
@@ -39,8 +60,9 @@ impl Default for CardSettings {
                 (binding::HTTP_JSON, "0.3"),
             ],
             grpc_address: None,
-            hybrid_v03: true,
+            unversioned: CardForm::V1_0,
             max_age_secs: 300,
+            modified: SystemTime::now(),
         }
     }
 }
@@ -107,19 +129,91 @@ impl CardSettings {
     }
 }
 
-/// `GET /.well-known/agent-card.json`.
-pub(crate) async fn serve_card(State(state): State<AppState>, headers: HeaderMap) -> Response {
-    let settings = &state.card;
-    let card = settings.render(&state.handler.agent().card, &settings.base_url(&headers));
-    let json = if settings.hybrid_v03 {
-        a2agw_types::v03::hybrid_card(&card).unwrap_or_else(|e| {
+/// The card `card` (already rendered) as JSON in `form`. A card that 0.3 cannot express
+/// (a device-code OAuth flow, say) falls back to the hybrid form, then to 1.0.
+pub(crate) fn card_json(card: &AgentCard, form: CardForm) -> serde_json::Value {
+    let v1 = || serde_json::to_value(card).unwrap_or_default();
+    let hybrid = || {
+        a2agw_types::v03::hybrid_card(card).unwrap_or_else(|e| {
             tracing::warn!(error = %e, "the card cannot be expressed for 0.3 clients; serving the 1.0 form");
-            serde_json::to_value(&card).unwrap_or_default()
+            v1()
         })
-    } else {
-        serde_json::to_value(&card).unwrap_or_default()
     };
-    let body = serde_json::to_vec(&json).unwrap_or_default();
+    match form {
+        CardForm::V1_0 => v1(),
+        CardForm::Hybrid => hybrid(),
+        CardForm::V0_3 => match a2agw_types::v03::AgentCard::try_from(card.clone()) {
+            Ok(c) => serde_json::to_value(&c).unwrap_or_default(),
+            Err(e) => {
+                tracing::warn!(error = %e, "the card has no strict 0.3 form; serving the hybrid form");
+                hybrid()
+            }
+        },
+    }
+}
+
+/// The version a card request names: the `A2A-Version` header, else the query parameter
+/// (only Major.Minor counts; a value that is no version names none).
+fn asked_version(headers: &HeaderMap, query: &HashMap<String, String>) -> Option<ProtocolVersion> {
+    headers
+        .get("a2a-version")
+        .and_then(|v| v.to_str().ok())
+        .or_else(|| query.get("A2A-Version").map(String::as_str))
+        .and_then(|v| ProtocolVersion::from_header(v).ok().flatten())
+}
+
+/// `GET /.well-known/agent-card.json`: the 1.0 card, or the 0.3 card when the request
+/// names 0.3 (`A2A-Version: 0.3`, or `?A2A-Version=0.3`); a request that names no version
+/// gets [`CardSettings::unversioned`].
+pub(crate) async fn serve_card(
+    State(state): State<AppState>,
+    Query(query): Query<HashMap<String, String>>,
+    headers: HeaderMap,
+) -> Response {
+    let form = match asked_version(&headers, &query) {
+        Some(ProtocolVersion::V1_0) => CardForm::V1_0,
+        Some(ProtocolVersion::V0_3) => CardForm::V0_3,
+        None => state.card.unversioned,
+    };
+    respond(&state, &headers, form)
+}
+
+/// `GET /.well-known/agent.json`, the path of A2A ≤0.2 (and the fallback of early 0.3
+/// resolvers): the 0.3 card, unless the request names 1.0.
+pub(crate) async fn serve_legacy_card(
+    State(state): State<AppState>,
+    Query(query): Query<HashMap<String, String>>,
+    headers: HeaderMap,
+) -> Response {
+    let form = match asked_version(&headers, &query) {
+        Some(ProtocolVersion::V1_0) => CardForm::V1_0,
+        _ => CardForm::V0_3,
+    };
+    respond(&state, &headers, form)
+}
+
+/// Whether the conditional headers of a request match: `If-None-Match` against the
+/// `ETag`, else (RFC 9110 §13.1.3: only without `If-None-Match`) `If-Modified-Since`
+/// against the card's date.
+fn not_modified(headers: &HeaderMap, etag: &str, modified: SystemTime) -> bool {
+    if let Some(v) = headers.get(header::IF_NONE_MATCH) {
+        return v
+            .to_str()
+            .is_ok_and(|v| v.split(',').any(|t| t.trim() == etag || t.trim() == "*"));
+    }
+    let since = headers
+        .get(header::IF_MODIFIED_SINCE)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| httpdate::parse_http_date(v).ok());
+    // HTTP dates have whole seconds: the card's date is compared at that precision.
+    let modified = httpdate::HttpDate::from(modified);
+    since.is_some_and(|since| modified <= httpdate::HttpDate::from(since))
+}
+
+fn respond(state: &AppState, headers: &HeaderMap, form: CardForm) -> Response {
+    let settings = &state.card;
+    let card = settings.render(&state.handler.agent().card, &settings.base_url(headers));
+    let body = serde_json::to_vec(&card_json(&card, form)).unwrap_or_default();
     let digest = Sha256::digest(&body);
     let etag = format!(
         "\"{}\"",
@@ -129,12 +223,8 @@ pub(crate) async fn serve_card(State(state): State<AppState>, headers: HeaderMap
             .map(|b| format!("{b:02x}"))
             .collect::<String>()
     );
-    let matches = headers
-        .get(header::IF_NONE_MATCH)
-        .and_then(|v| v.to_str().ok())
-        .is_some_and(|v| v.split(',').any(|t| t.trim() == etag || t.trim() == "*"));
     let cache = format!("public, max-age={}", settings.max_age_secs);
-    let mut resp = if matches {
+    let mut resp = if not_modified(headers, &etag, settings.modified) {
         StatusCode::NOT_MODIFIED.into_response()
     } else {
         (
@@ -148,12 +238,17 @@ pub(crate) async fn serve_card(State(state): State<AppState>, headers: HeaderMap
     if let Ok(v) = HeaderValue::from_str(&etag) {
         h.insert(header::ETAG, v);
     }
+    if let Ok(v) = HeaderValue::from_str(&httpdate::fmt_http_date(settings.modified)) {
+        h.insert(header::LAST_MODIFIED, v);
+    }
     if let Ok(v) = HeaderValue::from_str(&cache) {
         h.insert(header::CACHE_CONTROL, v);
     }
     h.insert(
         header::VARY,
-        HeaderValue::from_static("Host, X-Forwarded-Host, X-Forwarded-Proto, X-Forwarded-Prefix"),
+        HeaderValue::from_static(
+            "A2A-Version, Host, X-Forwarded-Host, X-Forwarded-Proto, X-Forwarded-Prefix",
+        ),
     );
     resp
 }

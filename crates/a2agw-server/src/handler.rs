@@ -397,7 +397,12 @@ impl Handler {
                     )
                     .into());
                 }
-                if !caller.authenticated {
+                // The client authenticates with one of the schemes the public card
+                // declares (§3.1.11); a card that declares none (a gateway that only
+                // serves anonymous callers) leaves nothing to authenticate with, so every
+                // caller it serves gets the extended card (decision 33).
+                let needs_credentials = !self.agent.card.security_schemes.is_empty();
+                if needs_credentials && !caller.authenticated {
                     return Err(CallError::Unauthenticated(
                         "The extended agent card requires authentication".into(),
                     ));

@@ -77,8 +77,10 @@ pub(crate) async fn handle(
     body: Bytes,
 ) -> Response {
     if !is_json_content_type(&headers) {
+        // HTTP 415, with the A2A error for a media type the agent does not take (-32005),
+        // which clients that read the body understand.
         let err = A2aError::new(
-            ErrorCode::InvalidRequest,
+            ErrorCode::ContentTypeNotSupported,
             "JSON-RPC requests must have Content-Type: application/json",
         );
         let body = JsonRpcResponse::error(RequestId::Null, err.to_jsonrpc(ProtocolVersion::V1_0));

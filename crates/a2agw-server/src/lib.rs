@@ -18,7 +18,7 @@ mod sse;
 pub use app::{AppState, Limits, Shutdown, router};
 pub use auth::{ApiKeyAuth, Authenticator, hash_key};
 pub use auth::{CompositeAuth, CredentialKind, JwtAuth, JwtConfig, JwtKeySource, JwtSetupError};
-pub use card::CardSettings;
+pub use card::{CardForm, CardSettings};
 pub use grpc::{grpc_routes, service};
 pub use handler::{AgentEntry, CallError, Caller, Handler, Reply, StreamItem, StreamPolicy};
 pub use push::{PushPolicy, PushSettings, PushWorker, check_webhook_url};

@@ -18,12 +18,13 @@ pub mod telemetry;
 
 use a2agw_provider::Provider;
 use a2agw_server::{
-    AgentEntry, ApiKeyAuth, AppState, Authenticator, CardSettings, CompositeAuth, Handler, JwtAuth,
-    JwtConfig, JwtKeySource, Limits, PushSettings, PushWorker, Shutdown, StreamPolicy,
+    AgentEntry, ApiKeyAuth, AppState, Authenticator, CardForm, CardSettings, CompositeAuth,
+    Handler, JwtAuth, JwtConfig, JwtKeySource, Limits, PushSettings, PushWorker, Shutdown,
+    StreamPolicy,
 };
 use a2agw_task::{Engine, EngineConfig, MemoryStore, TaskStore};
 use a2agw_types::{
-    AgentCapabilities, AgentCard, AgentProvider, AgentSkill, ApiKeySecurityScheme,
+    AgentCapabilities, AgentCard, AgentExtension, AgentProvider, AgentSkill, ApiKeySecurityScheme,
     HttpAuthSecurityScheme, SecurityRequirement, SecurityScheme, StringList, binding,
 };
 use anyhow::{Context, Result, bail};
@@ -71,7 +72,16 @@ fn agent_card(config: &Config) -> AgentCard {
         capabilities: AgentCapabilities {
             streaming: Some(a.streaming),
             push_notifications: Some(a.push_notifications),
-            extensions: Vec::new(),
+            extensions: a
+                .extensions
+                .iter()
+                .map(|e| AgentExtension {
+                    uri: e.uri.clone(),
+                    description: e.description.clone(),
+                    required: e.required,
+                    ..AgentExtension::default()
+                })
+                .collect(),
             extended_agent_card: Some(!a.extended_skills.is_empty()),
         },
         default_input_modes: vec!["text/plain".into()],
@@ -254,6 +264,10 @@ pub async fn build(config: &Config) -> Result<(AppState, axum::Router)> {
                 ("", _) => None,
                 (listen, "") => Some(listen.to_owned()),
                 (_, public) => Some(public.to_owned()),
+            },
+            unversioned: match s.card_without_version {
+                config::CardWithoutVersion::V1_0 => CardForm::V1_0,
+                config::CardWithoutVersion::Hybrid => CardForm::Hybrid,
             },
             ..CardSettings::default()
         },
@@ -444,6 +458,48 @@ mod tests {
         }
         state.shutdown.begin();
         serving.abort();
+    }
+
+    /// `provider = "conformance"` runs the TCK's scenarios; `[[agent.extensions]]` reach
+    /// the card, and a required one is enforced.
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn the_conformance_agent_and_declared_extensions() {
+        let (state, _) = build(&config(
+            "[agent]\nprovider = \"conformance\"\n\
+             [[agent.extensions]]\nuri = \"urn:ext\"\ndescription = \"An extension\"\nrequired = true\n",
+        ))
+        .await
+        .unwrap();
+        let ext = &state.handler.agent().card.capabilities.extensions;
+        assert_eq!(ext.len(), 1);
+        assert!(ext[0].required && ext[0].uri == "urn:ext");
+        let send = |extensions: Vec<String>| {
+            let state = state.clone();
+            async move {
+                let caller = Caller {
+                    extensions,
+                    ..Caller::anonymous()
+                };
+                let req = A2aRequest::SendMessage(SendMessageRequest {
+                    message: Message::text(Role::User, "tck-message-response-1", "hi"),
+                    ..SendMessageRequest::default()
+                });
+                state.handler.call(&caller, req).await
+            }
+        };
+        match send(Vec::new()).await.unwrap_err() {
+            CallError::A2a(e) => assert_eq!(e.code, ErrorCode::ExtensionSupportRequired, "{e:?}"),
+            other => panic!("{other:?}"),
+        }
+        match send(vec!["urn:ext".into()]).await.unwrap() {
+            a2agw_server::Reply::Unary(a2agw_types::A2aResponse::SendMessage(
+                a2agw_types::SendMessageResponse::Message(m),
+            )) => {
+                assert_eq!(m.text_content(), "Direct message response");
+            }
+            other => panic!("{other:?}"),
+        }
+        state.shutdown.begin();
     }
 
     /// Two distinct free ports (both held while they are picked, so they cannot be the

@@ -4,7 +4,7 @@
 //! environment variables the file names.
 
 use crate::config::Config;
-use a2agw_provider::{DemoProvider, Provider};
+use a2agw_provider::{ConformanceProvider, DemoProvider, Provider};
 use anyhow::{Result, bail};
 use std::sync::Arc;
 
@@ -13,6 +13,8 @@ pub async fn build(config: &Config) -> Result<Arc<dyn Provider>> {
     let a = &config.agent;
     let provider: Arc<dyn Provider> = match a.provider.as_str() {
         "demo" => Arc::new(DemoProvider::default()),
+        // The test agent of the official TCK's scenarios (`cargo xtask tck`).
+        "conformance" => Arc::new(ConformanceProvider::default()),
         #[cfg(feature = "provider-langgraph")]
         "langgraph" => Arc::new(langgraph::build(section(&a.langgraph, "langgraph")?)?),
         #[cfg(feature = "provider-azure")]

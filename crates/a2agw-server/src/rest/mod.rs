@@ -2,9 +2,10 @@
 //! each also under a `/{tenant}` prefix, and the 0.3 routes under `/v1/…`. Every route
 //! decodes into one [`A2aRequest`] and calls the one handler, like the JSON-RPC binding.
 //!
-//! - Bodies and responses are ProtoJSON of the 1.0 messages, `Content-Type:
-//!   application/a2a+json` (requests may also say `application/json`; any other type with
-//!   a body gets 415). Path segments fill `id` / `taskId` / the config `id` and `tenant`;
+//! - Bodies and responses are ProtoJSON of the 1.0 messages. Requests say `Content-Type:
+//!   application/a2a+json` or `application/json` (any other type with a body gets 415);
+//!   answers come in the media type the request used (a request without a body: the one
+//!   its `Accept` names, `application/json` when it names neither). Path segments fill `id` / `taskId` / the config `id` and `tenant`;
 //!   query parameters are parsed strictly (a bad value is a 400 naming the parameter).
 //! - Errors are the `google.rpc.Status` body with the mapped HTTP status
 //!   ([`crate::error::rest_error_body`]); 401 carries `WWW-Authenticate`.
@@ -44,8 +45,10 @@ use std::collections::HashMap;
 use std::time::Duration;
 use tracing::Instrument;
 
-/// The media type of 1.0 REST bodies.
+/// The media type of 1.0 REST bodies in the specification.
 const A2A_JSON: &str = "application/a2a+json";
+/// Plain JSON, which clients (and AIP-193 errors) use as well.
+const JSON: &str = "application/json";
 
 /// Which REST surface a route belongs to.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -68,7 +71,7 @@ impl Api {
     const fn content_type(self) -> &'static str {
         match self {
             Api::V1_0 => A2A_JSON,
-            Api::V0_3 => "application/json",
+            Api::V0_3 => JSON,
         }
     }
 }
@@ -170,6 +173,59 @@ pub(crate) fn routes() -> Router<AppState> {
         r = r.route(path, endpoint(Api::V0_3, route));
     }
     r.fallback(fallback)
+        .layer(axum::middleware::from_fn(in_the_request_media_type))
+}
+
+/// The media type of a JSON answer: the one the request's body used (`application/json`
+/// or `application/a2a+json`); for a request without a JSON body, `application/a2a+json`
+/// when its `Accept` names that type and not `application/json`; `application/json`
+/// otherwise (decision 35).
+fn answer_media_type(headers: &HeaderMap) -> &'static str {
+    let essence = |v: &str| {
+        v.split(';')
+            .next()
+            .unwrap_or("")
+            .trim()
+            .to_ascii_lowercase()
+    };
+    let content_type = headers
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .map(essence);
+    match content_type.as_deref() {
+        Some(A2A_JSON) => return A2A_JSON,
+        Some(JSON) => return JSON,
+        _ => {}
+    }
+    let accepted: Vec<String> = headers
+        .get_all(header::ACCEPT)
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .flat_map(|v| v.split(','))
+        .map(essence)
+        .collect();
+    if accepted.iter().any(|t| t == A2A_JSON) && !accepted.iter().any(|t| t == JSON) {
+        A2A_JSON
+    } else {
+        JSON
+    }
+}
+
+/// Gives every JSON answer of the REST routes (results, errors, 404s) the media type the
+/// request used ([`answer_media_type`]); SSE streams keep `text/event-stream`.
+async fn in_the_request_media_type(request: Request, next: axum::middleware::Next) -> Response {
+    let media = answer_media_type(request.headers());
+    let mut resp = next.run(request).await;
+    let is_json = resp
+        .headers()
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|v| v == A2A_JSON || v == JSON);
+    if is_json {
+        resp.headers_mut()
+            .insert(header::CONTENT_TYPE, HeaderValue::from_static(media));
+    }
+    resp
 }
 
 fn endpoint(api: Api, route: Route) -> axum::routing::MethodRouter<AppState> {

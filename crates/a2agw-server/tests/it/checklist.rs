@@ -659,6 +659,19 @@ impl Gw {
         assert_eq!(resp.status(), 200);
         resp.json().await.unwrap()
     }
+
+    /// The card as a client of `version` asks for it (`A2A-Version`).
+    async fn card_for(&self, version: &str) -> Value {
+        let resp = self
+            .srv
+            .get("/.well-known/agent-card.json")
+            .header("A2A-Version", version)
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(resp.status(), 200);
+        resp.json().await.unwrap()
+    }
 }
 
 /// A 1.0 user message with one text part.
@@ -744,7 +757,8 @@ const CARD_FIELDS: [&str; 13] = [
     "skills",
     "signatures",
 ];
-const HYBRID_FIELDS: [&str; 5] = [
+/// The 0.3 card's discovery fields, which the 1.0 card never carries.
+const V03_FIELDS: [&str; 5] = [
     "protocolVersion",
     "url",
     "preferredTransport",
@@ -755,8 +769,20 @@ const HYBRID_FIELDS: [&str; 5] = [
 #[tokio::test]
 async fn c01_the_agent_card_reads_as_a_1_0_agent_card() {
     let gw = gw(server().interfaces(SERVED.to_vec())).await;
-    for path in ["/.well-known/agent-card.json", "/.well-known/agent.json"] {
-        let resp = gw.srv.get(path).send().await.unwrap();
+    // A request that names no version, or names 1.0 (also on the ≤0.2 path, which serves
+    // the 0.3 card otherwise: `c80_…`), gets the strict 1.0 card (decision 34).
+    let asks = [
+        ("/.well-known/agent-card.json", None),
+        ("/.well-known/agent-card.json", Some("1.0")),
+        ("/.well-known/agent-card.json?A2A-Version=1.0", None),
+        ("/.well-known/agent.json", Some("1.0")),
+    ];
+    for (path, version) in asks {
+        let mut req = gw.srv.get(path);
+        if let Some(v) = version {
+            req = req.header("A2A-Version", v);
+        }
+        let resp = req.send().await.unwrap();
         assert_eq!(resp.status(), 200, "{path}");
         assert!(
             resp.headers()["content-type"]
@@ -776,11 +802,12 @@ async fn c01_the_agent_card_reads_as_a_1_0_agent_card() {
         // ... which is the proto message: the protobuf form carries the same card.
         let proto = v1::AgentCard::from(card.clone());
         assert_eq!(t::AgentCard::try_from(proto).unwrap(), card);
-        // Every member is a 1.0 AgentCard field or one of the hybrid 0.3 fields.
+        // Every member is a 1.0 AgentCard field: the 1.0 JSON Schema allows no other
+        // (`additionalProperties: false`; the TCK's CARD-STRUCT-001).
         for key in body.as_object().unwrap().keys() {
             assert!(
-                CARD_FIELDS.contains(&key.as_str()) || HYBRID_FIELDS.contains(&key.as_str()),
-                "{path}: unexpected member `{key}`"
+                CARD_FIELDS.contains(&key.as_str()),
+                "{path} {version:?}: unexpected member `{key}`"
             );
         }
     }
@@ -2370,6 +2397,33 @@ async fn c57_an_extended_card_declared_but_not_configured_is_not_configured() {
     }
 }
 
+/// Decision 33 (the TCK's CARD-EXT-001): a gateway whose card declares no security scheme
+/// (anonymous callers only) has nothing to authenticate the extended card request with,
+/// so every caller gets the extended card, on every binding, with its interfaces.
+#[tokio::test]
+async fn c56_without_a_declared_scheme_every_caller_gets_the_extended_card() {
+    let builder = server();
+    let mut extended = builder.card();
+    extended.name = "Demo agent (extended)".into();
+    let gw = gw(builder.extended_card(extended)).await;
+    let card = gw.card().await;
+    assert_eq!(card["capabilities"]["extendedAgentCard"], true);
+    assert!(card.get("securitySchemes").is_none(), "{card}");
+    for b in ALL {
+        let got = gw
+            .call(b, Method::GetExtendedAgentCard, json!({}))
+            .await
+            .unwrap_or_else(|e| panic!("{b:?}: {e:?}"));
+        assert_eq!(got["name"], "Demo agent (extended)", "{b:?}: {got}");
+        assert!(
+            got["supportedInterfaces"]
+                .as_array()
+                .is_some_and(|i| !i.is_empty()),
+            "{b:?}: {got}"
+        );
+    }
+}
+
 #[tokio::test]
 async fn c58_rest_errors_have_the_mapped_status_and_a_status_body() {
     const EXT: &str = "https://example.com/ext/required/v1";
@@ -2736,9 +2790,23 @@ async fn c73_an_unknown_tenant_never_reaches_an_agent() {
 // ---------------------------------------------------------------------------------------
 
 #[tokio::test]
-async fn c80_a_0_3_client_reaches_0_3_endpoints_through_the_hybrid_card() {
+async fn c80_a_0_3_client_reaches_0_3_endpoints_through_the_0_3_card() {
     let gw = gw(server().interfaces(SERVED.to_vec())).await;
-    let raw = gw.card().await;
+    // A 0.3 client asks for the 0.3 card (decision 34): `A2A-Version: 0.3`, the query
+    // parameter, or the ≤0.2 path without a header; all three give the same card.
+    let raw = gw.card_for("0.3").await;
+    for path in [
+        "/.well-known/agent-card.json?A2A-Version=0.3",
+        "/.well-known/agent.json",
+    ] {
+        let other: Value = gw.srv.get(path).send().await.unwrap().json().await.unwrap();
+        assert_eq!(other, raw, "{path}");
+    }
+    // Only 0.3 members: a strict 0.3 parser sees no 1.0-only field.
+    assert!(raw.get("supportedInterfaces").is_none(), "{raw}");
+    for field in V03_FIELDS {
+        assert!(raw.get(field).is_some(), "{field}: {raw}");
+    }
     // What a 0.3 client reads (its own parser: `url`, `preferredTransport`, …).
     let card: t::v03::AgentCard = serde_json::from_value(raw.clone())
         .unwrap_or_else(|e| panic!("a 0.3 parser refuses the card: {e}: {raw}"));

@@ -1313,7 +1313,8 @@ async fn jsonrpc_wrong_content_type_is_415_and_creates_nothing() {
         let (status, resp) = json_of(resp).await;
         assert_eq!(status, 415, "{ct}: {resp}");
         assert_envelope(&resp, &Value::Null);
-        assert_error(&resp, -32600);
+        // JSONRPC-SSE-002: the A2A error for a media type the agent does not take.
+        assert_error(&resp, -32005);
     }
     assert_eq!(list_tasks(&srv, json!({})).await["totalSize"], 0);
     // JSON with parameters, and no Content-Type at all (decision 15), are served.

@@ -17,6 +17,9 @@ use std::time::Duration;
 const PREFIXES: [&str; 2] = ["", "/acme"];
 
 const A2A_JSON: &str = "application/a2a+json";
+/// What a request with a JSON body, or without a body and an `Accept` naming
+/// `application/a2a+json`, gets (decision 35).
+const JSON: &str = "application/json";
 
 fn content_type(resp: &reqwest::Response) -> String {
     resp.headers()
@@ -33,7 +36,7 @@ async fn send_task(srv: &TestServer, prefix: &str, text: &str) -> Value {
         .send()
         .await
         .unwrap();
-    assert_eq!(content_type(&resp), A2A_JSON);
+    assert_eq!(content_type(&resp), JSON);
     let (status, body) = json_of(resp).await;
     assert_eq!(status, 200, "{body}");
     body["task"].clone()
@@ -191,13 +194,16 @@ async fn c61_send_blocking_returns_completed_task_with_artifact() {
     }
 }
 
+/// HTTP_JSON-SVC-001 / HTTP_JSON-ERR-001 (decision 35): results and errors come back in
+/// the media type the request's body used.
 #[tokio::test]
-async fn c61_send_accepts_both_content_types_and_answers_a2a_json() {
+async fn c61_send_accepts_both_content_types_and_answers_in_the_same_one() {
     let srv = server().start().await;
-    for ct in [
-        "application/json",
-        "application/a2a+json",
-        "application/a2a+json; charset=utf-8",
+    for (ct, answer) in [
+        ("application/json", JSON),
+        ("application/json; charset=utf-8", JSON),
+        ("application/a2a+json", A2A_JSON),
+        ("application/a2a+json; charset=utf-8", A2A_JSON),
     ] {
         let resp = srv
             .http
@@ -208,7 +214,55 @@ async fn c61_send_accepts_both_content_types_and_answers_a2a_json() {
             .await
             .unwrap();
         assert_eq!(resp.status(), 200, "{ct}");
-        assert_eq!(content_type(&resp), A2A_JSON);
+        assert_eq!(content_type(&resp), answer, "{ct}");
+        // An error answers in the same type: a message for an unknown task.
+        let body = json!({"message": {"messageId": "m", "role": "ROLE_USER",
+            "parts": [{"text": "hi"}], "taskId": "no-such-task"}});
+        let resp = srv
+            .http
+            .post(srv.url("/message:send"))
+            .header("content-type", ct)
+            .body(body.to_string())
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(resp.status(), 404, "{ct}");
+        assert_eq!(content_type(&resp), answer, "{ct}");
+    }
+}
+
+/// A request without a body answers in the type its `Accept` names; one that names
+/// neither JSON type (or both) gets `application/json`. 404s of unknown REST paths and
+/// the `/v1` routes follow the same rule.
+#[tokio::test]
+async fn c61_a_request_without_a_body_answers_in_the_type_it_accepts() {
+    let srv = server().start().await;
+    let task = send_task(&srv, "", "hello").await;
+    let id = task["id"].as_str().unwrap();
+    let paths = [
+        format!("/tasks/{id}"),
+        "/tasks/no-such-task".to_owned(),
+        "/tasks".to_owned(),
+        "/acme/tasks".to_owned(),
+        format!("/v1/tasks/{id}"),
+    ];
+    for path in &paths {
+        for (accept, answer) in [
+            (None, JSON),
+            (Some("*/*"), JSON),
+            (Some("application/json"), JSON),
+            (Some("application/a2a+json"), A2A_JSON),
+            (Some("application/a2a+json, text/event-stream"), A2A_JSON),
+            (Some("application/a2a+json, application/json;q=0.5"), JSON),
+        ] {
+            let mut req = srv.get(path);
+            if let Some(a) = accept {
+                req = req.header("accept", a);
+            }
+            let resp = req.send().await.unwrap();
+            assert!(resp.status() == 200 || resp.status() == 404, "{path}");
+            assert_eq!(content_type(&resp), answer, "{path} Accept: {accept:?}");
+        }
     }
 }
 
@@ -651,7 +705,7 @@ async fn c47_c48_c49_push_config_routes() {
                 .send()
                 .await
                 .unwrap();
-            assert_eq!(content_type(&resp), A2A_JSON);
+            assert_eq!(content_type(&resp), JSON);
             let (status, body) = json_of(resp).await;
             assert_eq!(status, 200);
             assert_eq!(body, json!({}));
@@ -805,7 +859,7 @@ async fn c26_c58_rest_errors_have_status_and_error_info() {
             .send()
             .await
             .unwrap();
-        assert_eq!(content_type(&resp), A2A_JSON);
+        assert_eq!(content_type(&resp), JSON);
         let (status, body) = json_of(resp).await;
         assert_error(status, &body, 404, "NOT_FOUND", "TASK_NOT_FOUND");
         let info = &body["error"]["details"][0];
@@ -1293,7 +1347,7 @@ async fn c74_no_credentials_is_401_with_challenge() {
             let resp = req.send().await.unwrap();
             assert_eq!(resp.status(), 401);
             assert!(resp.headers().contains_key("www-authenticate"));
-            assert_eq!(content_type(&resp), A2A_JSON);
+            assert_eq!(content_type(&resp), JSON);
             let (_, body) = json_of(resp).await;
             assert_eq!(body["error"]["code"], 401);
             assert_eq!(body["error"]["status"], "UNAUTHENTICATED");

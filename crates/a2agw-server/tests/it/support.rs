@@ -14,7 +14,10 @@ use a2agw_server::{
     AgentEntry, ApiKeyAuth, AppState, CardSettings, Handler, Limits, StreamPolicy, hash_key,
 };
 use a2agw_task::{Engine, EngineConfig, MemoryStore, TaskStore};
-use a2agw_types::{AgentCapabilities, AgentCard, AgentExtension, AgentSkill, binding};
+use a2agw_types::{
+    AgentCapabilities, AgentCard, AgentExtension, AgentSkill, ApiKeySecurityScheme, SecurityScheme,
+    binding,
+};
 use serde_json::{Value, json};
 use std::collections::HashMap;
 use std::sync::Arc;
@@ -43,6 +46,7 @@ pub(crate) struct ServerBuilder {
     push_delivery: Option<a2agw_server::PushSettings>,
     public_url: Option<String>,
     trust_forwarded: bool,
+    card_form: a2agw_server::CardForm,
 }
 
 /// A builder with the defaults: anonymous access, streaming and push notifications
@@ -70,6 +74,7 @@ pub(crate) fn server() -> ServerBuilder {
         push_delivery: None,
         public_url: None,
         trust_forwarded: false,
+        card_form: a2agw_server::CardForm::V1_0,
     }
 }
 
@@ -132,6 +137,12 @@ impl ServerBuilder {
     /// Uses these limits (default: `Limits::default()`).
     pub(crate) fn limits(mut self, limits: Limits) -> Self {
         self.limits = Some(limits);
+        self
+    }
+
+    /// The card form a request that names no version gets (default: 1.0).
+    pub(crate) fn card_form(mut self, form: a2agw_server::CardForm) -> Self {
+        self.card_form = form;
         self
     }
 
@@ -204,6 +215,22 @@ impl ServerBuilder {
                 examples: vec!["hello".into()],
                 ..AgentSkill::default()
             }],
+            // The gateway declares its API key scheme when keys are configured, as the
+            // binary does: the extended card then needs one.
+            security_schemes: if self.keys.is_empty() {
+                Default::default()
+            } else {
+                [(
+                    "apiKey".to_owned(),
+                    SecurityScheme::ApiKeySecurityScheme(ApiKeySecurityScheme {
+                        location: "header".into(),
+                        name: "X-API-Key".into(),
+                        ..ApiKeySecurityScheme::default()
+                    }),
+                )]
+                .into_iter()
+                .collect()
+            },
             ..AgentCard::default()
         }
     }
@@ -246,6 +273,7 @@ impl ServerBuilder {
                 interfaces: self.interfaces,
                 public_url: self.public_url,
                 trust_forwarded: self.trust_forwarded,
+                unversioned: self.card_form,
                 ..CardSettings::default()
             },
             shutdown: a2agw_server::Shutdown::default(),

@@ -62,6 +62,24 @@ pub struct ServerConfig {
     /// The `host:port` the card advertises for gRPC when `grpc_listen` is set (default:
     /// `grpc_listen` itself).
     pub grpc_public_address: String,
+    /// The card a request for `/.well-known/agent-card.json` gets when it names no A2A
+    /// version: `1.0` (default: the strict 1.0 card), or `hybrid` (the 1.0 card plus the
+    /// 0.3 fields, for 0.3 card resolvers that send no `A2A-Version` and cannot be pointed
+    /// at `?A2A-Version=0.3` or `/.well-known/agent.json`; 1.0 schema validators refuse
+    /// it). Requests that name 0.3 always get the 0.3 card.
+    pub card_without_version: CardWithoutVersion,
+}
+
+/// `server.card_without_version`.
+#[derive(Clone, Copy, Debug, Default, Deserialize, PartialEq, Eq)]
+pub enum CardWithoutVersion {
+    /// The strict 1.0 card.
+    #[default]
+    #[serde(rename = "1.0")]
+    V1_0,
+    /// The 1.0 card plus the 0.3 top-level fields.
+    #[serde(rename = "hybrid")]
+    Hybrid,
 }
 
 impl Default for ServerConfig {
@@ -79,6 +97,7 @@ impl Default for ServerConfig {
             lease_ttl_secs: 30,
             grpc_listen: String::new(),
             grpc_public_address: String::new(),
+            card_without_version: CardWithoutVersion::V1_0,
         }
     }
 }
@@ -163,8 +182,9 @@ pub struct AgentConfig {
     pub name: String,
     /// Card description.
     pub description: String,
-    /// The provider that runs it: `demo` (built in), `langgraph`, `azure`, `bedrock` or
-    /// `vertex` (each needs the binary's `provider-<name>` feature and its section below).
+    /// The provider that runs it: `demo` (built in), `conformance` (built in: the test agent
+    /// of the official A2A TCK's scenarios), `langgraph`, `azure`, `bedrock` or `vertex`
+    /// (each needs the binary's `provider-<name>` feature and its section below).
     pub provider: String,
     /// Card version.
     pub version: String,
@@ -178,6 +198,10 @@ pub struct AgentConfig {
     /// `capabilities.extendedAgentCard` and `GetExtendedAgentCard` returns the card with
     /// these skills added.
     pub extended_skills: Vec<SkillConfig>,
+    /// Protocol extensions the agent supports (`[[agent.extensions]]`), declared in the
+    /// card's `capabilities.extensions`; a `required` one must be activated by every
+    /// request (`A2A-Extensions`), or it gets `-32008`.
+    pub extensions: Vec<ExtensionConfig>,
     /// `[agent.langgraph]`, for `provider = "langgraph"`.
     pub langgraph: Option<LangGraphSection>,
     /// `[agent.azure]`, for `provider = "azure"`.
@@ -207,12 +231,25 @@ impl Default for AgentConfig {
                 examples: vec!["hello".into(), "I need input".into(), "slow 5".into()],
             }],
             extended_skills: Vec::new(),
+            extensions: Vec::new(),
             langgraph: None,
             azure: None,
             bedrock: None,
             vertex: None,
         }
     }
+}
+
+/// `[[agent.extensions]]`: one protocol extension of the card.
+#[derive(Clone, Debug, Default, Deserialize, PartialEq)]
+#[serde(default, deny_unknown_fields)]
+pub struct ExtensionConfig {
+    /// The extension's URI (required).
+    pub uri: String,
+    /// What it does.
+    pub description: String,
+    /// Clients must activate it in every request.
+    pub required: bool,
 }
 
 /// `[push]`: delivery of push notifications to webhooks (when the agent declares
@@ -413,6 +450,11 @@ impl Config {
                 );
             }
         }
+        for (i, e) in self.agent.extensions.iter().enumerate() {
+            if e.uri.trim().is_empty() {
+                bail!("agent.extensions[{i}].uri: required");
+            }
+        }
         if self.agent.skills.is_empty() {
             bail!("agent.skills: at least one skill is required (the card must list one)");
         }
@@ -581,6 +623,34 @@ mod tests {
         jwt.check().unwrap();
     }
 
+    /// The conformance agent, card forms and extensions: what `cargo xtask tck` configures.
+    #[test]
+    fn conformance_agent_card_form_and_extensions() {
+        let c: Config = toml::from_str(
+            "[server]\ncard_without_version = \"hybrid\"\n\
+             [agent]\nprovider = \"conformance\"\n\
+             [[agent.extensions]]\nuri = \"urn:x\"\nrequired = true\n",
+        )
+        .unwrap();
+        c.check().unwrap();
+        assert_eq!(c.server.card_without_version, CardWithoutVersion::Hybrid);
+        assert!(c.agent.extensions[0].required);
+        assert_eq!(
+            Config::default().server.card_without_version,
+            CardWithoutVersion::V1_0
+        );
+        let bad = toml::from_str::<Config>("[server]\ncard_without_version = \"0.2\"");
+        assert!(bad.is_err());
+        let no_uri: Config = toml::from_str("[[agent.extensions]]\nrequired = true\n").unwrap();
+        assert!(
+            no_uri
+                .check()
+                .unwrap_err()
+                .to_string()
+                .contains("agent.extensions[0].uri")
+        );
+    }
+
     const CARD: &str = "[agent]\nname = \"x\"\ndescription = \"An agent\"\nprovider = \"PROVIDER\"\n\n\
                         [[agent.skills]]\nid = \"a\"\nname = \"A\"\ndescription = \"Does a\"\ntags = [\"t\"]\n\n";
 
@@ -597,7 +667,10 @@ mod tests {
 
     #[test]
     fn provider_selection() {
-        assert!(err(provider_config("openai", "")).contains("is not one of demo, langgraph"));
+        assert!(
+            err(provider_config("openai", ""))
+                .contains("is not one of demo, conformance, langgraph")
+        );
         let sections = [
             (
                 "langgraph",

@@ -12,6 +12,7 @@ use serde::Deserialize;
 /// The providers this build can run, in the order they are listed to users.
 pub const AVAILABLE: &[&str] = &[
     "demo",
+    "conformance",
     #[cfg(feature = "provider-langgraph")]
     "langgraph",
     #[cfg(feature = "provider-azure")]
@@ -25,6 +26,7 @@ pub const AVAILABLE: &[&str] = &[
 /// Every provider name the configuration knows, with the cargo feature that builds it.
 pub const KNOWN: &[(&str, &str)] = &[
     ("demo", ""),
+    ("conformance", ""),
     ("langgraph", "provider-langgraph"),
     ("azure", "provider-azure"),
     ("bedrock", "provider-bedrock"),

@@ -1,29 +1,45 @@
-//! A2A 0.3 clients against the gateway binary: the hybrid card's 0.3 fields (`url`,
-//! `preferredTransport`, `protocolVersion`, `additionalInterfaces`) lead to working 0.3
-//! endpoints (checklist item 80), read by a plain HTTP client here and by the official SDK's
-//! 0.3 compatibility client in `tests/python/interop_v03.py`, which also sends hand-written
-//! 0.3 JSON-RPC requests (`raw` mode).
+//! A2A 0.3 clients against the gateway binary: the 0.3 card's fields (`url`,
+//! `preferredTransport`, `protocolVersion`, `additionalInterfaces`), served to a request
+//! that names 0.3 (ARCHITECTURE.md decision 34), lead to working 0.3 endpoints (checklist
+//! item 80), read by a plain HTTP client here and by the official SDK's 0.3 compatibility
+//! client in `tests/python/interop_v03.py`, which also sends hand-written 0.3 JSON-RPC
+//! requests (`raw` mode).
 
 use crate::support::{Gateway, python, run_script};
 use serde_json::{Value, json};
 
-/// c80: a 0.3 client that knows only the 0.3 card fields reads `url` and
-/// `preferredTransport` from `/.well-known/agent-card.json` and reaches a working 0.3
-/// JSON-RPC endpoint there: `message/send` without `A2A-Version` gives the bare 0.3 task.
+/// c80: a 0.3 client that knows only the 0.3 card fields asks for the 0.3 card
+/// (`A2A-Version: 0.3`, or the ≤0.2 path `/.well-known/agent.json` with no header), reads
+/// `url` and `preferredTransport` and reaches a working 0.3 JSON-RPC endpoint there:
+/// `message/send` without `A2A-Version` gives the bare 0.3 task.
 #[tokio::test]
 async fn c80_card_url_and_preferred_transport_reach_a_0_3_jsonrpc_endpoint() {
     let gateway = tokio::task::spawn_blocking(Gateway::start).await.unwrap();
     let http = reqwest::Client::new();
-    let card: Value = http
-        .get(format!("{}/.well-known/agent-card.json", gateway.url()))
-        .send()
-        .await
-        .unwrap()
-        .error_for_status()
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let get = |path: &str, version: Option<&str>| {
+        let mut r = http.get(format!("{}{path}", gateway.url()));
+        if let Some(v) = version {
+            r = r.header("A2A-Version", v);
+        }
+        async move {
+            r.send()
+                .await
+                .unwrap()
+                .error_for_status()
+                .unwrap()
+                .json::<Value>()
+                .await
+                .unwrap()
+        }
+    };
+    let card = get("/.well-known/agent-card.json", Some("0.3")).await;
+    assert_eq!(get("/.well-known/agent.json", None).await, card);
+    // A request that names no version gets the strict 1.0 card.
+    let v1 = get("/.well-known/agent-card.json", None).await;
+    assert!(
+        v1.get("supportedInterfaces").is_some() && v1.get("url").is_none(),
+        "{v1}"
+    );
     let version = card["protocolVersion"].as_str().unwrap_or_default();
     assert!(version.starts_with("0.3"), "protocolVersion: {card}");
     // 0.3: `preferredTransport` defaults to JSONRPC; it must be available at `url`.

@@ -4,9 +4,11 @@ usage: interop_v03.py BASE_URL MODE SCENARIO...
 
 MODE `sdk-JSONRPC` / `sdk-HTTP+JSON`: the official SDK's 0.3 compatibility client
 (`a2a.compat.v0_3`, chosen by the SDK's factory for a 0.3 interface). The card is read the
-way a 0.3 client reads it: its 0.3 fields only (`url`, `preferredTransport`,
-`additionalInterfaces`, `protocolVersion`; `supportedInterfaces` is unknown to 0.3 and
-dropped), and the SDK's card parser turns them into 0.3 interfaces (checklist item 80).
+way a 0.3 client reads it: asked for with `A2A-Version: 0.3` (a request that names no
+version gets the strict 1.0 card), its 0.3 fields only (`url`, `preferredTransport`,
+`additionalInterfaces`, `protocolVersion`), and the SDK's card parser turns them into 0.3
+interfaces (checklist item 80). The `card` scenario also checks the other ways to the 0.3
+card (`?A2A-Version=0.3`, the ≤0.2 path `/.well-known/agent.json`).
 Scenarios: card, send, stream, get, cancel, subscribe, push, errors, or all.
 
 MODE `raw`: hand-written 0.3 JSON-RPC requests (httpx, no `A2A-Version` header) at the
@@ -59,6 +61,7 @@ from interop_common import Failed, check, expect_error, new_id, run_main, short
 
 SDK_CLASS = {'JSONRPC': 'CompatJsonRpcTransport', 'HTTP+JSON': 'CompatRestTransport'}
 CARD_PATH = '/.well-known/agent-card.json'
+LEGACY_CARD_PATH = '/.well-known/agent.json'
 HOOK_URL = 'http://127.0.0.1:9/hook'
 CRUD_URL = 'http://a2agw-interop.invalid/hook'
 V03_CARD_FIELDS = (
@@ -70,15 +73,30 @@ V03_CARD_FIELDS = (
 )
 
 
-async def fetch_card_json(base_url: str) -> dict[str, Any]:
+async def fetch_card_json(base_url: str, path: str = CARD_PATH, headers: dict[str, str] | None = None) -> dict[str, Any]:
+    """The card as a 0.3 client asks for it (`A2A-Version: 0.3`), unless `headers` say otherwise."""
     async with httpx.AsyncClient() as http:
-        response = await http.get(base_url.rstrip('/') + CARD_PATH)
-        check(response.status_code == 200, 'the agent card is not served', status=response.status_code)
+        response = await http.get(base_url.rstrip('/') + path, headers={'A2A-Version': '0.3'} if headers is None else headers)
+        check(response.status_code == 200, 'the agent card is not served', path=path, status=response.status_code)
         return response.json()
 
 
+async def check_card_negotiation(base_url: str) -> dict[str, Any]:
+    """The 0.3 card by header, query parameter and legacy path; the 1.0 card otherwise."""
+    by_header = await fetch_card_json(base_url)
+    by_query = await fetch_card_json(base_url, CARD_PATH + '?A2A-Version=0.3', headers={})
+    legacy = await fetch_card_json(base_url, LEGACY_CARD_PATH, headers={})
+    check(by_query == by_header, '`?A2A-Version=0.3` should give the 0.3 card', header=by_header, query=by_query)
+    check(legacy == by_header, f'{LEGACY_CARD_PATH} should give the 0.3 card', header=by_header, legacy=legacy)
+    check('supportedInterfaces' not in by_header, 'the 0.3 card should not carry 1.0 fields', card=by_header)
+    plain = await fetch_card_json(base_url, headers={})
+    extra = sorted(f for f in V03_CARD_FIELDS if f in plain)
+    check(not extra and 'supportedInterfaces' in plain, 'a request naming no version should get the strict 1.0 card', extra=extra, card=plain)
+    return {'v03_fields': sorted(f for f in V03_CARD_FIELDS if f in by_header)}
+
+
 def check_v03_card_fields(card: dict[str, Any]) -> None:
-    """Item 80: the hybrid card carries the 0.3 discovery fields."""
+    """Item 80: the 0.3 card carries the 0.3 discovery fields."""
     check(
         str(card.get('protocolVersion', '')).startswith('0.3'),
         'the card should carry the 0.3 `protocolVersion`',
@@ -169,7 +187,8 @@ class Sdk:
                 'a 0.3 message/send should complete',
                 task=task,
             )
-        return {'interfaces': interfaces, 'task_id': task.id}
+        negotiation = await check_card_negotiation(self.base_url)
+        return {'interfaces': interfaces, 'task_id': task.id, **negotiation}
 
     async def send(self) -> dict[str, Any]:
         """c76: message/send gives the completed task with the echo."""
@@ -438,7 +457,8 @@ class Raw:
         """c80: POST to the card's `url` reaches a working 0.3 JSON-RPC endpoint."""
         task = await self.result('message/send', {'message': self.message('hello 0.3 url')})
         check(task.get('kind') == 'task' and task['status']['state'] == 'completed', 'should complete', task=task)
-        return {'url': self.url, 'task_id': task['id']}
+        negotiation = await check_card_negotiation(self.base_url)
+        return {'url': self.url, 'task_id': task['id'], **negotiation}
 
     async def send(self) -> dict[str, Any]:
         """c76: bare 0.3 Task with kind, lower-case state, 0.3 roles."""
