@@ -5,8 +5,9 @@
 //! - Bodies and responses are ProtoJSON of the 1.0 messages. Requests say `Content-Type:
 //!   application/a2a+json` or `application/json` (any other type with a body gets 415);
 //!   answers come in the media type the request used (a request without a body: the one
-//!   its `Accept` names, `application/json` when it names neither). Path segments fill `id` / `taskId` / the config `id` and `tenant`;
-//!   query parameters are parsed strictly (a bad value is a 400 naming the parameter).
+//!   its `Accept` names, `application/json` when it names neither). Path segments fill
+//!   `id` / `taskId` / the config `id` and `tenant`; query parameters are parsed strictly
+//!   (a bad value is a 400 naming the parameter).
 //! - Errors are the `google.rpc.Status` body with the mapped HTTP status
 //!   ([`crate::error::rest_error_body`]); 401 carries `WWW-Authenticate`.
 //! - Streams (`message:stream`, `tasks/{id}:subscribe`) are SSE: each `data:` is one bare
