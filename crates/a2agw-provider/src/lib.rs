@@ -18,6 +18,8 @@
 //!   later task of the same caller in the same context gets it back as
 //!   [`TaskContext::context_data`] to continue the upstream conversation.
 //! - [`Provider::cancel`] asks the upstream to stop; the engine then ends the task CANCELED.
+//! - [`Upstreams`] is what the engine asks for the provider of a new task (and the
+//!   [`Route`] it records with the task) and of an existing one (by its recorded route).
 
 mod conformance;
 mod demo;
@@ -25,10 +27,12 @@ pub mod drive;
 mod error;
 #[cfg(feature = "http")]
 pub mod http;
+mod route;
 
 pub use conformance::ConformanceProvider;
 pub use demo::DemoProvider;
 pub use error::{ProviderError, ProviderErrorKind, Result};
+pub use route::{Route, StaticUpstreams, Upstreams};
 
 use a2agw_types::{Artifact, Message, Metadata, TaskState};
 use futures::stream::BoxStream;

@@ -2,7 +2,7 @@
 //! the engine, blocking vs immediate sends, and the stream-closing rules.
 
 use crate::push::{PushPolicy, check_webhook_url};
-use a2agw_task::{Engine, SendOutcome, TaskEventStream};
+use a2agw_task::{Engine, Scope, SendOutcome, TaskEventStream};
 use a2agw_types::{
     A2aError, A2aRequest, A2aResponse, AgentCard, ErrorCode, FieldViolation,
     ListTaskPushNotificationConfigsResponse, ProtocolVersion, SendMessageRequest,
@@ -300,6 +300,9 @@ impl Handler {
             self.check_extensions(caller)?;
         }
         let owner = caller.principal.as_str();
+        // Every task operation is scoped by the caller and this agent: a task of another
+        // owner or another agent looks like one that does not exist.
+        let scope = Scope::new(owner, &self.agent.name);
         let engine = &self.engine;
         let reply = match request {
             A2aRequest::SendMessage(req) => {
@@ -315,7 +318,7 @@ impl Handler {
                             t.truncate_history(config.history_length);
                             t
                         } else {
-                            let wait = engine.wait_settled(owner, &rec, config.history_length);
+                            let wait = engine.wait_settled(scope, &rec, config.history_length);
                             match tokio::time::timeout(self.blocking_timeout, wait).await {
                                 Ok(task) => task?,
                                 Err(_) => {
@@ -324,7 +327,7 @@ impl Handler {
                                         history_length: config.history_length,
                                         ..Default::default()
                                     };
-                                    engine.get_task(owner, &get).await?
+                                    engine.get_task(scope, &get).await?
                                 }
                             }
                         };
@@ -349,34 +352,34 @@ impl Handler {
                 }
             }
             A2aRequest::GetTask(req) => {
-                Reply::Unary(A2aResponse::Task(engine.get_task(owner, &req).await?))
+                Reply::Unary(A2aResponse::Task(engine.get_task(scope, &req).await?))
             }
             A2aRequest::ListTasks(req) => Reply::Unary(A2aResponse::ListTasks(
-                engine.list_tasks(owner, &req).await?,
+                engine.list_tasks(scope, &req).await?,
             )),
             A2aRequest::CancelTask(req) => {
-                Reply::Unary(A2aResponse::Task(engine.cancel_task(owner, &req).await?))
+                Reply::Unary(A2aResponse::Task(engine.cancel_task(scope, &req).await?))
             }
             A2aRequest::SubscribeToTask(req) => Reply::Stream(
                 self.items(
                     engine
-                        .subscribe_task(owner, &req.id, caller.last_event_id)
+                        .subscribe_task(scope, &req.id, caller.last_event_id)
                         .await?,
                 ),
             ),
             A2aRequest::CreateTaskPushNotificationConfig(cfg) => {
                 self.check_webhook(&cfg.url, "url").await?;
                 Reply::Unary(A2aResponse::PushConfig(
-                    engine.create_push_config(owner, cfg).await?,
+                    engine.create_push_config(scope, cfg).await?,
                 ))
             }
             A2aRequest::GetTaskPushNotificationConfig(req) => {
                 Reply::Unary(A2aResponse::PushConfig(
-                    engine.get_push_config(owner, &req.task_id, &req.id).await?,
+                    engine.get_push_config(scope, &req.task_id, &req.id).await?,
                 ))
             }
             A2aRequest::ListTaskPushNotificationConfigs(req) => {
-                let configs = engine.list_push_configs(owner, &req.task_id).await?;
+                let configs = engine.list_push_configs(scope, &req.task_id).await?;
                 Reply::Unary(A2aResponse::PushConfigs(
                     ListTaskPushNotificationConfigsResponse {
                         configs,
@@ -386,7 +389,7 @@ impl Handler {
             }
             A2aRequest::DeleteTaskPushNotificationConfig(req) => {
                 engine
-                    .delete_push_config(owner, &req.task_id, &req.id)
+                    .delete_push_config(scope, &req.task_id, &req.id)
                     .await?;
                 Reply::Unary(A2aResponse::Empty)
             }

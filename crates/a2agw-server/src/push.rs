@@ -709,7 +709,7 @@ async fn deliver(ctx: &Ctx, claim: &mut Claim<'_>) -> Result<(), StoreError> {
         if events.is_empty() {
             break;
         }
-        let Some(record) = store.get(&owner, task_id).await? else {
+        let Some(record) = store.get(owner.scope(), task_id).await? else {
             return Ok(());
         };
         let context_id = record.task.context_id;

@@ -6,7 +6,8 @@
 //! A backend is a name and an async constructor of a fresh, empty store: see `main`.
 #![allow(clippy::print_stdout, clippy::unwrap_used, clippy::expect_used)]
 
-use a2agw_task::{TaskEvent, TaskStore};
+use a2agw_provider::Route;
+use a2agw_task::{Scope, TaskEvent, TaskStore};
 use a2agw_types::{Artifact, Message, Part, Role, Task, TaskState, TaskStatus};
 use std::collections::HashMap;
 use std::future::Future;
@@ -164,7 +165,7 @@ fn ms(d: Duration) -> String {
 async fn throughput(name: &str, store: Arc<dyn TaskStore>) {
     for t in 0..TASKS {
         store
-            .create("bench", task(&format!("tp-{t}")))
+            .create("bench", &Route::agent("bench"), task(&format!("tp-{t}")))
             .await
             .unwrap();
     }
@@ -202,7 +203,11 @@ async fn throughput(name: &str, store: Arc<dyn TaskStore>) {
         ms(percentile(&latencies, 0.99))
     );
     // Sanity: everything is there.
-    let last = store.get("bench", "tp-0").await.unwrap().unwrap();
+    let last = store
+        .get(Scope::new("bench", "bench"), "tp-0")
+        .await
+        .unwrap()
+        .unwrap();
     assert_eq!(last.last_seq, APPENDS as u64 + 1);
 }
 
@@ -215,7 +220,7 @@ async fn fanout(name: &str, store: Arc<dyn TaskStore>) {
 async fn fanout_across(name: &str, store: Arc<dyn TaskStore>, watcher: Arc<dyn TaskStore>) {
     for w in 0..FANOUT_WRITERS {
         store
-            .create("bench", task(&format!("fo-{w}")))
+            .create("bench", &Route::agent("bench"), task(&format!("fo-{w}")))
             .await
             .unwrap();
     }

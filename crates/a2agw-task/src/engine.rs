@@ -17,10 +17,11 @@
 //!   when the provider can ([`Provider::recover`]) and fails them otherwise.
 
 use crate::machine::{TaskEvent, TaskRecord, TransitionError};
-use crate::store::{StoreError, StoredEvent, TaskStore, status_millis};
+use crate::store::{Scope, StoreError, StoredEvent, TaskStore, status_millis};
 use crate::subscribe::subscribe;
 use a2agw_provider::{
-    EventStream, Provider, ProviderErrorKind, ProviderEvent, TaskContext, agent_text, new_id,
+    EventStream, Provider, ProviderErrorKind, ProviderEvent, StaticUpstreams, TaskContext,
+    Upstreams, agent_text, new_id,
 };
 use a2agw_types::{
     A2aError, CancelTaskRequest, ErrorCode, FieldViolation, GetTaskRequest, ListTasksRequest,
@@ -85,7 +86,7 @@ pub type TaskEventStream = BoxStream<'static, Result<(u64, StreamResponse), A2aE
 #[derive(Debug)]
 pub struct Engine {
     store: Arc<dyn TaskStore>,
-    providers: HashMap<String, Arc<dyn Provider>>,
+    upstreams: Arc<dyn Upstreams>,
     config: EngineConfig,
     running: Mutex<HashMap<String, AbortHandle>>,
     /// Woken whenever a driver ends (see [`Engine::wait_driver`]).
@@ -135,15 +136,25 @@ fn is_settled(state: TaskState) -> bool {
 }
 
 impl Engine {
-    /// An engine over `store` with the named providers (agent name → provider).
+    /// An engine over `store` with a fixed set of agents (agent name → provider).
     pub fn new(
         store: Arc<dyn TaskStore>,
         providers: HashMap<String, Arc<dyn Provider>>,
         config: EngineConfig,
     ) -> Arc<Self> {
+        Self::with_upstreams(store, Arc::new(StaticUpstreams::new(providers)), config)
+    }
+
+    /// An engine over `store` that asks `upstreams` which provider runs each new task and
+    /// which one owns each existing task (by the route recorded with it).
+    pub fn with_upstreams(
+        store: Arc<dyn TaskStore>,
+        upstreams: Arc<dyn Upstreams>,
+        config: EngineConfig,
+    ) -> Arc<Self> {
         Arc::new(Engine {
             store,
-            providers,
+            upstreams,
             config,
             running: Mutex::new(HashMap::new()),
             driver_done: tokio::sync::Notify::new(),
@@ -178,16 +189,19 @@ impl Engine {
         Ok(rec)
     }
 
-    fn provider(&self, agent: &str) -> Result<Arc<dyn Provider>, A2aError> {
-        self.providers
-            .get(agent)
-            .cloned()
-            .ok_or_else(|| A2aError::internal(format!("no agent named `{agent}` is configured")))
+    /// The provider that owns `record`: the one its recorded route names.
+    fn owner_of(&self, record: &TaskRecord) -> Result<Arc<dyn Provider>, A2aError> {
+        self.upstreams.resolve(&record.route()).ok_or_else(|| {
+            A2aError::internal(format!(
+                "the agent `{}` that runs task `{}` is not configured any more",
+                record.agent, record.task.id
+            ))
+        })
     }
 
-    async fn record(&self, owner: &str, task_id: &str) -> Result<TaskRecord, A2aError> {
+    async fn record(&self, scope: Scope<'_>, task_id: &str) -> Result<TaskRecord, A2aError> {
         self.store
-            .get(owner, task_id)
+            .get(scope, task_id)
             .await
             .map_err(store_error)?
             .ok_or_else(|| A2aError::task_not_found(task_id))
@@ -202,12 +216,13 @@ impl Engine {
         agent: &str,
         request: SendMessageRequest,
     ) -> Result<SendOutcome, A2aError> {
-        let provider = self.provider(agent)?;
+        let scope = Scope::new(owner, agent);
         let outcome = if request.message.task_id.is_empty() {
-            self.start_task(owner, agent, provider, request.clone())
-                .await?
+            self.start_task(scope, request.clone()).await?
         } else {
-            self.resume_task(owner, provider, request.clone()).await?
+            // The task's own route, never the agent the request named: a task id of
+            // another agent is not found in this scope.
+            self.resume_task(scope, request.clone()).await?
         };
         if let (SendOutcome::Task(rec), Some(cfg)) = (
             &outcome,
@@ -217,7 +232,7 @@ impl Engine {
                 .and_then(|c| c.task_push_notification_config.clone()),
         ) {
             self.create_push_config(
-                owner,
+                scope,
                 TaskPushNotificationConfig {
                     task_id: rec.task.id.clone(),
                     ..cfg
@@ -230,9 +245,7 @@ impl Engine {
 
     async fn start_task(
         self: &Arc<Self>,
-        owner: &str,
-        agent: &str,
-        provider: Arc<dyn Provider>,
+        scope: Scope<'_>,
         request: SendMessageRequest,
     ) -> Result<SendOutcome, A2aError> {
         let task_id = new_id();
@@ -241,7 +254,7 @@ impl Engine {
             message.context_id = new_id();
             None
         } else {
-            self.context_data(owner, agent, &message.context_id).await
+            self.context_data(scope, &message.context_id).await
         };
         let context_id = message.context_id.clone();
         message.task_id.clone_from(&task_id);
@@ -258,6 +271,11 @@ impl Engine {
                 .unwrap_or_default(),
             metadata: request.metadata,
         };
+        let agent = scope.agent;
+        let (route, provider) = self
+            .upstreams
+            .start(agent, &ctx)
+            .ok_or_else(|| A2aError::internal(format!("no agent named `{agent}` is configured")))?;
         // Run the provider first: a direct reply creates no task.
         let started = std::time::Instant::now();
         let (stream, first) = match provider.run(ctx.clone(), message.clone()).await {
@@ -290,14 +308,10 @@ impl Engine {
             history: vec![message],
             ..Task::default()
         };
-        self.store.create(owner, task).await.map_err(store_error)?;
+        // The route is written with the task, in its `Created` event.
         let record = self
-            .append(
-                &task_id,
-                &[TaskEvent::Assigned {
-                    agent: agent.to_owned(),
-                }],
-            )
+            .store
+            .create(scope.owner, &route, task)
             .await
             .map_err(store_error)?;
         // Nobody else can hold it yet (recovery skips tasks younger than a lease).
@@ -317,47 +331,40 @@ impl Engine {
         Ok(SendOutcome::Task(record))
     }
 
-    /// What the provider saved with `owner`'s latest COMPLETED task in `context_id` on
-    /// `agent`: the upstream conversation a new task of that context continues. Owner
-    /// scoped (another caller's tasks are never looked at); a store failure only means a
-    /// fresh conversation.
-    async fn context_data(
-        &self,
-        owner: &str,
-        agent: &str,
-        context_id: &str,
-    ) -> Option<serde_json::Value> {
+    /// What the provider saved with the scope's latest COMPLETED task in `context_id`: the
+    /// upstream conversation a new task of that context continues. Scoped (another
+    /// caller's tasks, and other agents' tasks, are never looked at); a store failure only
+    /// means a fresh conversation.
+    async fn context_data(&self, scope: Scope<'_>, context_id: &str) -> Option<serde_json::Value> {
         let request = ListTasksRequest {
             context_id: context_id.to_owned(),
             status: TaskState::Completed,
             page_size: Some(1),
             ..ListTasksRequest::default()
         };
-        let latest = match self.store.list(owner, &request).await {
+        let latest = match self.store.list(scope, &request).await {
             Ok(page) => page.tasks.into_iter().next()?,
             Err(e) => {
                 tracing::warn!(error = %e, "reading the context's latest task failed; starting a new conversation");
                 return None;
             }
         };
-        let record = self.store.get(owner, &latest.id).await.ok()??;
-        (record.agent == agent)
-            .then_some(record.provider_data)
-            .flatten()
+        self.store.get(scope, &latest.id).await.ok()??.provider_data
     }
 
     async fn resume_task(
         self: &Arc<Self>,
-        owner: &str,
-        provider: Arc<dyn Provider>,
+        scope: Scope<'_>,
         request: SendMessageRequest,
     ) -> Result<SendOutcome, A2aError> {
         let mut message = request.message;
-        let mut record = self.record(owner, &message.task_id).await?;
+        let mut record = self.record(scope, &message.task_id).await?;
         if record.task.status.state.is_interrupted() && self.wait_driver(&record.task.id).await {
             // The run that asked has finished meanwhile: read what it left.
-            record = self.record(owner, &message.task_id).await?;
+            record = self.record(scope, &message.task_id).await?;
         }
+        // Resumed where it runs: the upstream that holds the task's session.
+        let provider = self.owner_of(&record)?;
         let task = &record.task;
         if !message.context_id.is_empty() && message.context_id != task.context_id {
             return Err(A2aError::invalid_params(vec![FieldViolation::new(
@@ -692,8 +699,12 @@ impl Engine {
     }
 
     /// `GetTask`.
-    pub async fn get_task(&self, owner: &str, request: &GetTaskRequest) -> Result<Task, A2aError> {
-        let mut task = self.record(owner, &request.id).await?.task;
+    pub async fn get_task(
+        &self,
+        scope: Scope<'_>,
+        request: &GetTaskRequest,
+    ) -> Result<Task, A2aError> {
+        let mut task = self.record(scope, &request.id).await?.task;
         task.truncate_history(request.history_length);
         Ok(task)
     }
@@ -701,20 +712,20 @@ impl Engine {
     /// `ListTasks` (the request must have been validated).
     pub async fn list_tasks(
         &self,
-        owner: &str,
+        scope: Scope<'_>,
         request: &ListTasksRequest,
     ) -> Result<ListTasksResponse, A2aError> {
-        self.store.list(owner, request).await.map_err(store_error)
+        self.store.list(scope, request).await.map_err(store_error)
     }
 
     /// `CancelTask`: stops the provider and ends the task CANCELED. Canceling a canceled
     /// task returns it unchanged; any other terminal state is `TaskNotCancelable`.
     pub async fn cancel_task(
         &self,
-        owner: &str,
+        scope: Scope<'_>,
         request: &CancelTaskRequest,
     ) -> Result<Task, A2aError> {
-        let record = self.record(owner, &request.id).await?;
+        let record = self.record(scope, &request.id).await?;
         let state = record.task.status.state;
         if state == TaskState::Canceled {
             return Ok(record.task);
@@ -740,7 +751,7 @@ impl Engine {
             provider_data: record.provider_data.clone(),
             ..TaskContext::default()
         };
-        if let Ok(p) = self.provider(&record.agent)
+        if let Ok(p) = self.owner_of(&record)
             && let Err(e) = p.cancel(ctx).await
         {
             tracing::warn!(task_id = %request.id, error = %e, "provider cancel failed; canceling the task anyway");
@@ -760,7 +771,7 @@ impl Engine {
         match result {
             Ok(rec) => Ok(rec.task),
             Err(StoreError::Transition { .. }) => {
-                let now = self.record(owner, &request.id).await?.task;
+                let now = self.record(scope, &request.id).await?.task;
                 if now.status.state == TaskState::Canceled {
                     Ok(now)
                 } else {
@@ -805,11 +816,11 @@ impl Engine {
     /// `last_event_id` (a reconnecting SSE client), the events after it instead.
     pub async fn subscribe_task(
         &self,
-        owner: &str,
+        scope: Scope<'_>,
         task_id: &str,
         last_event_id: Option<u64>,
     ) -> Result<TaskEventStream, A2aError> {
-        let record = self.record(owner, task_id).await?;
+        let record = self.record(scope, task_id).await?;
         match last_event_id {
             Some(after) if after < record.last_seq || !record.task.status.state.is_terminal() => {
                 Ok(self.follow(task_id, &record.task.context_id, after))
@@ -832,7 +843,7 @@ impl Engine {
     /// returns it with `history_length` applied.
     pub async fn wait_settled(
         &self,
-        owner: &str,
+        scope: Scope<'_>,
         record: &TaskRecord,
         history_length: Option<i32>,
     ) -> Result<Task, A2aError> {
@@ -846,7 +857,7 @@ impl Engine {
             }
         }
         self.get_task(
-            owner,
+            scope,
             &GetTaskRequest {
                 id: record.task.id.clone(),
                 history_length,
@@ -859,10 +870,10 @@ impl Engine {
     /// `CreateTaskPushNotificationConfig`: assigns an id when absent.
     pub async fn create_push_config(
         &self,
-        owner: &str,
+        scope: Scope<'_>,
         mut config: TaskPushNotificationConfig,
     ) -> Result<TaskPushNotificationConfig, A2aError> {
-        self.record(owner, &config.task_id).await?;
+        self.record(scope, &config.task_id).await?;
         if config.id.is_empty() {
             config.id = new_id();
         }
@@ -876,11 +887,11 @@ impl Engine {
     /// `GetTaskPushNotificationConfig`; an empty `id` (0.3 callers) means the task's first config.
     pub async fn get_push_config(
         &self,
-        owner: &str,
+        scope: Scope<'_>,
         task_id: &str,
         id: &str,
     ) -> Result<TaskPushNotificationConfig, A2aError> {
-        self.record(owner, task_id).await?;
+        self.record(scope, task_id).await?;
         let found = if id.is_empty() {
             self.store
                 .list_push_configs(task_id)
@@ -907,10 +918,10 @@ impl Engine {
     /// `ListTaskPushNotificationConfigs`.
     pub async fn list_push_configs(
         &self,
-        owner: &str,
+        scope: Scope<'_>,
         task_id: &str,
     ) -> Result<Vec<TaskPushNotificationConfig>, A2aError> {
-        self.record(owner, task_id).await?;
+        self.record(scope, task_id).await?;
         self.store
             .list_push_configs(task_id)
             .await
@@ -920,11 +931,11 @@ impl Engine {
     /// `DeleteTaskPushNotificationConfig` (idempotent: deleting twice succeeds).
     pub async fn delete_push_config(
         &self,
-        owner: &str,
+        scope: Scope<'_>,
         task_id: &str,
         id: &str,
     ) -> Result<(), A2aError> {
-        self.record(owner, task_id).await?;
+        self.record(scope, task_id).await?;
         self.store
             .delete_push_config(task_id, id)
             .await
@@ -947,7 +958,12 @@ impl Engine {
             let Some(owner) = self.store.owner(&id).await.map_err(store_error)? else {
                 continue;
             };
-            let Some(record) = self.store.get(&owner, &id).await.map_err(store_error)? else {
+            let Some(record) = self
+                .store
+                .get(owner.scope(), &id)
+                .await
+                .map_err(store_error)?
+            else {
                 continue;
             };
             if now.saturating_sub(status_millis(&record.task)) < ttl_ms {
@@ -970,7 +986,7 @@ impl Engine {
                 provider_data: record.provider_data.clone(),
                 ..TaskContext::default()
             };
-            let stream = match self.provider(&record.agent) {
+            let stream = match self.owner_of(&record) {
                 Ok(p) => match p.recover(ctx.clone()).await {
                     Ok(Some(s)) => Some((p, s)),
                     Ok(None) => None,

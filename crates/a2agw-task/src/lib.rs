@@ -23,7 +23,9 @@ pub use machine::{TaskEvent, TaskRecord, TransitionError, apply, fold, is_legal}
 pub use store::MemoryStore;
 #[cfg(feature = "sqlite")]
 pub use store::SqliteStore;
-pub use store::{Appended, PushBacklog, StoreError, StoreResult, StoredEvent, TaskStore};
+pub use store::{
+    Appended, PushBacklog, Scope, StoreError, StoreResult, StoredEvent, TaskOwner, TaskStore,
+};
 #[cfg(feature = "postgres")]
 pub use store::{PostgresOptions, PostgresStore};
 pub use subscribe::subscribe;

@@ -18,8 +18,11 @@
 //! - An artifact update with `append: false` adds the artifact or replaces the one with the
 //!   same id; with `append: true` its parts are appended to the existing artifact with that
 //!   id, which must exist. Artifacts cannot change once the task is terminal.
-//! - Provider data may be saved, and the task assigned to an agent, while it is not terminal.
+//! - Provider data may be saved while the task is not terminal. A task is assigned to its
+//!   agent when it is created (`Created` carries the route); an `Assigned` event (logs
+//!   written before that) is accepted only by a task that has no agent yet.
 
+use a2agw_provider::Route;
 use a2agw_types::{
     Artifact, Message, Metadata, StreamResponse, Task, TaskArtifactUpdateEvent, TaskState,
     TaskStatus, TaskStatusUpdateEvent,
@@ -34,10 +37,18 @@ use serde::{Deserialize, Serialize};
     rename_all_fields = "camelCase"
 )]
 pub enum TaskEvent {
-    /// The task was created; always sequence number 1.
+    /// The task was created; always sequence number 1. It records where the task runs
+    /// (its [`Route`]), so the agent is never missing from a task that exists.
     Created {
         /// The initial task (SUBMITTED or WORKING, with the first user message in its history).
         task: Task,
+        /// The agent that runs it (empty in logs written before routes were recorded at
+        /// creation: those carry an [`TaskEvent::Assigned`] event next).
+        #[serde(default, skip_serializing_if = "String::is_empty")]
+        agent: String,
+        /// The upstream instance of the agent that holds it (empty: the agent's only one).
+        #[serde(default, skip_serializing_if = "String::is_empty")]
+        upstream: String,
     },
     /// A follow-up message from the client.
     UserMessage {
@@ -67,9 +78,14 @@ pub enum TaskEvent {
         metadata: Option<Metadata>,
     },
     /// The task was assigned to an agent (the provider that drives it); not sent to clients.
+    /// New tasks carry their route in [`TaskEvent::Created`]; this event is read in logs
+    /// written before that, and moves a task to another route.
     Assigned {
         /// The agent's name in the gateway's configuration.
         agent: String,
+        /// The upstream instance.
+        #[serde(default, skip_serializing_if = "String::is_empty")]
+        upstream: String,
     },
     /// Provider session data saved with the task (never sent to clients).
     ProviderData {
@@ -97,7 +113,7 @@ impl TaskEvent {
     /// For `Created` it is the task as created.
     pub fn to_stream_response(&self, task_id: &str, context_id: &str) -> Option<StreamResponse> {
         match self {
-            TaskEvent::Created { task } => Some(StreamResponse::Task(task.clone())),
+            TaskEvent::Created { task, .. } => Some(StreamResponse::Task(task.clone())),
             TaskEvent::Status { status, metadata } => {
                 Some(StreamResponse::StatusUpdate(TaskStatusUpdateEvent {
                     task_id: task_id.to_owned(),
@@ -128,7 +144,7 @@ impl TaskEvent {
     /// The state this event moves the task to, if it is a status change.
     pub fn new_state(&self) -> Option<TaskState> {
         match self {
-            TaskEvent::Created { task } => Some(task.status.state),
+            TaskEvent::Created { task, .. } => Some(task.status.state),
             TaskEvent::Status { status, .. } => Some(status.state),
             _ => None,
         }
@@ -141,14 +157,39 @@ impl TaskEvent {
 pub struct TaskRecord {
     /// The A2A task.
     pub task: Task,
-    /// The agent driving the task (empty until assigned).
+    /// The agent driving the task (empty only in tasks created before routes were
+    /// recorded at creation, until their `Assigned` event).
     #[serde(default, skip_serializing_if = "String::is_empty")]
     pub agent: String,
+    /// The upstream instance of the agent that holds the task (empty: its only one).
+    #[serde(default, skip_serializing_if = "String::is_empty")]
+    pub upstream: String,
     /// Session data saved by the provider.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub provider_data: Option<serde_json::Value>,
     /// Sequence number of the last event applied (0 before creation).
     pub last_seq: u64,
+}
+
+impl TaskRecord {
+    /// Where the task runs.
+    pub fn route(&self) -> Route {
+        Route {
+            agent: self.agent.clone(),
+            upstream: self.upstream.clone(),
+        }
+    }
+}
+
+impl TaskEvent {
+    /// The `Created` event of `task`, run at `route`.
+    pub fn created(task: Task, route: &Route) -> Self {
+        TaskEvent::Created {
+            task,
+            agent: route.agent.clone(),
+            upstream: route.upstream.clone(),
+        }
+    }
 }
 
 /// An event that the state machine refuses.
@@ -200,7 +241,15 @@ pub fn is_legal(from: TaskState, to: TaskState) -> bool {
 /// `last_seq` is advanced by one.
 pub fn apply(record: &TaskRecord, event: &TaskEvent) -> Result<TaskRecord, TransitionError> {
     let state = record.task.status.state;
-    if let (TaskEvent::Created { task }, 0) = (event, record.last_seq) {
+    if let (
+        TaskEvent::Created {
+            task,
+            agent,
+            upstream,
+        },
+        0,
+    ) = (event, record.last_seq)
+    {
         if !matches!(task.status.state, TaskState::Submitted | TaskState::Working) {
             return Err(TransitionError::InvalidCreation(format!(
                 "a task starts SUBMITTED or WORKING, not {}",
@@ -214,6 +263,8 @@ pub fn apply(record: &TaskRecord, event: &TaskEvent) -> Result<TaskRecord, Trans
         }
         return Ok(TaskRecord {
             task: task.clone(),
+            agent: agent.clone(),
+            upstream: upstream.clone(),
             last_seq: 1,
             ..TaskRecord::default()
         });
@@ -279,7 +330,18 @@ pub fn apply(record: &TaskRecord, event: &TaskEvent) -> Result<TaskRecord, Trans
                 (None, false) => artifacts.push(artifact.clone()),
             }
         }
-        TaskEvent::Assigned { agent } => next.agent.clone_from(agent),
+        // The route is fixed once set (stores keep it in a column for scoped reads):
+        // `Assigned` only completes a task created before routes were recorded at creation.
+        TaskEvent::Assigned { .. } if !record.agent.is_empty() => {
+            return Err(TransitionError::InvalidCreation(format!(
+                "the task already runs at agent `{}`",
+                record.agent
+            )));
+        }
+        TaskEvent::Assigned { agent, upstream } => {
+            next.agent.clone_from(agent);
+            next.upstream.clone_from(upstream);
+        }
         TaskEvent::ProviderData { data } => next.provider_data = Some(data.clone()),
     }
     Ok(next)

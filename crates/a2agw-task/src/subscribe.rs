@@ -36,9 +36,12 @@ async fn terminal_at(store: &dyn TaskStore, task_id: &str) -> StoreResult<(bool,
     let Some(owner) = store.owner(task_id).await? else {
         return Err(crate::store::StoreError::NotFound(task_id.to_owned()));
     };
-    Ok(store.get(&owner, task_id).await?.map_or((false, 0), |r| {
-        (r.task.status.state.is_terminal(), r.last_seq)
-    }))
+    Ok(store
+        .get(owner.scope(), task_id)
+        .await?
+        .map_or((false, 0), |r| {
+            (r.task.status.state.is_terminal(), r.last_seq)
+        }))
 }
 
 /// The events of `task_id` with sequence number > `after_seq`: stored ones first, then

@@ -217,7 +217,7 @@ async fn wait_state(srv: &TestServer, id: &str, state: &str) {
 async fn expected(store: &dyn TaskStore, id: &str) -> Vec<Value> {
     let owner = store.owner(id).await.unwrap().unwrap();
     let context = store
-        .get(&owner, id)
+        .get(owner.scope(), id)
         .await
         .unwrap()
         .unwrap()
@@ -570,6 +570,7 @@ async fn seed_task(
     store
         .create(
             "alice",
+            &a2agw_provider::Route::agent(crate::support::AGENT),
             Task {
                 id: id.to_owned(),
                 context_id: format!("ctx-{id}"),
@@ -912,7 +913,10 @@ async fn c54_private_webhook_targets_are_refused() {
     }
     // Inline with SendMessage: refused before any task is created.
     let before = store_of(&srv)
-        .list("anonymous", &a2agw_types::ListTasksRequest::default())
+        .list(
+            a2agw_task::Scope::new("anonymous", crate::support::AGENT),
+            &a2agw_types::ListTasksRequest::default(),
+        )
         .await
         .unwrap()
         .total_size;
@@ -930,7 +934,10 @@ async fn c54_private_webhook_targets_are_refused() {
         "inline",
     );
     let after = store_of(&srv)
-        .list("anonymous", &a2agw_types::ListTasksRequest::default())
+        .list(
+            a2agw_task::Scope::new("anonymous", crate::support::AGENT),
+            &a2agw_types::ListTasksRequest::default(),
+        )
         .await
         .unwrap()
         .total_size;

@@ -3,6 +3,7 @@
 //! the accepted events equals the running snapshot).
 
 use super::*;
+use a2agw_provider::Route;
 use a2agw_types::arbitrary as arb;
 use a2agw_types::{Part, Role};
 use proptest::prelude::*;
@@ -17,7 +18,11 @@ fn created(state: TaskState) -> TaskRecord {
         },
         ..Task::default()
     };
-    apply(&TaskRecord::default(), &TaskEvent::Created { task }).unwrap()
+    apply(
+        &TaskRecord::default(),
+        &TaskEvent::created(task, &Route::default()),
+    )
+    .unwrap()
 }
 
 fn status(state: TaskState) -> TaskEvent {
@@ -98,7 +103,10 @@ fn creation_rules() {
             },
             ..Task::default()
         };
-        let r = apply(&TaskRecord::default(), &TaskEvent::Created { task });
+        let r = apply(
+            &TaskRecord::default(),
+            &TaskEvent::created(task, &Route::default()),
+        );
         assert_eq!(
             r.is_ok(),
             matches!(s, TaskState::Submitted | TaskState::Working),
@@ -110,9 +118,7 @@ fn creation_rules() {
     assert!(matches!(
         apply(
             &rec,
-            &TaskEvent::Created {
-                task: rec.task.clone()
-            }
+            &TaskEvent::created(rec.task.clone(), &Route::agent("a"))
         ),
         Err(TransitionError::InvalidCreation(_))
     ));
@@ -127,7 +133,13 @@ fn creation_rules() {
         },
         ..Task::default()
     };
-    assert!(apply(&TaskRecord::default(), &TaskEvent::Created { task: no_id }).is_err());
+    assert!(
+        apply(
+            &TaskRecord::default(),
+            &TaskEvent::created(no_id, &Route::default())
+        )
+        .is_err()
+    );
 }
 
 #[test]
@@ -235,8 +247,8 @@ fn any_event() -> impl Strategy<Value = TaskEvent> {
         3 => (proptest::sample::select(&["a", "b", "c"][..]), any::<bool>(), any::<bool>()).prop_map(|(id, append, last)| chunk(id, "x", append, last)),
         1 => arb::message().prop_map(|message| TaskEvent::UserMessage { message }),
         1 => arb::json_value().prop_map(|data| TaskEvent::ProviderData { data }),
-        1 => arb::id().prop_map(|agent| TaskEvent::Assigned { agent }),
-        1 => arb::task().prop_map(|task| TaskEvent::Created { task }),
+        1 => arb::id().prop_map(|agent| TaskEvent::Assigned { agent, upstream: String::new() }),
+        1 => arb::task().prop_map(|task| TaskEvent::created(task, &Route::agent("a"))),
     ]
 }
 
@@ -246,7 +258,7 @@ proptest! {
     #[test]
     fn random_sequences(start in prop_oneof![Just(TaskState::Submitted), Just(TaskState::Working)], events in proptest::collection::vec(any_event(), 0..40)) {
         let mut rec = created(start);
-        let mut accepted = vec![TaskEvent::Created { task: rec.task.clone() }];
+        let mut accepted = vec![TaskEvent::created(rec.task.clone(), &Route::default())];
         for e in &events {
             let before = rec.task.status.state;
             match apply(&rec, e) {
@@ -267,6 +279,7 @@ proptest! {
                         (TransitionError::Terminal { .. }, _) => before.is_terminal(),
                         (TransitionError::Illegal { from, to }, _) => *from == before && !is_legal(*from, *to),
                         (TransitionError::InvalidCreation(_), TaskEvent::Created { .. }) => true,
+                        (TransitionError::InvalidCreation(_), TaskEvent::Assigned { .. }) => !rec.agent.is_empty(),
                         (TransitionError::UnknownArtifact(id), TaskEvent::Artifact { append: true, .. }) => !rec.task.artifacts().iter().any(|a| &a.artifact_id == id),
                         _ => false,
                     };
@@ -276,4 +289,50 @@ proptest! {
         }
         prop_assert_eq!(fold(accepted.iter()).unwrap(), rec);
     }
+}
+
+/// The route is recorded by `Created`; `Assigned` completes only a task that has none
+/// (logs written before routes were recorded at creation), and never moves one.
+#[test]
+fn the_route_is_set_at_creation_and_fixed() {
+    let task = Task {
+        id: "t".into(),
+        status: TaskStatus {
+            state: TaskState::Submitted,
+            ..TaskStatus::default()
+        },
+        ..Task::default()
+    };
+    let route = Route {
+        agent: "a".into(),
+        upstream: "u1".into(),
+    };
+    let rec = apply(
+        &TaskRecord::default(),
+        &TaskEvent::created(task.clone(), &route),
+    )
+    .unwrap();
+    assert_eq!(rec.route(), route);
+    let moved = TaskEvent::Assigned {
+        agent: "b".into(),
+        upstream: String::new(),
+    };
+    assert!(matches!(
+        apply(&rec, &moved),
+        Err(TransitionError::InvalidCreation(_))
+    ));
+    // An old log: created without a route, assigned next.
+    let old = apply(
+        &TaskRecord::default(),
+        &TaskEvent::created(task, &Route::default()),
+    )
+    .unwrap();
+    let assigned = apply(&old, &moved).unwrap();
+    assert_eq!(assigned.route(), Route::agent("b"));
+    assert!(apply(&assigned, &moved).is_err());
+    // The old form of `Created` (no route fields) still reads.
+    let json = serde_json::json!({"type": "created", "task": {"id": "t", "contextId": "c",
+        "status": {"state": "TASK_STATE_SUBMITTED"}}});
+    let e: TaskEvent = serde_json::from_value(json).unwrap();
+    assert!(matches!(e, TaskEvent::Created { ref agent, .. } if agent.is_empty()));
 }

@@ -17,6 +17,12 @@ struct Entry {
     lease: Option<(String, Instant)>,
 }
 
+impl Entry {
+    fn in_scope(&self, scope: Scope<'_>) -> bool {
+        self.owner == scope.owner && self.record.agent == scope.agent
+    }
+}
+
 /// A push config with its delivery cursor and claim.
 #[derive(Debug)]
 struct Push {
@@ -73,9 +79,9 @@ impl MemoryStore {
 
 #[async_trait::async_trait]
 impl TaskStore for MemoryStore {
-    async fn create(&self, owner: &str, task: Task) -> StoreResult<TaskRecord> {
+    async fn create(&self, owner: &str, route: &Route, task: Task) -> StoreResult<TaskRecord> {
         let id = task.id.clone();
-        let event = TaskEvent::Created { task };
+        let event = TaskEvent::created(task, route);
         let record =
             apply(&TaskRecord::default(), &event).map_err(|source| StoreError::Transition {
                 task_id: id.clone(),
@@ -130,21 +136,24 @@ impl TaskStore for MemoryStore {
         Ok(record)
     }
 
-    async fn get(&self, owner: &str, task_id: &str) -> StoreResult<Option<TaskRecord>> {
+    async fn get(&self, scope: Scope<'_>, task_id: &str) -> StoreResult<Option<TaskRecord>> {
         Ok(self
             .lock()
             .get(task_id)
-            .filter(|e| e.owner == owner)
+            .filter(|e| e.in_scope(scope))
             .map(|e| e.record.clone()))
     }
 
-    async fn owner(&self, task_id: &str) -> StoreResult<Option<String>> {
-        Ok(self.lock().get(task_id).map(|e| e.owner.clone()))
+    async fn owner(&self, task_id: &str) -> StoreResult<Option<TaskOwner>> {
+        Ok(self.lock().get(task_id).map(|e| TaskOwner {
+            owner: e.owner.clone(),
+            agent: e.record.agent.clone(),
+        }))
     }
 
     async fn list(
         &self,
-        owner: &str,
+        scope: Scope<'_>,
         request: &ListTasksRequest,
     ) -> StoreResult<ListTasksResponse> {
         let cursor = match request.page_token.as_str() {
@@ -155,7 +164,7 @@ impl TaskStore for MemoryStore {
         let mut matching: Vec<(i64, String, Task)> = self
             .lock()
             .values()
-            .filter(|e| e.owner == owner)
+            .filter(|e| e.in_scope(scope))
             .map(|e| &e.record.task)
             .filter(|t| request.context_id.is_empty() || t.context_id == request.context_id)
             .filter(|t| {

@@ -10,7 +10,10 @@
 //! - Sequence numbers are per task, start at 1 and have no gaps.
 //! - [`TaskStore::append`] applies each event through [`crate::machine::apply`]; if any is
 //!   illegal nothing is written.
-//! - Reads that name an owner return nothing for another owner's task.
+//! - Reads on behalf of a client name a [`Scope`] (owner and agent) and return nothing
+//!   for a task of another owner or another agent.
+//! - A task's route (its agent) is written with it by [`TaskStore::create`], in the
+//!   `Created` event, and never changes.
 //! - Every successful append is announced on [`TaskStore::watch`] after it is durable,
 //!   on every instance sharing the store.
 //! - Every push config has a delivery cursor ([`TaskStore::set_push_cursor`]): the
@@ -25,6 +28,7 @@
 //!   config when it is deleted.
 
 use crate::machine::{TaskEvent, TaskRecord, TransitionError};
+use a2agw_provider::Route;
 use a2agw_types::{
     ListTasksRequest, ListTasksResponse, Task, TaskPushNotificationConfig, TaskState, Timestamp,
 };
@@ -46,6 +50,39 @@ pub use page::{PageCursor, shape_task};
 pub use postgres::{PostgresOptions, PostgresStore};
 #[cfg(feature = "sqlite")]
 pub use sqlite::SqliteStore;
+
+/// Whose tasks, at which agent: every read on behalf of a client names both, and a task
+/// of another owner or of another agent is indistinguishable from a missing one.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Scope<'a> {
+    /// The principal that created the tasks.
+    pub owner: &'a str,
+    /// The agent that runs them.
+    pub agent: &'a str,
+}
+
+impl<'a> Scope<'a> {
+    /// `owner`'s tasks at `agent`.
+    pub fn new(owner: &'a str, agent: &'a str) -> Self {
+        Scope { owner, agent }
+    }
+}
+
+/// Who a task belongs to (internal reads: recovery, push delivery, subscriptions).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct TaskOwner {
+    /// The principal that created it.
+    pub owner: String,
+    /// The agent that runs it.
+    pub agent: String,
+}
+
+impl TaskOwner {
+    /// The scope that reads the task.
+    pub fn scope(&self) -> Scope<'_> {
+        Scope::new(&self.owner, &self.agent)
+    }
+}
 
 /// One event of a task's log with its sequence number.
 #[derive(Clone, Debug, PartialEq)]
@@ -120,23 +157,28 @@ pub type StoreResult<T> = std::result::Result<T, StoreError>;
 /// Durable storage of tasks. See the module docs for the invariants.
 #[async_trait::async_trait]
 pub trait TaskStore: Send + Sync + Debug + 'static {
-    /// Creates `task` for `owner`; its `Created` event gets sequence number 1.
-    async fn create(&self, owner: &str, task: Task) -> StoreResult<TaskRecord>;
+    /// Creates `task` for `owner`, run at `route`; its `Created` event, which records the
+    /// route, gets sequence number 1.
+    async fn create(&self, owner: &str, route: &Route, task: Task) -> StoreResult<TaskRecord>;
 
     /// Appends `events` to the task's log in one transaction, each applied through the
     /// state machine, and returns the new snapshot. Nothing is written if one is illegal.
     async fn append(&self, task_id: &str, events: &[TaskEvent]) -> StoreResult<TaskRecord>;
 
-    /// The task, if it exists and belongs to `owner`.
-    async fn get(&self, owner: &str, task_id: &str) -> StoreResult<Option<TaskRecord>>;
+    /// The task, if it exists in `scope` (its owner and agent).
+    async fn get(&self, scope: Scope<'_>, task_id: &str) -> StoreResult<Option<TaskRecord>>;
 
-    /// The owner of a task (internal use: recovery, push delivery).
-    async fn owner(&self, task_id: &str) -> StoreResult<Option<String>>;
+    /// The owner and agent of a task (internal use: recovery, push delivery).
+    async fn owner(&self, task_id: &str) -> StoreResult<Option<TaskOwner>>;
 
-    /// `owner`'s tasks matching the request's filters, most recent status first, one page.
-    /// `historyLength` and `includeArtifacts` are applied; the request must be validated.
-    async fn list(&self, owner: &str, request: &ListTasksRequest)
-    -> StoreResult<ListTasksResponse>;
+    /// The tasks of `scope` matching the request's filters, most recent status first, one
+    /// page. `historyLength` and `includeArtifacts` are applied; the request must be
+    /// validated.
+    async fn list(
+        &self,
+        scope: Scope<'_>,
+        request: &ListTasksRequest,
+    ) -> StoreResult<ListTasksResponse>;
 
     /// Events of the task with sequence number > `after_seq`, in order, at most `limit`.
     async fn events_after(

@@ -292,9 +292,9 @@ impl PostgresStore {
 
 #[async_trait::async_trait]
 impl TaskStore for PostgresStore {
-    async fn create(&self, owner: &str, task: Task) -> StoreResult<TaskRecord> {
+    async fn create(&self, owner: &str, route: &Route, task: Task) -> StoreResult<TaskRecord> {
         let id = task.id.clone();
-        let event = TaskEvent::Created { task };
+        let event = TaskEvent::created(task, route);
         let record =
             apply(&TaskRecord::default(), &event).map_err(|source| StoreError::Transition {
                 task_id: id.clone(),
@@ -313,8 +313,8 @@ impl TaskStore for PostgresStore {
             "WITH t AS (
                 INSERT INTO tasks
                     (id, owner, context_id, state, active, status_millis, snapshot, last_seq,
-                     incarnation)
-                VALUES ($1, $2, $3, $4, $5, $6, $7::json, 1, $11)
+                     incarnation, agent)
+                VALUES ($1, $2, $3, $4, $5, $6, $7::json, 1, $11, $12)
             ), e AS (
                 INSERT INTO events (task_id, seq, event) VALUES ($1, 1, $8::json)
             )
@@ -331,6 +331,7 @@ impl TaskStore for PostgresStore {
         .bind(&self.announcer.channel)
         .bind(self.announcer.payload(&id, 1))
         .bind(incarnation)
+        .bind(&record.agent)
         .execute(&mut *conn)
         .await;
         match result {
@@ -377,28 +378,32 @@ impl TaskStore for PostgresStore {
         Ok(Arc::unwrap_or_clone(record))
     }
 
-    async fn get(&self, owner: &str, task_id: &str) -> StoreResult<Option<TaskRecord>> {
-        let text: Option<String> =
-            sqlx::query_scalar("SELECT snapshot::text FROM tasks WHERE id = $1 AND owner = $2")
-                .bind(task_id)
-                .bind(owner)
-                .fetch_optional(&self.pool)
-                .await
-                .map_err(backend)?;
+    async fn get(&self, scope: Scope<'_>, task_id: &str) -> StoreResult<Option<TaskRecord>> {
+        let text: Option<String> = sqlx::query_scalar(
+            "SELECT snapshot::text FROM tasks WHERE id = $1 AND owner = $2 AND agent = $3",
+        )
+        .bind(task_id)
+        .bind(scope.owner)
+        .bind(scope.agent)
+        .fetch_optional(&self.pool)
+        .await
+        .map_err(backend)?;
         text.map(|t| parse_snapshot(task_id, &t)).transpose()
     }
 
-    async fn owner(&self, task_id: &str) -> StoreResult<Option<String>> {
-        sqlx::query_scalar("SELECT owner FROM tasks WHERE id = $1")
-            .bind(task_id)
-            .fetch_optional(&self.pool)
-            .await
-            .map_err(backend)
+    async fn owner(&self, task_id: &str) -> StoreResult<Option<TaskOwner>> {
+        let row: Option<(String, String)> =
+            sqlx::query_as("SELECT owner, agent FROM tasks WHERE id = $1")
+                .bind(task_id)
+                .fetch_optional(&self.pool)
+                .await
+                .map_err(backend)?;
+        Ok(row.map(|(owner, agent)| TaskOwner { owner, agent }))
     }
 
     async fn list(
         &self,
-        owner: &str,
+        scope: Scope<'_>,
         request: &ListTasksRequest,
     ) -> StoreResult<ListTasksResponse> {
         let cursor = match request.page_token.as_str() {
@@ -421,21 +426,22 @@ impl TaskStore for PostgresStore {
             .map_err(backend)?;
         let total: i64 = sqlx::query_scalar(
             "SELECT count(*) FROM tasks
-             WHERE owner = $1
+             WHERE owner = $1 AND agent = $5
                AND ($2 = '' OR context_id = $2)
                AND ($3 = '' OR state = $3)
                AND ($4::int8 IS NULL OR status_millis >= $4)",
         )
-        .bind(owner)
+        .bind(scope.owner)
         .bind(&request.context_id)
         .bind(state)
         .bind(after)
+        .bind(scope.agent)
         .fetch_one(&mut *tx)
         .await
         .map_err(backend)?;
         let rows: Vec<(i64, String, String)> = sqlx::query_as(
             "SELECT status_millis, id, snapshot::text FROM tasks
-             WHERE owner = $1
+             WHERE owner = $1 AND agent = $8
                AND ($2 = '' OR context_id = $2)
                AND ($3 = '' OR state = $3)
                AND ($4::int8 IS NULL OR status_millis >= $4)
@@ -443,13 +449,14 @@ impl TaskStore for PostgresStore {
              ORDER BY status_millis DESC, id DESC
              LIMIT $7",
         )
-        .bind(owner)
+        .bind(scope.owner)
         .bind(&request.context_id)
         .bind(state)
         .bind(after)
         .bind(cursor.as_ref().map(|c| c.status_millis))
         .bind(cursor.as_ref().map(|c| c.task_id.as_str()))
         .bind(i64::try_from(size.saturating_add(1)).unwrap_or(i64::MAX))
+        .bind(scope.agent)
         .fetch_all(&mut *tx)
         .await
         .map_err(backend)?;

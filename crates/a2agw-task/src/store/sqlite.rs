@@ -182,16 +182,16 @@ fn clamp_i64(n: impl TryInto<i64>) -> i64 {
 /// `WHERE` clause shared by the count and the page queries of `list`.
 macro_rules! list_filter {
     () => {
-        "owner = ?1 AND (?2 IS NULL OR context_id = ?2) AND (?3 IS NULL OR state = ?3) \
-         AND (?4 IS NULL OR status_millis >= ?4)"
+        "owner = ?1 AND agent = ?2 AND (?3 IS NULL OR context_id = ?3) \
+         AND (?4 IS NULL OR state = ?4) AND (?5 IS NULL OR status_millis >= ?5)"
     };
 }
 
 #[async_trait::async_trait]
 impl TaskStore for SqliteStore {
-    async fn create(&self, owner: &str, task: Task) -> StoreResult<TaskRecord> {
+    async fn create(&self, owner: &str, route: &Route, task: Task) -> StoreResult<TaskRecord> {
         let id = task.id.clone();
-        let event = TaskEvent::Created { task };
+        let event = TaskEvent::created(task, route);
         let record =
             apply(&TaskRecord::default(), &event).map_err(|source| StoreError::Transition {
                 task_id: id.clone(),
@@ -231,30 +231,33 @@ impl TaskStore for SqliteStore {
         }
     }
 
-    async fn get(&self, owner: &str, task_id: &str) -> StoreResult<Option<TaskRecord>> {
-        let row: Option<(String,)> =
-            sqlx::query_as("SELECT snapshot FROM tasks WHERE id = ?1 AND owner = ?2")
-                .bind(task_id)
-                .bind(owner)
-                .fetch_optional(&self.pool)
-                .await
-                .map_err(db)?;
+    async fn get(&self, scope: Scope<'_>, task_id: &str) -> StoreResult<Option<TaskRecord>> {
+        let row: Option<(String,)> = sqlx::query_as(
+            "SELECT snapshot FROM tasks WHERE id = ?1 AND owner = ?2 AND agent = ?3",
+        )
+        .bind(task_id)
+        .bind(scope.owner)
+        .bind(scope.agent)
+        .fetch_optional(&self.pool)
+        .await
+        .map_err(db)?;
         row.map(|(json,)| parse_snapshot(task_id, &json))
             .transpose()
     }
 
-    async fn owner(&self, task_id: &str) -> StoreResult<Option<String>> {
-        let row: Option<(String,)> = sqlx::query_as("SELECT owner FROM tasks WHERE id = ?1")
-            .bind(task_id)
-            .fetch_optional(&self.pool)
-            .await
-            .map_err(db)?;
-        Ok(row.map(|(o,)| o))
+    async fn owner(&self, task_id: &str) -> StoreResult<Option<TaskOwner>> {
+        let row: Option<(String, String)> =
+            sqlx::query_as("SELECT owner, agent FROM tasks WHERE id = ?1")
+                .bind(task_id)
+                .fetch_optional(&self.pool)
+                .await
+                .map_err(db)?;
+        Ok(row.map(|(owner, agent)| TaskOwner { owner, agent }))
     }
 
     async fn list(
         &self,
-        owner: &str,
+        scope: Scope<'_>,
         request: &ListTasksRequest,
     ) -> StoreResult<ListTasksResponse> {
         let cursor = match request.page_token.as_str() {
@@ -271,7 +274,8 @@ impl TaskStore for SqliteStore {
         let mut tx = self.pool.begin().await.map_err(db)?;
         let (total,): (i64,) =
             sqlx::query_as(concat!("SELECT COUNT(*) FROM tasks WHERE ", list_filter!()))
-                .bind(owner)
+                .bind(scope.owner)
+                .bind(scope.agent)
                 .bind(context)
                 .bind(state)
                 .bind(after)
@@ -281,10 +285,11 @@ impl TaskStore for SqliteStore {
         let rows: Vec<SqliteRow> = sqlx::query(concat!(
             "SELECT id, status_millis, snapshot FROM tasks WHERE ",
             list_filter!(),
-            " AND (?5 IS NULL OR status_millis < ?5 OR (status_millis = ?5 AND id < ?6))",
-            " ORDER BY status_millis DESC, id DESC LIMIT ?7"
+            " AND (?6 IS NULL OR status_millis < ?6 OR (status_millis = ?6 AND id < ?7))",
+            " ORDER BY status_millis DESC, id DESC LIMIT ?8"
         ))
-        .bind(owner)
+        .bind(scope.owner)
+        .bind(scope.agent)
         .bind(context)
         .bind(state)
         .bind(after)

@@ -7,6 +7,8 @@
 // Test helpers outside #[test] functions may unwrap: a failure is a test failure.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
+use crate::{route, scope};
+use a2agw_provider::Route;
 use a2agw_task::*;
 use a2agw_types::*;
 use std::collections::{BTreeSet, HashMap};
@@ -24,6 +26,7 @@ macro_rules! conformance_tests {
             duplicate_create,
             invalid_creation,
             owner_scoping,
+            agent_scoping,
             append_legal,
             append_unknown_task,
             append_illegal_writes_nothing,
@@ -165,7 +168,11 @@ pub(crate) async fn assert_consistent(store: &dyn TaskStore, owner: &str, id: &s
     let seqs: Vec<u64> = events.iter().map(|e| e.seq).collect();
     let expected: Vec<u64> = (1..=events.len() as u64).collect();
     assert_eq!(seqs, expected, "task {id}: sequence numbers");
-    let record = store.get(owner, id).await.unwrap().expect("task exists");
+    let record = store
+        .get(scope(owner), id)
+        .await
+        .unwrap()
+        .expect("task exists");
     assert_eq!(record.last_seq, events.len() as u64, "task {id}: last_seq");
     assert_eq!(
         fold(events.iter().map(|e| &e.event)).unwrap(),
@@ -232,22 +239,29 @@ fn ids(list: &ListTasksResponse) -> Vec<&str> {
 
 pub(crate) async fn create_then_get(store: Arc<dyn TaskStore>) {
     let task = new_task("t1", "c1");
-    let rec = store.create("alice", task.clone()).await.unwrap();
+    let rec = store.create("alice", &route(), task.clone()).await.unwrap();
     assert_eq!(rec.last_seq, 1);
     assert_eq!(rec.task, task);
     assert_eq!(rec.provider_data, None);
-    let got = store.get("alice", "t1").await.unwrap().unwrap();
+    let got = store.get(scope("alice"), "t1").await.unwrap().unwrap();
     assert_eq!(got, rec);
     let events = store.events_after("t1", 0, 100).await.unwrap();
     assert_eq!(events.len(), 1);
     assert_eq!(events[0].seq, 1);
-    assert_eq!(events[0].event, TaskEvent::Created { task });
+    assert_eq!(events[0].event, TaskEvent::created(task, &route()));
+    assert_eq!(got.route(), route());
     assert_eq!(fold(events.iter().map(|e| &e.event)).unwrap(), got);
-    assert_eq!(store.owner("t1").await.unwrap().as_deref(), Some("alice"));
+    assert_eq!(
+        store.owner("t1").await.unwrap(),
+        Some(a2agw_task::TaskOwner {
+            owner: "alice".into(),
+            agent: crate::AGENT.into()
+        })
+    );
 }
 
 pub(crate) async fn get_unknown(store: Arc<dyn TaskStore>) {
-    assert_eq!(store.get("alice", "nope").await.unwrap(), None);
+    assert_eq!(store.get(scope("alice"), "nope").await.unwrap(), None);
     assert_eq!(store.owner("nope").await.unwrap(), None);
     let err = store.events_after("nope", 0, 10).await.unwrap_err();
     assert!(
@@ -257,24 +271,34 @@ pub(crate) async fn get_unknown(store: Arc<dyn TaskStore>) {
 }
 
 pub(crate) async fn duplicate_create(store: Arc<dyn TaskStore>) {
-    let first = store.create("alice", new_task("t1", "c1")).await.unwrap();
+    let first = store
+        .create("alice", &route(), new_task("t1", "c1"))
+        .await
+        .unwrap();
     let mut again = new_task("t1", "c2");
     again.status.state = TaskState::Working;
-    let err = store.create("bob", again).await.unwrap_err();
+    let err = store.create("bob", &route(), again).await.unwrap_err();
     assert!(
         matches!(err, StoreError::AlreadyExists(ref id) if id == "t1"),
         "{err:?}"
     );
     // The original is untouched: same owner, same snapshot, one event.
-    assert_eq!(store.owner("t1").await.unwrap().as_deref(), Some("alice"));
-    assert_eq!(store.get("alice", "t1").await.unwrap(), Some(first));
-    assert_eq!(store.get("bob", "t1").await.unwrap(), None);
+    assert_eq!(
+        store.owner("t1").await.unwrap().map(|o| o.owner).as_deref(),
+        Some("alice")
+    );
+    assert_eq!(store.get(scope("alice"), "t1").await.unwrap(), Some(first));
+    assert_eq!(store.get(scope("bob"), "t1").await.unwrap(), None);
     assert_eq!(all_events(&*store, "t1").await.len(), 1);
 }
 
 pub(crate) async fn invalid_creation(store: Arc<dyn TaskStore>) {
     let err = store
-        .create("alice", task_at("t1", "c1", TaskState::Completed, 1000))
+        .create(
+            "alice",
+            &route(),
+            task_at("t1", "c1", TaskState::Completed, 1000),
+        )
         .await
         .unwrap_err();
     assert!(
@@ -286,15 +310,21 @@ pub(crate) async fn invalid_creation(store: Arc<dyn TaskStore>) {
         "{err:?}"
     );
     assert_eq!(store.owner("t1").await.unwrap(), None);
-    assert_eq!(store.get("alice", "t1").await.unwrap(), None);
+    assert_eq!(store.get(scope("alice"), "t1").await.unwrap(), None);
     // The id is still free.
-    store.create("alice", new_task("t1", "c1")).await.unwrap();
+    store
+        .create("alice", &route(), new_task("t1", "c1"))
+        .await
+        .unwrap();
     // A task needs an id.
-    let err = store.create("alice", new_task("", "c1")).await.unwrap_err();
+    let err = store
+        .create("alice", &route(), new_task("", "c1"))
+        .await
+        .unwrap_err();
     assert!(is_transition(&err), "{err:?}");
     assert_eq!(
         store
-            .list("alice", &list_request())
+            .list(scope("alice"), &list_request())
             .await
             .unwrap()
             .total_size,
@@ -302,26 +332,101 @@ pub(crate) async fn invalid_creation(store: Arc<dyn TaskStore>) {
     );
 }
 
+/// One owner's tasks at two agents: each read names the agent, and a task of the other
+/// agent is missing from it (get and list, with and without filters); the route is
+/// recorded by `create` and reported by `owner`.
+pub(crate) async fn agent_scoping(store: Arc<dyn TaskStore>) {
+    let other = Route {
+        agent: "other".into(),
+        upstream: "u2".into(),
+    };
+    store
+        .create("alice", &route(), new_task("t1", "c1"))
+        .await
+        .unwrap();
+    let rec = store
+        .create("alice", &other, new_task("t2", "c1"))
+        .await
+        .unwrap();
+    assert_eq!(rec.route(), other);
+    let at_other = Scope::new("alice", "other");
+    assert_eq!(store.get(at_other, "t1").await.unwrap(), None);
+    assert_eq!(store.get(scope("alice"), "t2").await.unwrap(), None);
+    assert_eq!(store.get(at_other, "t2").await.unwrap(), Some(rec));
+    assert_eq!(
+        store.get(Scope::new("alice", ""), "t1").await.unwrap(),
+        None
+    );
+    assert_eq!(
+        store.owner("t2").await.unwrap(),
+        Some(TaskOwner {
+            owner: "alice".into(),
+            agent: "other".into()
+        })
+    );
+    for request in [
+        list_request(),
+        ListTasksRequest {
+            context_id: "c1".into(),
+            ..list_request()
+        },
+    ] {
+        let mine = store.list(scope("alice"), &request).await.unwrap();
+        assert_eq!(mine.total_size, 1);
+        assert_eq!(mine.tasks[0].id, "t1");
+        let theirs = store.list(at_other, &request).await.unwrap();
+        assert_eq!(theirs.total_size, 1);
+        assert_eq!(theirs.tasks[0].id, "t2");
+    }
+    // The route stays: an `Assigned` cannot move the task.
+    let moved = TaskEvent::Assigned {
+        agent: crate::AGENT.into(),
+        upstream: String::new(),
+    };
+    assert!(store.append("t2", &[moved]).await.is_err());
+    assert_eq!(store.owner("t2").await.unwrap().unwrap().agent, "other");
+}
+
 pub(crate) async fn owner_scoping(store: Arc<dyn TaskStore>) {
-    store.create("alice", new_task("t1", "c1")).await.unwrap();
-    store.create("bob", new_task("t2", "c1")).await.unwrap();
+    store
+        .create("alice", &route(), new_task("t1", "c1"))
+        .await
+        .unwrap();
+    store
+        .create("bob", &route(), new_task("t2", "c1"))
+        .await
+        .unwrap();
     store
         .append("t1", &[status(TaskState::Working)])
         .await
         .unwrap();
-    assert_eq!(store.get("bob", "t1").await.unwrap(), None);
-    assert_eq!(store.get("alice", "t2").await.unwrap(), None);
-    assert_eq!(store.get("", "t1").await.unwrap(), None);
-    assert_eq!(store.get("alice", "t1").await.unwrap().unwrap().last_seq, 2);
-    assert_eq!(store.owner("t1").await.unwrap().as_deref(), Some("alice"));
-    assert_eq!(store.owner("t2").await.unwrap().as_deref(), Some("bob"));
-    let bob = store.list("bob", &list_request()).await.unwrap();
+    assert_eq!(store.get(scope("bob"), "t1").await.unwrap(), None);
+    assert_eq!(store.get(scope("alice"), "t2").await.unwrap(), None);
+    assert_eq!(store.get(scope(""), "t1").await.unwrap(), None);
+    assert_eq!(
+        store
+            .get(scope("alice"), "t1")
+            .await
+            .unwrap()
+            .unwrap()
+            .last_seq,
+        2
+    );
+    assert_eq!(
+        store.owner("t1").await.unwrap().map(|o| o.owner).as_deref(),
+        Some("alice")
+    );
+    assert_eq!(
+        store.owner("t2").await.unwrap().map(|o| o.owner).as_deref(),
+        Some("bob")
+    );
+    let bob = store.list(scope("bob"), &list_request()).await.unwrap();
     assert_eq!(ids(&bob), ["t2"]);
     assert_eq!(bob.total_size, 1);
-    let alice = store.list("alice", &list_request()).await.unwrap();
+    let alice = store.list(scope("alice"), &list_request()).await.unwrap();
     assert_eq!(ids(&alice), ["t1"]);
     assert_eq!(alice.total_size, 1);
-    let carol = store.list("carol", &list_request()).await.unwrap();
+    let carol = store.list(scope("carol"), &list_request()).await.unwrap();
     assert!(carol.tasks.is_empty());
     assert_eq!(carol.total_size, 0);
     assert_eq!(carol.next_page_token, "");
@@ -331,7 +436,10 @@ pub(crate) async fn owner_scoping(store: Arc<dyn TaskStore>) {
 // Append
 
 pub(crate) async fn append_legal(store: Arc<dyn TaskStore>) {
-    store.create("alice", new_task("t1", "c1")).await.unwrap();
+    store
+        .create("alice", &route(), new_task("t1", "c1"))
+        .await
+        .unwrap();
     let events = vec![
         status_msg(TaskState::Working, 5000, "on it"),
         artifact("a1", "result", false, true),
@@ -343,7 +451,10 @@ pub(crate) async fn append_legal(store: Arc<dyn TaskStore>) {
     assert_eq!(rec.task.history.len(), 2);
     assert_eq!(rec.task.history[1].text_content(), "on it");
     assert_eq!(rec.task.artifacts().len(), 1);
-    assert_eq!(store.get("alice", "t1").await.unwrap(), Some(rec.clone()));
+    assert_eq!(
+        store.get(scope("alice"), "t1").await.unwrap(),
+        Some(rec.clone())
+    );
     let stored = all_events(&*store, "t1").await;
     assert_eq!(stored.len(), 3);
     assert_eq!(stored[1].event, events[0]);
@@ -370,7 +481,10 @@ pub(crate) async fn append_unknown_task(store: Arc<dyn TaskStore>) {
 }
 
 pub(crate) async fn append_illegal_writes_nothing(store: Arc<dyn TaskStore>) {
-    store.create("alice", new_task("t1", "c1")).await.unwrap();
+    store
+        .create("alice", &route(), new_task("t1", "c1"))
+        .await
+        .unwrap();
     let before = store
         .append("t1", &[status(TaskState::InputRequired)])
         .await
@@ -382,9 +496,7 @@ pub(crate) async fn append_illegal_writes_nothing(store: Arc<dyn TaskStore>) {
         // INPUT_REQUIRED -> SUBMITTED neither.
         vec![status(TaskState::Submitted)],
         // A second creation.
-        vec![TaskEvent::Created {
-            task: new_task("t1", "c1"),
-        }],
+        vec![TaskEvent::created(new_task("t1", "c1"), &route())],
         // Appending to an artifact that does not exist.
         vec![artifact("missing", "x", true, false)],
         // Unspecified is never a legal target.
@@ -397,7 +509,7 @@ pub(crate) async fn append_illegal_writes_nothing(store: Arc<dyn TaskStore>) {
             "{events:?}: {err:?}"
         );
         assert_eq!(
-            store.get("alice", "t1").await.unwrap(),
+            store.get(scope("alice"), "t1").await.unwrap(),
             Some(before.clone())
         );
         assert_eq!(all_events(&*store, "t1").await, events_before);
@@ -441,8 +553,11 @@ pub(crate) async fn append_illegal_writes_nothing(store: Arc<dyn TaskStore>) {
 }
 
 pub(crate) async fn append_illegal_third_of_three(store: Arc<dyn TaskStore>) {
-    store.create("alice", new_task("t1", "c1")).await.unwrap();
-    let before = store.get("alice", "t1").await.unwrap().unwrap();
+    store
+        .create("alice", &route(), new_task("t1", "c1"))
+        .await
+        .unwrap();
+    let before = store.get(scope("alice"), "t1").await.unwrap().unwrap();
     let mut rx = store.watch();
     // WORKING, COMPLETED are fine; the third (WORKING after COMPLETED) is not.
     let batch = [
@@ -464,7 +579,7 @@ pub(crate) async fn append_illegal_third_of_three(store: Arc<dyn TaskStore>) {
         ),
         "{err:?}"
     );
-    let after = store.get("alice", "t1").await.unwrap().unwrap();
+    let after = store.get(scope("alice"), "t1").await.unwrap().unwrap();
     assert_eq!(after, before);
     assert_eq!(after.last_seq, 1);
     assert_eq!(after.task.status.state, TaskState::Submitted);
@@ -478,7 +593,10 @@ pub(crate) async fn append_illegal_third_of_three(store: Arc<dyn TaskStore>) {
     assert!(is_transition(
         &store.append("t1", &batch).await.unwrap_err()
     ));
-    assert_eq!(store.get("alice", "t1").await.unwrap().unwrap(), before);
+    assert_eq!(
+        store.get(scope("alice"), "t1").await.unwrap().unwrap(),
+        before
+    );
     assert_eq!(all_events(&*store, "t1").await.len(), 1);
     // Nothing was announced: the next announcement is for the next legal append (seq 2).
     store
@@ -495,7 +613,10 @@ pub(crate) async fn append_illegal_third_of_three(store: Arc<dyn TaskStore>) {
 }
 
 pub(crate) async fn append_empty(store: Arc<dyn TaskStore>) {
-    store.create("alice", new_task("t1", "c1")).await.unwrap();
+    store
+        .create("alice", &route(), new_task("t1", "c1"))
+        .await
+        .unwrap();
     let rec = store
         .append("t1", &[status(TaskState::Working)])
         .await
@@ -508,8 +629,14 @@ pub(crate) async fn append_empty(store: Arc<dyn TaskStore>) {
 }
 
 pub(crate) async fn sequence_contiguous(store: Arc<dyn TaskStore>) {
-    store.create("alice", new_task("t1", "c1")).await.unwrap();
-    store.create("alice", new_task("t2", "c1")).await.unwrap();
+    store
+        .create("alice", &route(), new_task("t1", "c1"))
+        .await
+        .unwrap();
+    store
+        .create("alice", &route(), new_task("t2", "c1"))
+        .await
+        .unwrap();
     let mut expected = 1;
     for batch in 1..=6u64 {
         let events: Vec<TaskEvent> = (0..batch)
@@ -584,9 +711,7 @@ fn random_event(rng: &mut Rng, task_id: &str, n: u64) -> TaskEvent {
             rng.chance(30),
         ),
         17..=18 => provider_data_event(serde_json::json!({ "n": n, "session": format!("s{n}") })),
-        _ => TaskEvent::Created {
-            task: new_task(task_id, "c"),
-        },
+        _ => TaskEvent::created(new_task(task_id, "c"), &route()),
     }
 }
 
@@ -605,8 +730,8 @@ pub(crate) async fn snapshot_equals_fold_random(store: Arc<dyn TaskStore>) {
             if rng.chance(50) {
                 task.status.state = TaskState::Working;
             }
-            let rec = store.create("alice", task.clone()).await.unwrap();
-            let log = vec![TaskEvent::Created { task }];
+            let rec = store.create("alice", &route(), task.clone()).await.unwrap();
+            let log = vec![TaskEvent::created(task, &route())];
             assert_eq!(rec, fold(&log).unwrap());
             model.insert(id.clone(), (rec, log));
             slots.push(id);
@@ -636,7 +761,7 @@ pub(crate) async fn snapshot_equals_fold_random(store: Arc<dyn TaskStore>) {
             (want, got) => panic!("step {step}: {batch:?}: expected {want:?}, got {got:?}"),
         }
         assert_eq!(
-            store.get("alice", &id).await.unwrap().as_ref(),
+            store.get(scope("alice"), &id).await.unwrap().as_ref(),
             Some(&*current)
         );
         if current.task.status.state.is_terminal() {
@@ -658,7 +783,7 @@ pub(crate) async fn snapshot_equals_fold_random(store: Arc<dyn TaskStore>) {
     }
     let list = store
         .list(
-            "alice",
+            scope("alice"),
             &ListTasksRequest {
                 page_size: Some(100),
                 ..list_request()
@@ -680,7 +805,10 @@ pub(crate) async fn terminal_is_final(store: Arc<dyn TaskStore>) {
     .enumerate()
     {
         let id = format!("t{i}");
-        store.create("alice", new_task(&id, "c1")).await.unwrap();
+        store
+            .create("alice", &route(), new_task(&id, "c1"))
+            .await
+            .unwrap();
         store
             .append(&id, &[artifact("a1", "x", false, false)])
             .await
@@ -709,13 +837,19 @@ pub(crate) async fn terminal_is_final(store: Arc<dyn TaskStore>) {
                 "{terminal} + {event:?}: {err:?}"
             );
         }
-        assert_eq!(store.get("alice", &id).await.unwrap(), Some(done.clone()));
+        assert_eq!(
+            store.get(scope("alice"), &id).await.unwrap(),
+            Some(done.clone())
+        );
         assert_eq!(all_events(&*store, &id).await.len(), 3);
     }
 }
 
 pub(crate) async fn artifact_chunks(store: Arc<dyn TaskStore>) {
-    store.create("alice", new_task("t1", "c1")).await.unwrap();
+    store
+        .create("alice", &route(), new_task("t1", "c1"))
+        .await
+        .unwrap();
     store
         .append("t1", &[status(TaskState::Working)])
         .await
@@ -775,14 +909,17 @@ pub(crate) async fn artifact_chunks(store: Arc<dyn TaskStore>) {
         }
     ));
     assert_eq!(
-        store.get("alice", "t1").await.unwrap(),
+        store.get(scope("alice"), "t1").await.unwrap(),
         Some(rec),
         "snapshot after replacement"
     );
 }
 
 pub(crate) async fn provider_data(store: Arc<dyn TaskStore>) {
-    store.create("alice", new_task("t1", "c1")).await.unwrap();
+    store
+        .create("alice", &route(), new_task("t1", "c1"))
+        .await
+        .unwrap();
     let first = serde_json::json!({ "session": "s-1", "nested": { "list": [1, 2.5, "x", null] } });
     let rec = store
         .append("t1", &[provider_data_event(first.clone())])
@@ -805,7 +942,7 @@ pub(crate) async fn provider_data(store: Arc<dyn TaskStore>) {
     let got = assert_consistent(&*store, "alice", "t1").await;
     assert_eq!(got.provider_data, Some(second));
     // Not visible to other owners.
-    assert_eq!(store.get("bob", "t1").await.unwrap(), None);
+    assert_eq!(store.get(scope("bob"), "t1").await.unwrap(), None);
 }
 
 // ---------------------------------------------------------------------------------------
@@ -822,12 +959,12 @@ pub(crate) async fn list_filters(store: Arc<dyn TaskStore>) {
         ("f5", "ctx-a", w, 5000),
     ] {
         store
-            .create("alice", task_at(id, ctx, state, ms))
+            .create("alice", &route(), task_at(id, ctx, state, ms))
             .await
             .unwrap();
     }
     store
-        .create("bob", task_at("f6", "ctx-a", w, 6000))
+        .create("bob", &route(), task_at("f6", "ctx-a", w, 6000))
         .await
         .unwrap();
     // f4 moves to INPUT_REQUIRED at 7000.
@@ -838,7 +975,7 @@ pub(crate) async fn list_filters(store: Arc<dyn TaskStore>) {
 
     let list = |req: ListTasksRequest| {
         let store = store.clone();
-        async move { store.list("alice", &req).await.unwrap() }
+        async move { store.list(scope("alice"), &req).await.unwrap() }
     };
     let all = list(list_request()).await;
     assert_eq!(ids(&all), ["f4", "f5", "f3", "f2", "f1"]);
@@ -907,7 +1044,11 @@ pub(crate) async fn list_filters(store: Arc<dyn TaskStore>) {
 pub(crate) async fn list_status_timestamp_after_inclusive(store: Arc<dyn TaskStore>) {
     for (id, ms) in [("i1", 1999), ("i2", 2000), ("i3", 2001)] {
         store
-            .create("alice", task_at(id, "c", TaskState::Submitted, ms))
+            .create(
+                "alice",
+                &route(),
+                task_at(id, "c", TaskState::Submitted, ms),
+            )
             .await
             .unwrap();
     }
@@ -915,18 +1056,38 @@ pub(crate) async fn list_status_timestamp_after_inclusive(store: Arc<dyn TaskSto
         status_timestamp_after: Some(ts(ms)),
         ..list_request()
     };
-    let at = store.list("alice", &req(2000)).await.unwrap();
+    let at = store.list(scope("alice"), &req(2000)).await.unwrap();
     assert_eq!(ids(&at), ["i3", "i2"], "the boundary is included");
     assert_eq!(at.total_size, 2);
-    assert_eq!(ids(&store.list("alice", &req(2001)).await.unwrap()), ["i3"]);
-    assert_eq!(store.list("alice", &req(2002)).await.unwrap().total_size, 0);
-    assert_eq!(store.list("alice", &req(0)).await.unwrap().total_size, 3);
+    assert_eq!(
+        ids(&store.list(scope("alice"), &req(2001)).await.unwrap()),
+        ["i3"]
+    );
+    assert_eq!(
+        store
+            .list(scope("alice"), &req(2002))
+            .await
+            .unwrap()
+            .total_size,
+        0
+    );
+    assert_eq!(
+        store
+            .list(scope("alice"), &req(0))
+            .await
+            .unwrap()
+            .total_size,
+        3
+    );
     // The filter follows the status timestamp of the snapshot, not the creation time.
     store
         .append("i1", &[status_msg(TaskState::Working, 9000, "later")])
         .await
         .unwrap();
-    assert_eq!(ids(&store.list("alice", &req(5000)).await.unwrap()), ["i1"]);
+    assert_eq!(
+        ids(&store.list(scope("alice"), &req(5000)).await.unwrap()),
+        ["i1"]
+    );
 }
 
 pub(crate) async fn list_order(store: Arc<dyn TaskStore>) {
@@ -938,12 +1099,16 @@ pub(crate) async fn list_order(store: Arc<dyn TaskStore>) {
         ("o-e", 3000),
     ] {
         store
-            .create("alice", task_at(id, "c", TaskState::Submitted, ms))
+            .create(
+                "alice",
+                &route(),
+                task_at(id, "c", TaskState::Submitted, ms),
+            )
             .await
             .unwrap();
     }
     // Most recent status first; ties by id, descending.
-    let list = store.list("alice", &list_request()).await.unwrap();
+    let list = store.list(scope("alice"), &list_request()).await.unwrap();
     assert_eq!(ids(&list), ["o-e", "o-b", "o-a", "o-d", "o-c"]);
     let millis: Vec<i64> = list
         .tasks
@@ -956,7 +1121,7 @@ pub(crate) async fn list_order(store: Arc<dyn TaskStore>) {
         .append("o-c", &[status_msg(TaskState::Working, 4000, "go")])
         .await
         .unwrap();
-    let list = store.list("alice", &list_request()).await.unwrap();
+    let list = store.list(scope("alice"), &list_request()).await.unwrap();
     assert_eq!(ids(&list), ["o-c", "o-e", "o-b", "o-a", "o-d"]);
     // Non-status events do not.
     store
@@ -966,7 +1131,7 @@ pub(crate) async fn list_order(store: Arc<dyn TaskStore>) {
         )
         .await
         .unwrap();
-    let list = store.list("alice", &list_request()).await.unwrap();
+    let list = store.list(scope("alice"), &list_request()).await.unwrap();
     assert_eq!(ids(&list), ["o-c", "o-e", "o-b", "o-a", "o-d"]);
 }
 
@@ -982,14 +1147,14 @@ pub(crate) async fn list_paging(store: Arc<dyn TaskStore>) {
     ];
     for (id, ms) in tasks {
         store
-            .create("alice", task_at(id, "c", TaskState::Working, ms))
+            .create("alice", &route(), task_at(id, "c", TaskState::Working, ms))
             .await
             .unwrap();
     }
     // Another owner's tasks, interleaved in time, never show up.
     for (id, ms) in [("q0", 2000), ("q1", 4500)] {
         store
-            .create("bob", task_at(id, "c", TaskState::Working, ms))
+            .create("bob", &route(), task_at(id, "c", TaskState::Working, ms))
             .await
             .unwrap();
     }
@@ -1001,7 +1166,7 @@ pub(crate) async fn list_paging(store: Arc<dyn TaskStore>) {
         loop {
             let page = store
                 .list(
-                    "alice",
+                    scope("alice"),
                     &ListTasksRequest {
                         page_size: Some(size as i32),
                         page_token: token.clone(),
@@ -1039,7 +1204,7 @@ pub(crate) async fn list_paging(store: Arc<dyn TaskStore>) {
     // Paging with a filter: the token is valid for the filtered list.
     let first = store
         .list(
-            "alice",
+            scope("alice"),
             &ListTasksRequest {
                 page_size: Some(2),
                 status_timestamp_after: Some(ts(2000)),
@@ -1052,7 +1217,7 @@ pub(crate) async fn list_paging(store: Arc<dyn TaskStore>) {
     assert_eq!(first.total_size, 6);
     let second = store
         .list(
-            "alice",
+            scope("alice"),
             &ListTasksRequest {
                 page_size: Some(10),
                 status_timestamp_after: Some(ts(2000)),
@@ -1075,6 +1240,7 @@ pub(crate) async fn list_default_page_size(store: Arc<dyn TaskStore>) {
             store
                 .create(
                     "alice",
+                    &route(),
                     task_at(
                         &format!("d{i:03}"),
                         "c",
@@ -1087,7 +1253,7 @@ pub(crate) async fn list_default_page_size(store: Arc<dyn TaskStore>) {
     }))
     .await
     .unwrap();
-    let first = store.list("alice", &list_request()).await.unwrap();
+    let first = store.list(scope("alice"), &list_request()).await.unwrap();
     assert_eq!(first.page_size, DEFAULT_PAGE_SIZE);
     assert_eq!(first.tasks.len(), DEFAULT_PAGE_SIZE as usize);
     assert_eq!(first.total_size as usize, n);
@@ -1095,7 +1261,7 @@ pub(crate) async fn list_default_page_size(store: Arc<dyn TaskStore>) {
     assert_ne!(first.next_page_token, "");
     let second = store
         .list(
-            "alice",
+            scope("alice"),
             &ListTasksRequest {
                 page_token: first.next_page_token,
                 ..list_request()
@@ -1109,7 +1275,10 @@ pub(crate) async fn list_default_page_size(store: Arc<dyn TaskStore>) {
 }
 
 pub(crate) async fn list_history_length(store: Arc<dyn TaskStore>) {
-    store.create("alice", new_task("h1", "c")).await.unwrap();
+    store
+        .create("alice", &route(), new_task("h1", "c"))
+        .await
+        .unwrap();
     store
         .append(
             "h1",
@@ -1125,7 +1294,7 @@ pub(crate) async fn list_history_length(store: Arc<dyn TaskStore>) {
         async move {
             let list = store
                 .list(
-                    "alice",
+                    scope("alice"),
                     &ListTasksRequest {
                         history_length: n,
                         ..list_request()
@@ -1150,7 +1319,7 @@ pub(crate) async fn list_history_length(store: Arc<dyn TaskStore>) {
     // The stored task keeps its whole history.
     assert_eq!(
         store
-            .get("alice", "h1")
+            .get(scope("alice"), "h1")
             .await
             .unwrap()
             .unwrap()
@@ -1163,11 +1332,19 @@ pub(crate) async fn list_history_length(store: Arc<dyn TaskStore>) {
 
 pub(crate) async fn list_include_artifacts(store: Arc<dyn TaskStore>) {
     store
-        .create("alice", task_at("with", "c", TaskState::Working, 2000))
+        .create(
+            "alice",
+            &route(),
+            task_at("with", "c", TaskState::Working, 2000),
+        )
         .await
         .unwrap();
     store
-        .create("alice", task_at("without", "c", TaskState::Working, 1000))
+        .create(
+            "alice",
+            &route(),
+            task_at("without", "c", TaskState::Working, 1000),
+        )
         .await
         .unwrap();
     store
@@ -1179,7 +1356,7 @@ pub(crate) async fn list_include_artifacts(store: Arc<dyn TaskStore>) {
         async move {
             store
                 .list(
-                    "alice",
+                    scope("alice"),
                     &ListTasksRequest {
                         include_artifacts: include,
                         ..list_request()
@@ -1204,7 +1381,7 @@ pub(crate) async fn list_include_artifacts(store: Arc<dyn TaskStore>) {
     // get is not shaped.
     assert_eq!(
         store
-            .get("alice", "with")
+            .get(scope("alice"), "with")
             .await
             .unwrap()
             .unwrap()
@@ -1216,11 +1393,14 @@ pub(crate) async fn list_include_artifacts(store: Arc<dyn TaskStore>) {
 }
 
 pub(crate) async fn list_invalid_page_token(store: Arc<dyn TaskStore>) {
-    store.create("alice", new_task("t1", "c")).await.unwrap();
+    store
+        .create("alice", &route(), new_task("t1", "c"))
+        .await
+        .unwrap();
     for token in ["garbage", "!!!", "djE6", "v1:1000:t1"] {
         let err = store
             .list(
-                "alice",
+                scope("alice"),
                 &ListTasksRequest {
                     page_token: token.into(),
                     ..list_request()
@@ -1239,7 +1419,10 @@ pub(crate) async fn list_invalid_page_token(store: Arc<dyn TaskStore>) {
 // Events and announcements
 
 pub(crate) async fn events_after_limits(store: Arc<dyn TaskStore>) {
-    store.create("alice", new_task("e1", "c")).await.unwrap();
+    store
+        .create("alice", &route(), new_task("e1", "c"))
+        .await
+        .unwrap();
     let events: Vec<TaskEvent> = (1..=4).map(|i| user_message(&format!("m{i}"))).collect();
     store.append("e1", &events).await.unwrap();
     let seqs = |v: Vec<StoredEvent>| v.into_iter().map(|e| e.seq).collect::<Vec<_>>();
@@ -1269,7 +1452,10 @@ pub(crate) async fn events_after_limits(store: Arc<dyn TaskStore>) {
 pub(crate) async fn watch_announces_appends(store: Arc<dyn TaskStore>) {
     let mut rx = store.watch();
     let mut rx2 = store.watch();
-    store.create("alice", new_task("w-1", "c")).await.unwrap();
+    store
+        .create("alice", &route(), new_task("w-1", "c"))
+        .await
+        .unwrap();
     let created = next_for(&mut rx, "w-1").await;
     assert_eq!(created.last_seq, 1);
     store
@@ -1285,7 +1471,10 @@ pub(crate) async fn watch_announces_appends(store: Arc<dyn TaskStore>) {
             .is_err()
     );
     let mut rx3 = store.watch();
-    store.create("alice", new_task("w-2", "c")).await.unwrap();
+    store
+        .create("alice", &route(), new_task("w-2", "c"))
+        .await
+        .unwrap();
     store
         .append("w-2", &[status(TaskState::Working)])
         .await
@@ -1321,8 +1510,14 @@ fn push_config(task_id: &str, id: &str, url: &str) -> TaskPushNotificationConfig
 }
 
 pub(crate) async fn push_config_crud(store: Arc<dyn TaskStore>) {
-    store.create("alice", new_task("t1", "c")).await.unwrap();
-    store.create("alice", new_task("t2", "c")).await.unwrap();
+    store
+        .create("alice", &route(), new_task("t1", "c"))
+        .await
+        .unwrap();
+    store
+        .create("alice", &route(), new_task("t2", "c"))
+        .await
+        .unwrap();
     assert!(store.list_push_configs("t1").await.unwrap().is_empty());
     let c2 = push_config("t1", "cfg-2", "https://example.com/2");
     let c1 = push_config("t1", "cfg-1", "https://example.com/1");
@@ -1411,7 +1606,10 @@ fn entry(task: &str, id: &str, delivered: u64, last: u64) -> (String, String, u6
 /// the message that created the task gets the task's first events: checklist item 24).
 pub(crate) async fn push_cursor_starts_at_zero(store: Arc<dyn TaskStore>) {
     assert!(store.push_backlog(WORKER, 100).await.unwrap().is_empty());
-    store.create("alice", new_task("pz1", "c")).await.unwrap();
+    store
+        .create("alice", &route(), new_task("pz1", "c"))
+        .await
+        .unwrap();
     store
         .append(
             "pz1",
@@ -1451,7 +1649,10 @@ pub(crate) async fn push_cursor_starts_at_zero(store: Arc<dyn TaskStore>) {
 
 /// The cursor never moves back, and never past the task's last event.
 pub(crate) async fn push_cursor_monotonic_and_clamped(store: Arc<dyn TaskStore>) {
-    store.create("alice", new_task("pm1", "c")).await.unwrap();
+    store
+        .create("alice", &route(), new_task("pm1", "c"))
+        .await
+        .unwrap();
     store
         .append(
             "pm1",
@@ -1480,7 +1681,10 @@ pub(crate) async fn push_cursor_monotonic_and_clamped(store: Arc<dyn TaskStore>)
     store.set_push_cursor("pm1", "cfg", u64::MAX).await.unwrap();
     assert!(store.push_backlog(WORKER, 10).await.unwrap().is_empty());
     // Concurrent setters (two deliverers racing): the highest wins.
-    store.create("alice", new_task("pm2", "c")).await.unwrap();
+    store
+        .create("alice", &route(), new_task("pm2", "c"))
+        .await
+        .unwrap();
     for _ in 0..3 {
         store.append("pm2", &[user_message("more")]).await.unwrap();
     }
@@ -1507,13 +1711,19 @@ pub(crate) async fn push_cursor_monotonic_and_clamped(store: Arc<dyn TaskStore>)
 pub(crate) async fn push_cursor_unknown_config(store: Arc<dyn TaskStore>) {
     let err = store.set_push_cursor("nope", "cfg", 1).await.unwrap_err();
     assert!(matches!(err, StoreError::NotFound(_)), "{err:?}");
-    store.create("alice", new_task("pu1", "c")).await.unwrap();
+    store
+        .create("alice", &route(), new_task("pu1", "c"))
+        .await
+        .unwrap();
     let err = store.set_push_cursor("pu1", "cfg", 1).await.unwrap_err();
     assert!(matches!(err, StoreError::NotFound(_)), "{err:?}");
     assert!(store.list_push_configs("pu1").await.unwrap().is_empty());
     assert!(store.push_backlog(WORKER, 10).await.unwrap().is_empty());
     // A config of the same id on another task is not this one.
-    store.create("alice", new_task("pu2", "c")).await.unwrap();
+    store
+        .create("alice", &route(), new_task("pu2", "c"))
+        .await
+        .unwrap();
     store
         .put_push_config(&push_config("pu2", "cfg", "https://example.com"))
         .await
@@ -1526,7 +1736,10 @@ pub(crate) async fn push_cursor_unknown_config(store: Arc<dyn TaskStore>) {
 /// Replacing a config keeps its cursor; deleting it drops the cursor (a new config of the
 /// same id starts again at 0) and setting it afterwards is `NotFound`.
 pub(crate) async fn push_cursor_survives_replace_not_delete(store: Arc<dyn TaskStore>) {
-    store.create("alice", new_task("pr1", "c")).await.unwrap();
+    store
+        .create("alice", &route(), new_task("pr1", "c"))
+        .await
+        .unwrap();
     store
         .append(
             "pr1",
@@ -1559,10 +1772,16 @@ pub(crate) async fn push_cursor_survives_replace_not_delete(store: Arc<dyn TaskS
 /// The backlog is ordered by task id, then config id (byte order), and cut at `limit`.
 pub(crate) async fn push_backlog_order_and_limit(store: Arc<dyn TaskStore>) {
     for id in ["pb-b", "pb-a", "pb-C", "pb-c"] {
-        store.create("alice", new_task(id, "c")).await.unwrap();
+        store
+            .create("alice", &route(), new_task(id, "c"))
+            .await
+            .unwrap();
     }
     // Owners do not matter to delivery.
-    store.create("bob", new_task("pb-0", "c")).await.unwrap();
+    store
+        .create("bob", &route(), new_task("pb-0", "c"))
+        .await
+        .unwrap();
     for (task, cfg) in [
         ("pb-b", "2"),
         ("pb-b", "10"),
@@ -1598,8 +1817,14 @@ pub(crate) async fn push_backlog_order_and_limit(store: Arc<dyn TaskStore>) {
 /// Takes, renews, refuses and releases like a task lease, per config; the claim carries the
 /// config's current cursor.
 pub(crate) async fn push_claim_take_renew_conflict_release(store: Arc<dyn TaskStore>) {
-    store.create("alice", new_task("pc1", "c")).await.unwrap();
-    store.create("alice", new_task("pc2", "c")).await.unwrap();
+    store
+        .create("alice", &route(), new_task("pc1", "c"))
+        .await
+        .unwrap();
+    store
+        .create("alice", &route(), new_task("pc2", "c"))
+        .await
+        .unwrap();
     store
         .append(
             "pc1",
@@ -1679,7 +1904,10 @@ pub(crate) async fn push_claim_take_renew_conflict_release(store: Arc<dyn TaskSt
 
 /// An expired claim can be taken by another holder; a renewal extends it.
 pub(crate) async fn push_claim_expiry(store: Arc<dyn TaskStore>) {
-    store.create("alice", new_task("pe1", "c")).await.unwrap();
+    store
+        .create("alice", &route(), new_task("pe1", "c"))
+        .await
+        .unwrap();
     for cfg in ["c1", "c2"] {
         store
             .put_push_config(&push_config("pe1", cfg, "https://example.com"))
@@ -1735,8 +1963,14 @@ pub(crate) async fn push_claim_unknown_config(store: Arc<dyn TaskStore>) {
         .unwrap_err();
     assert!(matches!(err, StoreError::NotFound(_)), "{err:?}");
     store.release_push_claim("nope", "cfg", "a").await.unwrap();
-    store.create("alice", new_task("pn1", "c")).await.unwrap();
-    store.create("alice", new_task("pn2", "c")).await.unwrap();
+    store
+        .create("alice", &route(), new_task("pn1", "c"))
+        .await
+        .unwrap();
+    store
+        .create("alice", &route(), new_task("pn2", "c"))
+        .await
+        .unwrap();
     // A config of the same id on another task is not this one.
     store
         .put_push_config(&push_config("pn2", "cfg", "https://example.com"))
@@ -1759,7 +1993,10 @@ pub(crate) async fn push_claim_unknown_config(store: Arc<dyn TaskStore>) {
 /// Replacing a config keeps its claim and cursor; deleting it drops the claim (renewing is
 /// then `NotFound`, and a new config of the same id starts unclaimed, at cursor 0).
 pub(crate) async fn push_claim_kept_on_replace_dropped_on_delete(store: Arc<dyn TaskStore>) {
-    store.create("alice", new_task("pd1", "c")).await.unwrap();
+    store
+        .create("alice", &route(), new_task("pd1", "c"))
+        .await
+        .unwrap();
     store
         .append("pd1", &[status(TaskState::Working)])
         .await
@@ -1811,7 +2048,10 @@ pub(crate) async fn push_claim_kept_on_replace_dropped_on_delete(store: Arc<dyn 
 
 /// Holders racing for a free claim: exactly one gets it.
 pub(crate) async fn push_claim_concurrent_one_winner(store: Arc<dyn TaskStore>) {
-    store.create("alice", new_task("pw1", "c")).await.unwrap();
+    store
+        .create("alice", &route(), new_task("pw1", "c"))
+        .await
+        .unwrap();
     let configs: Vec<String> = (0..4).map(|i| format!("cfg-{i}")).collect();
     for cfg in &configs {
         store
@@ -1868,7 +2108,10 @@ pub(crate) async fn push_claim_concurrent_one_winner(store: Arc<dyn TaskStore>) 
 /// The backlog a holder reads leaves out the configs under another holder's live claim,
 /// lists its own claims and expired ones.
 pub(crate) async fn push_backlog_skips_live_claims_of_others(store: Arc<dyn TaskStore>) {
-    store.create("alice", new_task("pk1", "c")).await.unwrap();
+    store
+        .create("alice", &route(), new_task("pk1", "c"))
+        .await
+        .unwrap();
     for cfg in ["1", "2", "3", "4"] {
         store
             .put_push_config(&push_config("pk1", cfg, "https://example.com"))
@@ -1916,8 +2159,14 @@ pub(crate) async fn push_backlog_skips_live_claims_of_others(store: Arc<dyn Task
 const LONG: Duration = Duration::from_secs(60);
 
 pub(crate) async fn lease_take_conflict_renew_release(store: Arc<dyn TaskStore>) {
-    store.create("alice", new_task("l1", "c")).await.unwrap();
-    store.create("alice", new_task("l2", "c")).await.unwrap();
+    store
+        .create("alice", &route(), new_task("l1", "c"))
+        .await
+        .unwrap();
+    store
+        .create("alice", &route(), new_task("l2", "c"))
+        .await
+        .unwrap();
     assert!(store.try_lease("l1", "a", LONG).await.unwrap());
     assert!(
         !store.try_lease("l1", "b", LONG).await.unwrap(),
@@ -1944,7 +2193,10 @@ pub(crate) async fn lease_take_conflict_renew_release(store: Arc<dyn TaskStore>)
 }
 
 pub(crate) async fn lease_expiry(store: Arc<dyn TaskStore>) {
-    store.create("alice", new_task("l1", "c")).await.unwrap();
+    store
+        .create("alice", &route(), new_task("l1", "c"))
+        .await
+        .unwrap();
     assert!(
         store
             .try_lease("l1", "a", Duration::from_millis(50))
@@ -1956,7 +2208,10 @@ pub(crate) async fn lease_expiry(store: Arc<dyn TaskStore>) {
     assert!(store.try_lease("l1", "b", LONG).await.unwrap(), "expired");
     assert!(!store.try_lease("l1", "a", LONG).await.unwrap());
     // A renewal extends the lease.
-    store.create("alice", new_task("l2", "c")).await.unwrap();
+    store
+        .create("alice", &route(), new_task("l2", "c"))
+        .await
+        .unwrap();
     assert!(
         store
             .try_lease("l2", "a", Duration::from_millis(100))
@@ -1983,7 +2238,7 @@ pub(crate) async fn orphaned(store: Arc<dyn TaskStore>) {
         let store = store.clone();
         async move {
             store
-                .create("alice", task_at(id, "c", state, 1000))
+                .create("alice", &route(), task_at(id, "c", state, 1000))
                 .await
                 .unwrap();
         }
@@ -2054,7 +2309,10 @@ pub(crate) async fn concurrent_appends(store: Arc<dyn TaskStore>) {
             let store = store.clone();
             tokio::spawn(async move {
                 let id = format!("cc-{t}");
-                store.create("alice", new_task(&id, "c")).await.unwrap();
+                store
+                    .create("alice", &route(), new_task(&id, "c"))
+                    .await
+                    .unwrap();
                 for i in 0..APPENDS {
                     let event = if i % 3 == 0 {
                         status_msg(TaskState::Working, 1000 + i as i64, &format!("{t}-{i}"))
@@ -2121,7 +2379,7 @@ pub(crate) async fn concurrent_illegal_isolated(store: Arc<dyn TaskStore>) {
     const TASKS: usize = 30;
     for t in 0..TASKS {
         store
-            .create("alice", new_task(&format!("ci-{t}"), "c"))
+            .create("alice", &route(), new_task(&format!("ci-{t}"), "c"))
             .await
             .unwrap();
     }

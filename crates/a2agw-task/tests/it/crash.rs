@@ -25,6 +25,7 @@
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
 use crate::conformance::{Rng, assert_consistent, new_task};
+use crate::{route, scope};
 use a2agw_task::{TaskEvent, TaskStore};
 use a2agw_types::*;
 use std::collections::HashMap;
@@ -99,7 +100,7 @@ fn ack(task: &str, seq: u64) {
 async fn drive_task(store: &dyn TaskStore, rng: &mut Rng, id: &str) {
     let mut task = new_task(id, "crash");
     task.status.state = TaskState::Working;
-    let rec = store.create(OWNER, task).await.unwrap();
+    let rec = store.create(OWNER, &route(), task).await.unwrap();
     ack(id, rec.last_seq);
     let mut has_artifact = false;
     for n in 0..APPENDS_PER_TASK {
@@ -268,7 +269,7 @@ where
         loop {
             let page = store
                 .list(
-                    OWNER,
+                    scope(OWNER),
                     &ListTasksRequest {
                         page_size: Some(100),
                         page_token: token,

@@ -34,7 +34,7 @@ fn reply_to(task: &Task, text: &str) -> SendMessageRequest {
 
 pub(crate) async fn send_blocking(e: &Arc<Engine>, owner: &str, req: SendMessageRequest) -> Task {
     match e.send(owner, "demo", req).await.unwrap() {
-        SendOutcome::Task(rec) => e.wait_settled(owner, &rec, None).await.unwrap(),
+        SendOutcome::Task(rec) => e.wait_settled(demo(owner), &rec, None).await.unwrap(),
         SendOutcome::Message(m) => panic!("expected a task, got message {m:?}"),
     }
 }
@@ -75,7 +75,7 @@ async fn direct_reply_creates_no_task() {
     assert_eq!(m.context_id, "ctx-1");
     assert!(m.task_id.is_empty());
     assert_eq!(
-        e.list_tasks("alice", &ListTasksRequest::default())
+        e.list_tasks(demo("alice"), &ListTasksRequest::default())
             .await
             .unwrap()
             .total_size,
@@ -122,7 +122,7 @@ async fn input_required_then_resume() {
     assert_eq!(err.code, ErrorCode::UnsupportedOperation);
     assert_eq!(
         e.get_task(
-            "alice",
+            demo("alice"),
             &GetTaskRequest {
                 id: t.id.clone(),
                 ..Default::default()
@@ -144,7 +144,7 @@ async fn unknown_task_id_is_not_found_and_creates_nothing() {
         ErrorCode::TaskNotFound
     );
     assert_eq!(
-        e.list_tasks("alice", &ListTasksRequest::default())
+        e.list_tasks(demo("alice"), &ListTasksRequest::default())
             .await
             .unwrap()
             .total_size,
@@ -181,15 +181,15 @@ async fn cancel_a_slow_task() {
         ..Default::default()
     };
     assert_eq!(
-        e.cancel_task("bob", &cancel).await.unwrap_err().code,
+        e.cancel_task(demo("bob"), &cancel).await.unwrap_err().code,
         ErrorCode::TaskNotFound
     );
-    let t = e.cancel_task("alice", &cancel).await.unwrap();
+    let t = e.cancel_task(demo("alice"), &cancel).await.unwrap();
     assert_eq!(t.status.state, TaskState::Canceled);
     tokio::time::sleep(Duration::from_millis(100)).await;
     let now = e
         .get_task(
-            "alice",
+            demo("alice"),
             &GetTaskRequest {
                 id: id.clone(),
                 ..Default::default()
@@ -204,11 +204,11 @@ async fn cancel_a_slow_task() {
     );
     assert_eq!(e.running_count(), 0);
     // Canceling again returns the task unchanged; a completed task is not cancelable.
-    assert_eq!(e.cancel_task("alice", &cancel).await.unwrap(), now);
+    assert_eq!(e.cancel_task(demo("alice"), &cancel).await.unwrap(), now);
     let done = send_blocking(&e, "alice", send_req("quick")).await;
     let err = e
         .cancel_task(
-            "alice",
+            demo("alice"),
             &CancelTaskRequest {
                 id: done.id,
                 ..Default::default()
@@ -258,7 +258,7 @@ async fn streaming_send_and_subscribe() {
     }
     // Subscribing to a finished task is refused; resuming after an event id replays the rest.
     assert_eq!(
-        e.subscribe_task("alice", &rec.task.id, None)
+        e.subscribe_task(demo("alice"), &rec.task.id, None)
             .await
             .err()
             .unwrap()
@@ -266,7 +266,7 @@ async fn streaming_send_and_subscribe() {
         ErrorCode::UnsupportedOperation
     );
     let replay: Vec<_> = e
-        .subscribe_task("alice", &rec.task.id, Some(seqs[1]))
+        .subscribe_task(demo("alice"), &rec.task.id, Some(seqs[1]))
         .await
         .unwrap()
         .map(|r| r.unwrap().0)
@@ -274,7 +274,7 @@ async fn streaming_send_and_subscribe() {
         .await;
     assert_eq!(replay, seqs[2..]);
     assert_eq!(
-        e.subscribe_task("bob", &rec.task.id, None)
+        e.subscribe_task(demo("bob"), &rec.task.id, None)
             .await
             .err()
             .unwrap()
@@ -289,8 +289,14 @@ async fn two_subscribers_see_the_same_events() {
     let SendOutcome::Task(rec) = e.send("alice", "demo", send_req("slow 5")).await.unwrap() else {
         panic!()
     };
-    let a = e.subscribe_task("alice", &rec.task.id, None).await.unwrap();
-    let b = e.subscribe_task("alice", &rec.task.id, None).await.unwrap();
+    let a = e
+        .subscribe_task(demo("alice"), &rec.task.id, None)
+        .await
+        .unwrap();
+    let b = e
+        .subscribe_task(demo("alice"), &rec.task.id, None)
+        .await
+        .unwrap();
     let (a, b) = tokio::join!(
         a.map(|r| r.unwrap()).collect::<Vec<_>>(),
         b.map(|r| r.unwrap()).collect::<Vec<_>>()
@@ -347,29 +353,34 @@ async fn inline_push_config_is_stored() {
     let SendOutcome::Task(rec) = e.send("alice", "demo", req).await.unwrap() else {
         panic!()
     };
-    let configs = e.list_push_configs("alice", &rec.task.id).await.unwrap();
+    let configs = e
+        .list_push_configs(demo("alice"), &rec.task.id)
+        .await
+        .unwrap();
     assert_eq!(configs.len(), 1);
     assert_eq!(configs[0].task_id, rec.task.id);
     assert!(!configs[0].id.is_empty());
     assert_eq!(
-        e.get_push_config("alice", &rec.task.id, "").await.unwrap(),
+        e.get_push_config(demo("alice"), &rec.task.id, "")
+            .await
+            .unwrap(),
         configs[0]
     );
     assert_eq!(
-        e.list_push_configs("bob", &rec.task.id)
+        e.list_push_configs(demo("bob"), &rec.task.id)
             .await
             .unwrap_err()
             .code,
         ErrorCode::TaskNotFound
     );
-    e.delete_push_config("alice", &rec.task.id, &configs[0].id)
+    e.delete_push_config(demo("alice"), &rec.task.id, &configs[0].id)
         .await
         .unwrap();
-    e.delete_push_config("alice", &rec.task.id, &configs[0].id)
+    e.delete_push_config(demo("alice"), &rec.task.id, &configs[0].id)
         .await
         .unwrap();
     assert_eq!(
-        e.get_push_config("alice", &rec.task.id, &configs[0].id)
+        e.get_push_config(demo("alice"), &rec.task.id, &configs[0].id)
             .await
             .unwrap_err()
             .code,
@@ -394,12 +405,17 @@ pub(crate) async fn orphan_recovery(store: Arc<dyn TaskStore>) {
             },
             ..Default::default()
         };
-        store.create("alice", task).await.unwrap();
-        let mut events = vec![TaskEvent::Assigned {
-            agent: "demo".into(),
-        }];
-        events.extend(data.map(|data| TaskEvent::ProviderData { data }));
-        store.append(id, &events).await.unwrap();
+        store
+            .create("alice", &a2agw_provider::Route::agent("demo"), task)
+            .await
+            .unwrap();
+        let events: Vec<TaskEvent> = data
+            .map(|data| TaskEvent::ProviderData { data })
+            .into_iter()
+            .collect();
+        if !events.is_empty() {
+            store.append(id, &events).await.unwrap();
+        }
         // A lease by a dead instance, already expired.
         assert!(
             store
@@ -415,16 +431,16 @@ pub(crate) async fn orphan_recovery(store: Arc<dyn TaskStore>) {
         id: id.into(),
         ..Default::default()
     };
-    let mut resumed = e.get_task("alice", &get("slow-task")).await.unwrap();
+    let mut resumed = e.get_task(demo("alice"), &get("slow-task")).await.unwrap();
     for _ in 0..100 {
         if resumed.status.state.is_terminal() {
             break;
         }
         tokio::time::sleep(Duration::from_millis(20)).await;
-        resumed = e.get_task("alice", &get("slow-task")).await.unwrap();
+        resumed = e.get_task(demo("alice"), &get("slow-task")).await.unwrap();
     }
     assert_eq!(resumed.status.state, TaskState::Completed);
-    let failed = e.get_task("alice", &get("plain-task")).await.unwrap();
+    let failed = e.get_task(demo("alice"), &get("plain-task")).await.unwrap();
     assert_eq!(failed.status.state, TaskState::Failed);
     assert!(
         failed
@@ -474,7 +490,7 @@ async fn many_tasks_many_subscribers() {
             }
             let t = e
                 .get_task(
-                    "alice",
+                    demo("alice"),
                     &GetTaskRequest {
                         id: rec.task.id.clone(),
                         ..Default::default()
@@ -691,4 +707,115 @@ async fn a_new_task_continues_the_callers_conversation_of_its_context_and_nobody
         ]
     );
     assert_eq!(after.status.state, TaskState::Completed);
+}
+
+/// `owner`'s tasks at the demo agent.
+fn demo(owner: &str) -> a2agw_task::Scope<'_> {
+    a2agw_task::Scope::new(owner, "demo")
+}
+
+/// A provider that asks for input on a new task and, on the reply, completes it saying
+/// which provider it is: which one resumed a task is then visible in the task.
+#[derive(Debug)]
+struct Named(&'static str);
+
+#[async_trait::async_trait]
+impl Provider for Named {
+    fn kind(&self) -> &'static str {
+        self.0
+    }
+
+    async fn run(
+        &self,
+        ctx: a2agw_provider::TaskContext,
+        _message: Message,
+    ) -> a2agw_provider::Result<a2agw_provider::EventStream> {
+        use a2agw_provider::ProviderEvent;
+        let (state, text) = if ctx.state.is_interrupted() {
+            (TaskState::Completed, format!("resumed by {}", self.0))
+        } else {
+            (TaskState::InputRequired, format!("{} asks", self.0))
+        };
+        Ok(futures::stream::iter([Ok(ProviderEvent::Status {
+            state,
+            message: Some(a2agw_provider::agent_text(text)),
+        })])
+        .boxed())
+    }
+
+    async fn cancel(&self, _ctx: a2agw_provider::TaskContext) -> a2agw_provider::Result<()> {
+        Ok(())
+    }
+}
+
+/// Two agents on one engine: a task runs, and is resumed, on the agent it was created
+/// for (its recorded route), and every operation through the other agent's scope finds
+/// nothing — not even for the task's own owner.
+#[tokio::test]
+async fn a_task_belongs_to_its_agent() {
+    let a: Arc<dyn Provider> = Arc::new(Named("a"));
+    let b: Arc<dyn Provider> = Arc::new(Named("b"));
+    let e = Engine::new(
+        Arc::new(MemoryStore::new()),
+        HashMap::from([("a".to_owned(), a), ("b".to_owned(), b)]),
+        EngineConfig::default(),
+    );
+    let at = |agent| Scope::new("alice", agent);
+    let SendOutcome::Task(rec) = e.send("alice", "a", send_req("hi")).await.unwrap() else {
+        panic!("a task")
+    };
+    let task = e.wait_settled(at("a"), &rec, None).await.unwrap();
+    assert_eq!(task.status.state, TaskState::InputRequired);
+    assert_eq!(
+        task.status.message.as_ref().map(Message::text_content),
+        Some("a asks".to_owned())
+    );
+    // Through agent b, the task does not exist.
+    let err = e
+        .send("alice", "b", reply_to(&task, "answer"))
+        .await
+        .unwrap_err();
+    assert_eq!(err.code, ErrorCode::TaskNotFound);
+    let get = GetTaskRequest {
+        id: task.id.clone(),
+        ..Default::default()
+    };
+    assert_eq!(
+        e.get_task(at("b"), &get).await.unwrap_err().code,
+        ErrorCode::TaskNotFound
+    );
+    let cancel = CancelTaskRequest {
+        id: task.id.clone(),
+        ..Default::default()
+    };
+    assert_eq!(
+        e.cancel_task(at("b"), &cancel).await.unwrap_err().code,
+        ErrorCode::TaskNotFound
+    );
+    assert!(e.subscribe_task(at("b"), &task.id, None).await.is_err());
+    assert!(e.list_push_configs(at("b"), &task.id).await.is_err());
+    let listed = e
+        .list_tasks(at("b"), &ListTasksRequest::default())
+        .await
+        .unwrap();
+    assert_eq!(listed.total_size, 0);
+    // Through agent a, the reply resumes it on a's provider.
+    let SendOutcome::Task(rec) = e
+        .send("alice", "a", reply_to(&task, "answer"))
+        .await
+        .unwrap()
+    else {
+        panic!("a task")
+    };
+    let done = e.wait_settled(at("a"), &rec, None).await.unwrap();
+    assert_eq!(done.status.state, TaskState::Completed);
+    assert_eq!(
+        done.status.message.as_ref().map(Message::text_content),
+        Some("resumed by a".to_owned())
+    );
+    let listed = e
+        .list_tasks(at("a"), &ListTasksRequest::default())
+        .await
+        .unwrap();
+    assert_eq!(listed.total_size, 1);
 }

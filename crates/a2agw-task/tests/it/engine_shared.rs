@@ -17,7 +17,11 @@ async fn sqlite_next_start_recovers_orphans() {
     orphan_recovery(Arc::new(SqliteStore::open(&path).await.unwrap())).await;
     // And the outcome survives a restart.
     let store = SqliteStore::open(&path).await.unwrap();
-    let t = store.get("alice", "slow-task").await.unwrap().unwrap();
+    let t = store
+        .get(demo("alice"), "slow-task")
+        .await
+        .unwrap()
+        .unwrap();
     assert_eq!(t.task.status.state, TaskState::Completed);
 }
 
@@ -54,7 +58,7 @@ mod pg {
         let id = rec.task.id.clone();
         // B streams it live (first the task, then A's progress) until it completes.
         let events: Vec<(u64, StreamResponse)> = b
-            .subscribe_task("alice", &id, None)
+            .subscribe_task(demo("alice"), &id, None)
             .await
             .unwrap()
             .map(|r| r.unwrap())
@@ -70,7 +74,7 @@ mod pg {
         // Resuming from a sequence number through B replays exactly what followed it.
         let after = seqs[2];
         let replay: Vec<u64> = b
-            .subscribe_task("alice", &id, Some(after))
+            .subscribe_task(demo("alice"), &id, Some(after))
             .await
             .unwrap()
             .map(|r| r.unwrap().0)
@@ -86,7 +90,7 @@ mod pg {
         // Owner scoping holds across instances.
         assert_eq!(
             b.get_task(
-                "bob",
+                demo("bob"),
                 &GetTaskRequest {
                     id: id.clone(),
                     ..Default::default()
@@ -106,7 +110,7 @@ mod pg {
         tokio::time::sleep(Duration::from_millis(100)).await;
         let t = b
             .cancel_task(
-                "alice",
+                demo("alice"),
                 &CancelTaskRequest {
                     id: rec.task.id.clone(),
                     ..Default::default()
@@ -124,7 +128,7 @@ mod pg {
         assert_eq!(a.running_count(), 0, "A's driver stopped after B canceled");
         let seen_by_a = a
             .get_task(
-                "alice",
+                demo("alice"),
                 &GetTaskRequest {
                     id: rec.task.id.clone(),
                     ..Default::default()
@@ -169,7 +173,11 @@ mod pg {
                 ..Default::default()
             };
             assert_eq!(
-                b.get_task("alice", &get()).await.unwrap().status.state,
+                b.get_task(demo("alice"), &get())
+                    .await
+                    .unwrap()
+                    .status
+                    .state,
                 TaskState::Working
             );
             // Before the lease expires nothing is taken over.
@@ -183,16 +191,21 @@ mod pg {
                 tokio::time::sleep(Duration::from_millis(50)).await;
             }
             assert_eq!(taken, 1, "B took the task over");
-            let mut t = b.get_task("alice", &get()).await.unwrap();
+            let mut t = b.get_task(demo("alice"), &get()).await.unwrap();
             for _ in 0..100 {
                 if t.status.state.is_terminal() {
                     break;
                 }
                 tokio::time::sleep(Duration::from_millis(20)).await;
-                t = b.get_task("alice", &get()).await.unwrap();
+                t = b.get_task(demo("alice"), &get()).await.unwrap();
             }
             assert_eq!(t.status.state, TaskState::Completed);
             assert!(t.status.message.unwrap().text_content().contains("resumed"));
         });
     }
+}
+
+/// `owner`'s tasks at the demo agent.
+fn demo(owner: &str) -> a2agw_task::Scope<'_> {
+    a2agw_task::Scope::new(owner, "demo")
 }

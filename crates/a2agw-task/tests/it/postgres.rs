@@ -7,6 +7,7 @@
 //! its own, so they run in parallel; schemas left by runs more than an hour old are dropped.
 
 use crate::conformance::{conformance_tests, new_task};
+use crate::{route, scope};
 use a2agw_task::*;
 use a2agw_types::*;
 use std::collections::HashSet;
@@ -115,7 +116,7 @@ async fn wait_for(rx: &mut broadcast::Receiver<Appended>, task_id: &str, last_se
 
 /// The log has seqs 1..=n and the snapshot is its fold.
 async fn assert_consistent(store: &dyn TaskStore, owner: &str, task_id: &str) -> TaskRecord {
-    let record = store.get(owner, task_id).await.unwrap().unwrap();
+    let record = store.get(scope(owner), task_id).await.unwrap().unwrap();
     let events = store.events_after(task_id, 0, usize::MAX).await.unwrap();
     let seqs: Vec<u64> = events.iter().map(|e| e.seq).collect();
     assert_eq!(seqs, (1..=record.last_seq).collect::<Vec<_>>(), "{task_id}");
@@ -132,7 +133,9 @@ async fn cross_instance_watch_and_read() {
     let b = open(&schema).await;
     let mut rx = b.watch();
 
-    a.create("alice", new_task("t1", "c1")).await.unwrap();
+    a.create("alice", &route(), new_task("t1", "c1"))
+        .await
+        .unwrap();
     wait_for(&mut rx, "t1", 1).await;
     a.append("t1", &[working()]).await.unwrap();
     wait_for(&mut rx, "t1", 2).await;
@@ -163,12 +166,17 @@ async fn cross_instance_watch_and_read() {
     assert_eq!(through_b.len(), 4);
     assert_eq!(through_a, through_b);
     assert_eq!(b.events_after("t1", 2, 100).await.unwrap(), through_a[2..]);
-    assert_eq!(b.get("alice", "t1").await.unwrap(), Some(record.clone()));
+    assert_eq!(
+        b.get(scope("alice"), "t1").await.unwrap(),
+        Some(record.clone())
+    );
     assert_consistent(&b, "alice", "t1").await;
 
     // B's own appends reach A's subscribers the same way.
     let mut rx_a = a.watch();
-    b.create("bob", new_task("t2", "c2")).await.unwrap();
+    b.create("bob", &route(), new_task("t2", "c2"))
+        .await
+        .unwrap();
     b.append("t2", &[working()]).await.unwrap();
     wait_for(&mut rx_a, "t2", 2).await;
 }
@@ -180,7 +188,9 @@ async fn lease_takeover_across_instances() {
     let schema = fresh_schema();
     let a = open(&schema).await;
     let b = open(&schema).await;
-    a.create("alice", new_task("t1", "c1")).await.unwrap();
+    a.create("alice", &route(), new_task("t1", "c1"))
+        .await
+        .unwrap();
     assert_eq!(b.orphaned(10).await.unwrap(), vec!["t1".to_owned()]);
 
     let ttl = Duration::from_secs(2);
@@ -235,7 +245,7 @@ async fn concurrent_appends_are_gapless() {
     let a = Arc::new(open(&schema).await);
     let b = Arc::new(open(&schema).await);
     for t in 0..TASKS {
-        a.create("alice", new_task(&format!("t{t}"), "c"))
+        a.create("alice", &route(), new_task(&format!("t{t}"), "c"))
             .await
             .unwrap();
     }
@@ -275,11 +285,14 @@ async fn concurrent_appends_are_gapless() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn illegal_append_fails_alone() {
     let store = Arc::new(store().await);
-    store.create("alice", new_task("done", "c")).await.unwrap();
+    store
+        .create("alice", &route(), new_task("done", "c"))
+        .await
+        .unwrap();
     store.append("done", &[completed()]).await.unwrap();
     for t in 0..8 {
         store
-            .create("alice", new_task(&format!("t{t}"), "c"))
+            .create("alice", &route(), new_task(&format!("t{t}"), "c"))
             .await
             .unwrap();
     }
@@ -335,7 +348,10 @@ async fn illegal_append_fails_alone() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn json_is_stored_verbatim() {
     let store = store().await;
-    store.create("alice", new_task("t1", "c1")).await.unwrap();
+    store
+        .create("alice", &route(), new_task("t1", "c1"))
+        .await
+        .unwrap();
     let mut metadata = Metadata::new();
     metadata.insert("zeta".into(), serde_json::json!(1));
     metadata.insert(
@@ -358,7 +374,7 @@ async fn json_is_stored_verbatim() {
         serde_json::to_string(&stored[0].event).unwrap(),
         serde_json::to_string(&event).unwrap()
     );
-    let got = store.get("alice", "t1").await.unwrap().unwrap();
+    let got = store.get(scope("alice"), "t1").await.unwrap().unwrap();
     assert_eq!(
         serde_json::to_string(&got).unwrap(),
         serde_json::to_string(&record).unwrap()
@@ -377,12 +393,12 @@ async fn concurrent_starts_migrate_once() {
     let stores = futures::future::join_all(starts).await;
     let stores: Vec<PostgresStore> = stores.into_iter().map(Result::unwrap).collect();
     stores[0]
-        .create("alice", new_task("t1", "c1"))
+        .create("alice", &route(), new_task("t1", "c1"))
         .await
         .unwrap();
     drop(stores);
     let again = open(&schema).await;
-    assert!(again.get("alice", "t1").await.unwrap().is_some());
+    assert!(again.get(scope("alice"), "t1").await.unwrap().is_some());
     // Each migration recorded once (the version is the key), all successful.
     let (applied, ok): (i64, bool) =
         sqlx::query_as("SELECT count(*), bool_and(success) FROM a2agw_task_migrations")
@@ -412,7 +428,9 @@ async fn listener_reconnects() {
     let a = open(&schema).await;
     let b = open(&schema).await;
     let mut rx = b.watch();
-    a.create("alice", new_task("t1", "c1")).await.unwrap();
+    a.create("alice", &route(), new_task("t1", "c1"))
+        .await
+        .unwrap();
     wait_for(&mut rx, "t1", 1).await;
 
     // Kill every connection listening on the schema's channel (A's and B's listeners).
@@ -507,14 +525,16 @@ async fn cached_snapshot_is_checked() {
     let schema = fresh_schema();
     let a = open(&schema).await;
     let b = open(&schema).await;
-    a.create("alice", new_task("t1", "c1")).await.unwrap();
+    a.create("alice", &route(), new_task("t1", "c1"))
+        .await
+        .unwrap();
     a.append("t1", &[working(), working()]).await.unwrap();
     // Replaced by hand (no API deletes a task), then rebuilt through B to the same seq.
     sqlx::query("DELETE FROM tasks WHERE id = 't1'")
         .execute(b.pool())
         .await
         .unwrap();
-    b.create("bob", new_task("t1", "other context"))
+    b.create("bob", &route(), new_task("t1", "other context"))
         .await
         .unwrap();
     let message = TaskEvent::UserMessage {
@@ -539,8 +559,8 @@ async fn list_orders_ids_bytewise() {
     for id in ["a", "B", "_x", "é", "Z9", "a-b", "ab", "A"] {
         let mut task = new_task(id, "c");
         task.status.timestamp = Some(stamp);
-        pg.create("alice", task.clone()).await.unwrap();
-        memory.create("alice", task).await.unwrap();
+        pg.create("alice", &route(), task.clone()).await.unwrap();
+        memory.create("alice", &route(), task).await.unwrap();
     }
     async fn ids(store: &dyn TaskStore, page_size: i32) -> Vec<String> {
         let mut out = Vec::new();
@@ -548,7 +568,7 @@ async fn list_orders_ids_bytewise() {
         loop {
             let page = store
                 .list(
-                    "alice",
+                    scope("alice"),
                     &ListTasksRequest {
                         page_size: Some(page_size),
                         page_token: token,

@@ -8,6 +8,7 @@
 use crate::conformance::{
     all_events, assert_consistent, conformance_tests, new_task, status, user_message,
 };
+use crate::{route, scope};
 use a2agw_task::{SqliteStore, StoreError, StoreResult, TaskStore};
 use a2agw_types::*;
 use sqlx::Connection as _;
@@ -35,8 +36,13 @@ impl TempSqlite {
 
 #[async_trait::async_trait]
 impl TaskStore for TempSqlite {
-    async fn create(&self, owner: &str, task: Task) -> StoreResult<a2agw_task::TaskRecord> {
-        self.store.create(owner, task).await
+    async fn create(
+        &self,
+        owner: &str,
+        route: &a2agw_provider::Route,
+        task: Task,
+    ) -> StoreResult<a2agw_task::TaskRecord> {
+        self.store.create(owner, route, task).await
     }
     async fn append(
         &self,
@@ -45,18 +51,22 @@ impl TaskStore for TempSqlite {
     ) -> StoreResult<a2agw_task::TaskRecord> {
         self.store.append(task_id, events).await
     }
-    async fn get(&self, owner: &str, task_id: &str) -> StoreResult<Option<a2agw_task::TaskRecord>> {
-        self.store.get(owner, task_id).await
+    async fn get(
+        &self,
+        scope: a2agw_task::Scope<'_>,
+        task_id: &str,
+    ) -> StoreResult<Option<a2agw_task::TaskRecord>> {
+        self.store.get(scope, task_id).await
     }
-    async fn owner(&self, task_id: &str) -> StoreResult<Option<String>> {
+    async fn owner(&self, task_id: &str) -> StoreResult<Option<a2agw_task::TaskOwner>> {
         self.store.owner(task_id).await
     }
     async fn list(
         &self,
-        owner: &str,
+        scope: a2agw_task::Scope<'_>,
         request: &ListTasksRequest,
     ) -> StoreResult<ListTasksResponse> {
-        self.store.list(owner, request).await
+        self.store.list(scope, request).await
     }
     async fn events_after(
         &self,
@@ -157,8 +167,14 @@ async fn reopen_keeps_everything() {
     std::fs::create_dir_all(path.parent().unwrap()).unwrap();
     let (record, events, config) = {
         let store = SqliteStore::open(&path).await.unwrap();
-        store.create("alice", new_task("t1", "c1")).await.unwrap();
-        store.create("bob", new_task("t2", "c2")).await.unwrap();
+        store
+            .create("alice", &route(), new_task("t1", "c1"))
+            .await
+            .unwrap();
+        store
+            .create("bob", &route(), new_task("t2", "c2"))
+            .await
+            .unwrap();
         store
             .append("t1", &[status(TaskState::Working), user_message("more")])
             .await
@@ -188,7 +204,7 @@ async fn reopen_keeps_everything() {
     for round in 0..2 {
         let store = SqliteStore::open(&path).await.unwrap();
         assert_eq!(store.path(), path);
-        let got = store.get("alice", "t1").await.unwrap().unwrap();
+        let got = store.get(scope("alice"), "t1").await.unwrap().unwrap();
         if round == 0 {
             assert_eq!(got, record);
         } else {
@@ -200,7 +216,10 @@ async fn reopen_keeps_everything() {
         assert_eq!(all_events(&store, "t1").await[..events.len()], events[..]);
         assert_consistent(&store, "alice", "t1").await;
         assert_consistent(&store, "bob", "t2").await;
-        assert_eq!(store.owner("t2").await.unwrap().as_deref(), Some("bob"));
+        assert_eq!(
+            store.owner("t2").await.unwrap().map(|o| o.owner).as_deref(),
+            Some("bob")
+        );
         assert_eq!(
             store.list_push_configs("t1").await.unwrap(),
             vec![config.clone()]
@@ -221,14 +240,15 @@ async fn reopen_keeps_everything() {
         assert_eq!(rec.last_seq, record.last_seq + 1 + round);
         store.close().await;
     }
-    // The migrations (0001_init, 0002_push_cursor, 0003_push_claim) were applied once; the
+    // The migrations (0001_init, 0002_push_cursor, 0003_push_claim, 0004_task_agent) were
+    // applied once; the
     // file is in WAL mode.
     let mut conn = raw(&path).await;
     let (migrations,): (i64,) = sqlx::query_as("SELECT COUNT(*) FROM _sqlx_migrations")
         .fetch_one(&mut conn)
         .await
         .unwrap();
-    assert_eq!(migrations, 3);
+    assert_eq!(migrations, 4);
     let (mode,): (String,) = sqlx::query_as("PRAGMA journal_mode")
         .fetch_one(&mut conn)
         .await
@@ -262,8 +282,14 @@ async fn corrupt_rows_are_errors_not_panics() {
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("tasks.db");
     let store = SqliteStore::open(&path).await.unwrap();
-    store.create("alice", new_task("bad", "c")).await.unwrap();
-    store.create("alice", new_task("good", "c")).await.unwrap();
+    store
+        .create("alice", &route(), new_task("bad", "c"))
+        .await
+        .unwrap();
+    store
+        .create("alice", &route(), new_task("good", "c"))
+        .await
+        .unwrap();
     store
         .append("bad", &[status(TaskState::Working)])
         .await
@@ -296,11 +322,11 @@ async fn corrupt_rows_are_errors_not_panics() {
         Err(StoreError::Backend(m)) => assert!(m.contains("`bad`"), "{m}"),
         other => panic!("expected a backend error, got {other:?}"),
     };
-    names_bad(store.get("alice", "bad").await.map(|_| ()));
+    names_bad(store.get(scope("alice"), "bad").await.map(|_| ()));
     names_bad(store.append("bad", &[user_message("x")]).await.map(|_| ()));
     names_bad(
         store
-            .list("alice", &ListTasksRequest::default())
+            .list(scope("alice"), &ListTasksRequest::default())
             .await
             .map(|_| ()),
     );
@@ -338,7 +364,9 @@ async fn two_stores_on_one_file_stay_consistent() {
     let path = dir.path().join("tasks.db");
     let one = Arc::new(SqliteStore::open(&path).await.unwrap());
     let two = Arc::new(SqliteStore::open(&path).await.unwrap());
-    one.create("alice", new_task("t", "c")).await.unwrap();
+    one.create("alice", &route(), new_task("t", "c"))
+        .await
+        .unwrap();
     let writers: Vec<_> = [one.clone(), two.clone()]
         .into_iter()
         .enumerate()
@@ -358,7 +386,7 @@ async fn two_stores_on_one_file_stay_consistent() {
     }
     let rec = assert_consistent(&*one, "alice", "t").await;
     assert_eq!(rec.last_seq, 101);
-    assert_eq!(two.get("alice", "t").await.unwrap(), Some(rec));
+    assert_eq!(two.get(scope("alice"), "t").await.unwrap(), Some(rec));
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -370,7 +398,10 @@ async fn group_commit_batches_many_writers() {
             let store = store.clone();
             tokio::spawn(async move {
                 let id = format!("g{t}");
-                store.create("alice", new_task(&id, "c")).await.unwrap();
+                store
+                    .create("alice", &route(), new_task(&id, "c"))
+                    .await
+                    .unwrap();
                 for i in 0..20u64 {
                     let rec = store
                         .append(&id, &[user_message(&format!("{i}"))])
@@ -390,7 +421,7 @@ async fn group_commit_batches_many_writers() {
     }
     let list = store
         .list(
-            "alice",
+            scope("alice"),
             &ListTasksRequest {
                 page_size: Some(100),
                 ..Default::default()
@@ -414,7 +445,7 @@ async fn a_request_the_database_refuses_does_not_sink_its_batch() {
     let store = Arc::new(SqliteStore::open(&path).await.unwrap());
     for t in 0..20 {
         store
-            .create("alice", new_task(&format!("t{t}"), "c"))
+            .create("alice", &route(), new_task(&format!("t{t}"), "c"))
             .await
             .unwrap();
     }
@@ -475,7 +506,10 @@ async fn push_cursor_survives_reopen() {
     };
     {
         let store = SqliteStore::open(&path).await.unwrap();
-        store.create("alice", new_task("t1", "c1")).await.unwrap();
+        store
+            .create("alice", &route(), new_task("t1", "c1"))
+            .await
+            .unwrap();
         store
             .append(
                 "t1",

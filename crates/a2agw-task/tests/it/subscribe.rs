@@ -3,6 +3,7 @@
 //! with no gap at the seam between replay and live (memory, SQLite and PostgreSQL).
 
 use crate::conformance::new_task;
+use crate::{route, scope};
 use a2agw_task::*;
 use a2agw_types::*;
 use futures::StreamExt;
@@ -28,7 +29,10 @@ fn progress(i: u64) -> TaskEvent {
 
 pub(crate) async fn race(store: Arc<dyn TaskStore>) {
     let id = format!("race-{}", uuid::Uuid::new_v4().simple());
-    store.create("alice", new_task(&id, "c")).await.unwrap();
+    store
+        .create("alice", &route(), new_task(&id, "c"))
+        .await
+        .unwrap();
     let writer = {
         let (store, id) = (Arc::clone(&store), id.clone());
         tokio::spawn(async move {
@@ -60,7 +64,12 @@ pub(crate) async fn race(store: Arc<dyn TaskStore>) {
         let after = if k % 3 == 0 {
             0
         } else {
-            store.get("alice", &id).await.unwrap().unwrap().last_seq
+            store
+                .get(scope("alice"), &id)
+                .await
+                .unwrap()
+                .unwrap()
+                .last_seq
         };
         let s = subscribe(Arc::clone(&store), &id, after);
         subs.push(tokio::spawn(async move {
@@ -106,7 +115,7 @@ async fn race_postgres_across_pools() {
     let reader_side: Arc<dyn TaskStore> = Arc::new(crate::postgres::open(&schema).await);
     let id = format!("race-{}", uuid::Uuid::new_v4().simple());
     writer_side
-        .create("alice", new_task(&id, "c"))
+        .create("alice", &route(), new_task(&id, "c"))
         .await
         .unwrap();
     let w = {
@@ -124,7 +133,7 @@ async fn race_postgres_across_pools() {
     };
     tokio::time::sleep(Duration::from_millis(20)).await;
     let after = reader_side
-        .get("alice", &id)
+        .get(scope("alice"), &id)
         .await
         .unwrap()
         .unwrap()

@@ -374,8 +374,9 @@ impl Batch {
     ) -> Outcome {
         let task = &record.task;
         let done = sqlx::query(
-            "INSERT INTO tasks (id, owner, context_id, state, status_millis, snapshot, last_seq) \
-             VALUES (?1, ?2, ?3, ?4, ?5, ?6, 1) ON CONFLICT (id) DO NOTHING",
+            "INSERT INTO tasks \
+                 (id, owner, agent, context_id, state, status_millis, snapshot, last_seq) \
+             VALUES (?1, ?2, ?7, ?3, ?4, ?5, ?6, 1) ON CONFLICT (id) DO NOTHING",
         )
         .bind(&task.id)
         .bind(owner)
@@ -383,6 +384,7 @@ impl Batch {
         .bind(task.status.state.as_str())
         .bind(status_millis(task))
         .bind(snapshot)
+        .bind(&record.agent)
         .execute(&mut *conn)
         .await?;
         if done.rows_affected() == 0 {
