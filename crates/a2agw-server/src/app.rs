@@ -278,6 +278,7 @@ pub(crate) fn read_caller(
             extensions,
             last_event_id,
             binding,
+            agent: None,
         },
         version_header,
     })
@@ -303,7 +304,7 @@ async fn readyz(axum::extract::State(state): axum::extract::State<AppState>) -> 
 /// A 413 in the body form of the binding the request was for: a JSON-RPC error object on
 /// the JSON-RPC endpoint (`POST /`), the `google.rpc.Status` body elsewhere.
 async fn body_too_large(request: axum::extract::Request, next: axum::middleware::Next) -> Response {
-    let jsonrpc = request.uri().path() == "/";
+    let jsonrpc = is_jsonrpc_path(request.uri().path());
     let resp = next.run(request).await;
     if resp.status() != StatusCode::PAYLOAD_TOO_LARGE {
         return resp;
@@ -329,7 +330,11 @@ pub(crate) async fn activated_extensions(
     request: axum::extract::Request,
     next: axum::middleware::Next,
 ) -> Response {
-    let declared = &state.handler.agent().card.capabilities.extensions;
+    let agent = match agent_of_path(request.uri().path()) {
+        Some(name) => state.handler.agent_named(name).map(AsRef::as_ref),
+        None => Some(state.handler.agent()),
+    };
+    let declared = agent.map_or(&[][..], |a| &a.card.capabilities.extensions[..]);
     let asked = header_str(request.headers(), "a2a-extensions")
         .or_else(|| header_str(request.headers(), "x-a2a-extensions"))
         .unwrap_or_default();
@@ -355,7 +360,7 @@ async fn request_timeout(
     next: axum::middleware::Next,
 ) -> Response {
     let limit = state.limits.request_timeout + std::time::Duration::from_secs(5);
-    let jsonrpc = request.uri().path() == "/";
+    let jsonrpc = is_jsonrpc_path(request.uri().path());
     match tokio::time::timeout(limit, next.run(request)).await {
         Ok(resp) => resp,
         Err(_) => {
@@ -374,19 +379,73 @@ async fn request_timeout(
     }
 }
 
+/// Whether `path` is a JSON-RPC endpoint: the root `/`, or an agent's `/agents/{name}/`.
+pub(crate) fn is_jsonrpc_path(path: &str) -> bool {
+    path == "/"
+        || path
+            .strip_prefix("/agents/")
+            .and_then(|rest| rest.strip_suffix('/'))
+            .is_some_and(|name| !name.is_empty() && !name.contains('/'))
+}
+
+/// The agent a path addresses (`/agents/{name}/…`), if any.
+pub(crate) fn agent_of_path(path: &str) -> Option<&str> {
+    let rest = path.strip_prefix("/agents/")?;
+    let name = rest.split('/').next()?;
+    (!name.is_empty()).then_some(name)
+}
+
+/// 404 for `/agents/{name}/…` when no agent of that name is served (a REST-style body, as
+/// for any unknown REST path), before any binding reads the request.
+async fn known_agent(
+    axum::extract::State(state): axum::extract::State<AppState>,
+    request: axum::extract::Request,
+    next: axum::middleware::Next,
+) -> Response {
+    match agent_of_path(request.uri().path()) {
+        Some(name) if state.handler.agent_named(name).is_none() => {
+            let body = serde_json::json!({"error": {
+                "code": 404,
+                "status": "NOT_FOUND",
+                "message": format!("No agent named `{name}` is served here"),
+                "details": [],
+            }});
+            (StatusCode::NOT_FOUND, axum::Json(body)).into_response()
+        }
+        _ => next.run(request).await,
+    }
+}
+
+/// The bindings of one agent under `prefix`: JSON-RPC at `{prefix}/`, the cards,
+/// HTTP+JSON; served at the root (`""`: the root agent) and under `/agents/{agent}`
+/// (every agent).
+fn bindings(prefix: &str) -> Router<AppState> {
+    Router::new()
+        .route(&format!("{prefix}/"), post(crate::jsonrpc::handle))
+        .route(
+            &format!("{prefix}/.well-known/agent-card.json"),
+            get(crate::card::serve_card),
+        )
+        .route(
+            &format!("{prefix}/.well-known/agent.json"),
+            get(crate::card::serve_legacy_card),
+        )
+        .merge(crate::rest::routes(prefix))
+}
+
 /// The HTTP router of the gateway.
 pub fn router(state: AppState) -> Router {
     Router::new()
-        .route("/", post(crate::jsonrpc::handle))
-        .route("/.well-known/agent-card.json", get(crate::card::serve_card))
-        .route(
-            "/.well-known/agent.json",
-            get(crate::card::serve_legacy_card),
-        )
+        .merge(bindings(""))
+        .merge(bindings("/agents/{agent}"))
+        .fallback(crate::rest::fallback)
         .route("/healthz", get(healthz))
         .route("/readyz", get(readyz))
         .route("/metrics", get(crate::metrics::serve))
-        .merge(crate::rest::routes())
+        .layer(axum::middleware::from_fn_with_state(
+            state.clone(),
+            known_agent,
+        ))
         .layer(DefaultBodyLimit::max(state.limits.max_body_bytes))
         .layer(axum::middleware::from_fn(body_too_large))
         .layer(axum::middleware::from_fn_with_state(

@@ -5,7 +5,7 @@
 
 use crate::app::AppState;
 use a2agw_types::{AgentCard, AgentInterface, ProtocolVersion, binding};
-use axum::extract::{Query, State};
+use axum::extract::{Path, Query, State};
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use sha2::{Digest, Sha256};
@@ -102,6 +102,13 @@ impl CardSettings {
 
     /// The card with its interfaces pointing at `base`.
     pub fn render(&self, card: &AgentCard, base: &str) -> AgentCard {
+        self.render_at(card, base, None)
+    }
+
+    /// The card with its interfaces pointing at `base`, or with `agent`, at that agent's
+    /// endpoints: JSON-RPC `{base}/agents/{agent}/`, HTTP+JSON `{base}/agents/{agent}`,
+    /// gRPC the gateway's `host:port` with `tenant` = the agent's name.
+    pub fn render_at(&self, card: &AgentCard, base: &str, agent: Option<&str>) -> AgentCard {
         let host = base
             .split("://")
             .nth(1)
@@ -110,6 +117,10 @@ impl CardSettings {
             .next()
             .unwrap_or_default();
         let grpc = self.grpc_address.clone().unwrap_or_else(|| host.to_owned());
+        let base = match agent {
+            Some(name) => format!("{base}/agents/{name}"),
+            None => base.to_owned(),
+        };
         let mut card = card.clone();
         card.supported_interfaces = self
             .interfaces
@@ -118,10 +129,15 @@ impl CardSettings {
                 url: match *b {
                     binding::JSONRPC => format!("{base}/"),
                     binding::GRPC => grpc.clone(),
-                    _ => base.to_owned(),
+                    _ => base.clone(),
                 },
                 protocol_binding: (*b).to_owned(),
-                tenant: String::new(),
+                // gRPC has no path: the tenant names the agent. 0.3 interfaces have no
+                // tenant (0.3 cannot express one; the path names the agent there).
+                tenant: match (*b, agent) {
+                    (binding::GRPC, Some(name)) => name.to_owned(),
+                    _ => String::new(),
+                },
                 protocol_version: (*v).to_owned(),
             })
             .collect();
@@ -167,6 +183,7 @@ fn asked_version(headers: &HeaderMap, query: &HashMap<String, String>) -> Option
 /// gets [`CardSettings::unversioned`].
 pub(crate) async fn serve_card(
     State(state): State<AppState>,
+    agent: Option<Path<HashMap<String, String>>>,
     Query(query): Query<HashMap<String, String>>,
     headers: HeaderMap,
 ) -> Response {
@@ -175,13 +192,19 @@ pub(crate) async fn serve_card(
         Some(ProtocolVersion::V0_3) => CardForm::V0_3,
         None => state.card.unversioned,
     };
-    respond(&state, &headers, form)
+    respond(
+        &state,
+        &headers,
+        form,
+        agent.and_then(|Path(mut p)| p.remove("agent")).as_deref(),
+    )
 }
 
 /// `GET /.well-known/agent.json`, the path of A2A ≤0.2 (and the fallback of early 0.3
 /// resolvers): the 0.3 card, unless the request names 1.0.
 pub(crate) async fn serve_legacy_card(
     State(state): State<AppState>,
+    agent: Option<Path<HashMap<String, String>>>,
     Query(query): Query<HashMap<String, String>>,
     headers: HeaderMap,
 ) -> Response {
@@ -189,7 +212,12 @@ pub(crate) async fn serve_legacy_card(
         Some(ProtocolVersion::V1_0) => CardForm::V1_0,
         _ => CardForm::V0_3,
     };
-    respond(&state, &headers, form)
+    respond(
+        &state,
+        &headers,
+        form,
+        agent.and_then(|Path(mut p)| p.remove("agent")).as_deref(),
+    )
 }
 
 /// Whether the conditional headers of a request match: `If-None-Match` against the
@@ -210,9 +238,18 @@ fn not_modified(headers: &HeaderMap, etag: &str, modified: SystemTime) -> bool {
     since.is_some_and(|since| modified <= httpdate::HttpDate::from(since))
 }
 
-fn respond(state: &AppState, headers: &HeaderMap, form: CardForm) -> Response {
+/// The card of the root agent (`agent` = `None`), or of the agent the path names (404
+/// when none of that name is served).
+fn respond(state: &AppState, headers: &HeaderMap, form: CardForm, agent: Option<&str>) -> Response {
     let settings = &state.card;
-    let card = settings.render(&state.handler.agent().card, &settings.base_url(headers));
+    let entry = match agent {
+        None => state.handler.agent(),
+        Some(name) => match state.handler.agent_named(name) {
+            Some(entry) => entry,
+            None => return StatusCode::NOT_FOUND.into_response(),
+        },
+    };
+    let card = settings.render_at(&entry.card, &settings.base_url(headers), agent);
     let body = serde_json::to_vec(&card_json(&card, form)).unwrap_or_default();
     let digest = Sha256::digest(&body);
     let etag = format!(

@@ -454,20 +454,20 @@ impl A2aService for GrpcService {
         request: tonic::Request<v1::GetExtendedAgentCardRequest>,
     ) -> Result<tonic::Response<v1::AgentCard>, Status> {
         let (metadata, _, msg) = request.into_parts();
-        let r = self
-            .unary(&metadata, || {
-                Ok(A2aRequest::GetExtendedAgentCard(decode(msg)?))
-            })
-            .await?;
+        let req = A2aRequest::GetExtendedAgentCard(decode(msg)?);
+        // gRPC has no path: a `tenant` naming an agent selects it, and its card points there.
+        let card_path = self.state.handler.card_path(&Caller::anonymous(), &req);
+        let r = self.unary(&metadata, || Ok(req)).await?;
         match r {
             A2aResponse::AgentCard(c) => {
                 // Interfaces as for the public card (public URL, or the host the metadata
                 // names; gRPC requests carry no Host header, so configure `public_url`).
                 let headers = metadata.clone().into_headers();
-                let card = self
-                    .state
-                    .card
-                    .render(&c, &self.state.card.base_url(&headers));
+                let card = self.state.card.render_at(
+                    &c,
+                    &self.state.card.base_url(&headers),
+                    card_path.as_deref(),
+                );
                 Ok(tonic::Response::new(card.into()))
             }
             _ => Err(unexpected("GetExtendedAgentCard")),

@@ -28,6 +28,10 @@ pub struct Caller {
     pub last_event_id: Option<u64>,
     /// The binding the request came in on (`jsonrpc`, `rest`, `grpc`), for metrics and logs.
     pub binding: &'static str,
+    /// The agent the request's path addresses (`/agents/{name}/…`); `None` at the gateway's
+    /// root, where a `tenant` naming an agent selects it, and the root agent serves
+    /// otherwise ([`Handler::resolve`]).
+    pub agent: Option<String>,
 }
 
 impl Caller {
@@ -40,6 +44,7 @@ impl Caller {
             extensions: Vec::new(),
             last_event_id: None,
             binding: "jsonrpc",
+            agent: None,
         }
     }
 }
@@ -142,22 +147,29 @@ pub struct AgentEntry {
     pub extended_card: Option<AgentCard>,
 }
 
-/// The handler: one per served agent.
+/// The handler of every agent the gateway serves.
 #[derive(Clone, Debug)]
 pub struct Handler {
     engine: Arc<Engine>,
-    agent: Arc<AgentEntry>,
+    /// The agent served at the gateway's root (the first one given).
+    root: Arc<AgentEntry>,
+    /// Every agent, by name (the root one too).
+    agents: Arc<std::collections::BTreeMap<String, Arc<AgentEntry>>>,
     policy: StreamPolicy,
     blocking_timeout: std::time::Duration,
     push_policy: PushPolicy,
 }
 
 impl Handler {
-    /// A handler for `agent` on `engine`.
+    /// A handler for `agent` on `engine`, served at the gateway's root and at
+    /// `/agents/{name}`.
     pub fn new(engine: Arc<Engine>, agent: AgentEntry, policy: StreamPolicy) -> Self {
+        let root = Arc::new(agent);
+        let agents = std::collections::BTreeMap::from([(root.name.clone(), Arc::clone(&root))]);
         Handler {
             engine,
-            agent: Arc::new(agent),
+            root,
+            agents: Arc::new(agents),
             policy,
             blocking_timeout: std::time::Duration::from_secs(300),
             push_policy: PushPolicy::default(),
@@ -182,9 +194,62 @@ impl Handler {
         self
     }
 
-    /// The agent served.
+    /// Serves `agent` too, at `/agents/{name}` (and through a `tenant` naming it); an
+    /// agent of the same name is replaced. Its provider must be in the engine under that
+    /// name.
+    #[must_use]
+    pub fn with_agent(mut self, agent: AgentEntry) -> Self {
+        let agent = Arc::new(agent);
+        if agent.name == self.root.name {
+            self.root = Arc::clone(&agent);
+        }
+        Arc::make_mut(&mut self.agents).insert(agent.name.clone(), agent);
+        self
+    }
+
+    /// The agent served at the gateway's root.
     pub fn agent(&self) -> &AgentEntry {
-        &self.agent
+        &self.root
+    }
+
+    /// The agent named `name`, if served.
+    pub fn agent_named(&self, name: &str) -> Option<&Arc<AgentEntry>> {
+        self.agents.get(name)
+    }
+
+    /// The names of the agents served, sorted.
+    pub fn agent_names(&self) -> impl Iterator<Item = &str> {
+        self.agents.keys().map(String::as_str)
+    }
+
+    /// The agent whose URLs a card answered to this request carries: `Some(name)` when the
+    /// request reached a served agent through its path or a `tenant` naming it (the card
+    /// then points at `/agents/{name}`), `None` for the root agent at the root.
+    pub fn card_path(&self, caller: &Caller, request: &A2aRequest) -> Option<String> {
+        match &caller.agent {
+            Some(name) => Some(name.clone()),
+            None => self
+                .agents
+                .get(request.tenant())
+                .filter(|a| a.name != self.root.name)
+                .map(|a| a.name.clone()),
+        }
+    }
+
+    /// The agent a request is for: the one its path names (`caller.agent`; `None` when no
+    /// such agent is served), else at the root the one its `tenant` names, else — no
+    /// tenant, or a gateway with one agent (decision 26) — the root agent. A tenant that
+    /// names no agent of a gateway with several is `None`: it never reaches another agent.
+    pub fn resolve(&self, caller: &Caller, request: &A2aRequest) -> Option<Arc<AgentEntry>> {
+        if let Some(name) = &caller.agent {
+            return self.agents.get(name).cloned();
+        }
+        let tenant = request.tenant();
+        match self.agents.get(tenant) {
+            Some(agent) => Some(Arc::clone(agent)),
+            None if tenant.is_empty() || self.agents.len() == 1 => Some(Arc::clone(&self.root)),
+            None => None,
+        }
     }
 
     /// The engine.
@@ -240,8 +305,8 @@ impl Handler {
         }
     }
 
-    fn check_extensions(&self, caller: &Caller) -> Result<(), A2aError> {
-        for ext in &self.agent.card.capabilities.extensions {
+    fn check_extensions(agent: &AgentEntry, caller: &Caller) -> Result<(), A2aError> {
+        for ext in &agent.card.capabilities.extensions {
             if ext.required && !caller.extensions.iter().any(|e| e == &ext.uri) {
                 return Err(A2aError::new(
                     ErrorCode::ExtensionSupportRequired,
@@ -255,9 +320,23 @@ impl Handler {
 
     /// Serves one request, counting it in `a2agw_requests_total{binding, method, outcome}`
     /// (outcome: `ok`, the error's `ErrorInfo` reason, or `UNAUTHENTICATED`).
+    ///
+    /// The agent is [`Handler::resolve`]d from the caller and the request; one that is not
+    /// served makes every operation fail as for a missing task (`TaskNotFound`), so an
+    /// unknown agent and one the caller may not see look the same.
     pub async fn call(&self, caller: &Caller, request: A2aRequest) -> Result<Reply, CallError> {
         let method = request.method();
-        let result = self.dispatch(caller, request).await;
+        let result = match self.resolve(caller, &request) {
+            Some(agent) => self.dispatch(caller, &agent, request).await,
+            None => Err(A2aError::new(
+                ErrorCode::TaskNotFound,
+                format!(
+                    "No agent named `{}` is served here",
+                    caller.agent.as_deref().unwrap_or(request.tenant())
+                ),
+            )
+            .into()),
+        };
         let outcome = match &result {
             Ok(_) => "ok",
             Err(CallError::A2a(e)) => e.code.reason(),
@@ -273,8 +352,13 @@ impl Handler {
         result
     }
 
-    async fn dispatch(&self, caller: &Caller, request: A2aRequest) -> Result<Reply, CallError> {
-        let caps = &self.agent.card.capabilities;
+    async fn dispatch(
+        &self,
+        caller: &Caller,
+        agent: &AgentEntry,
+        request: A2aRequest,
+    ) -> Result<Reply, CallError> {
+        let caps = &agent.card.capabilities;
         let method = request.method();
         if method.is_streaming() && caps.streaming != Some(true) {
             return Err(A2aError::unsupported("This agent does not support streaming").into());
@@ -297,18 +381,18 @@ impl Handler {
             request,
             A2aRequest::SendMessage(_) | A2aRequest::SendStreamingMessage(_)
         ) {
-            self.check_extensions(caller)?;
+            Self::check_extensions(agent, caller)?;
         }
         let owner = caller.principal.as_str();
         // Every task operation is scoped by the caller and this agent: a task of another
         // owner or another agent looks like one that does not exist.
-        let scope = Scope::new(owner, &self.agent.name);
+        let scope = Scope::new(owner, &agent.name);
         let engine = &self.engine;
         let reply = match request {
             A2aRequest::SendMessage(req) => {
                 self.check_inline_push(&req).await?;
                 let config = req.configuration.clone().unwrap_or_default();
-                match engine.send(owner, &self.agent.name, req).await? {
+                match engine.send(owner, &agent.name, req).await? {
                     SendOutcome::Message(m) => {
                         Reply::Unary(A2aResponse::SendMessage(SendMessageResponse::Message(m)))
                     }
@@ -337,7 +421,7 @@ impl Handler {
             }
             A2aRequest::SendStreamingMessage(req) => {
                 self.check_inline_push(&req).await?;
-                match engine.send(owner, &self.agent.name, req).await? {
+                match engine.send(owner, &agent.name, req).await? {
                     SendOutcome::Message(m) => Reply::Stream(
                         futures::stream::iter([Ok(StreamItem {
                             seq: 0,
@@ -404,13 +488,13 @@ impl Handler {
                 // declares (§3.1.11); a card that declares none (a gateway that only
                 // serves anonymous callers) leaves nothing to authenticate with, so every
                 // caller it serves gets the extended card (decision 33).
-                let needs_credentials = !self.agent.card.security_schemes.is_empty();
+                let needs_credentials = !agent.card.security_schemes.is_empty();
                 if needs_credentials && !caller.authenticated {
                     return Err(CallError::Unauthenticated(
                         "The extended agent card requires authentication".into(),
                     ));
                 }
-                let card = self.agent.extended_card.clone().ok_or_else(|| {
+                let card = agent.extended_card.clone().ok_or_else(|| {
                     A2aError::new(
                         ErrorCode::ExtendedAgentCardNotConfigured,
                         "No extended agent card is configured",

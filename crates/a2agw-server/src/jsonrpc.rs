@@ -59,12 +59,20 @@ pub(crate) fn encode_result(
         .map_err(|e| A2aError::internal(e.to_string()))
 }
 
-/// An agent card result gets its interface URLs for where the client reached us.
-pub(crate) fn render_card(state: &AppState, headers: &HeaderMap, resp: A2aResponse) -> A2aResponse {
+/// An agent card result gets its interface URLs for where the client reached us (the
+/// endpoints of `agent` when the request was for a named agent).
+pub(crate) fn render_card(
+    state: &AppState,
+    headers: &HeaderMap,
+    agent: Option<&str>,
+    resp: A2aResponse,
+) -> A2aResponse {
     match resp {
-        A2aResponse::AgentCard(c) => {
-            A2aResponse::AgentCard(state.card.render(&c, &state.card.base_url(headers)))
-        }
+        A2aResponse::AgentCard(c) => A2aResponse::AgentCard(state.card.render_at(
+            &c,
+            &state.card.base_url(headers),
+            agent,
+        )),
         other => other,
     }
 }
@@ -72,6 +80,7 @@ pub(crate) fn render_card(state: &AppState, headers: &HeaderMap, resp: A2aRespon
 /// `POST /`: one JSON-RPC request.
 pub(crate) async fn handle(
     State(state): State<AppState>,
+    agent: Option<axum::extract::Path<HashMap<String, String>>>,
     Query(query): Query<HashMap<String, String>>,
     headers: HeaderMap,
     body: Bytes,
@@ -122,6 +131,7 @@ pub(crate) async fn handle(
         Ok(c) => c,
         Err(resp) => return resp,
     };
+    caller.caller.agent = agent.and_then(|axum::extract::Path(mut p)| p.remove("agent"));
     let id = decoded.id;
     // The header (or query parameter) and the method name must agree on the version.
     match caller.version_header {
@@ -154,6 +164,7 @@ pub(crate) async fn handle(
     } else {
         None
     };
+    let card_path = state.handler.card_path(&caller.caller, &decoded.request);
     let span = tracing::info_span!("jsonrpc", method = %decoded.request.method(), %version);
     let result = state
         .handler
@@ -162,7 +173,10 @@ pub(crate) async fn handle(
         .await;
     match result {
         Ok(Reply::Unary(resp)) => {
-            match encode_result(&render_card(&state, &headers, resp), version) {
+            match encode_result(
+                &render_card(&state, &headers, card_path.as_deref(), resp),
+                version,
+            ) {
                 Ok(v) => json_response(StatusCode::OK, &JsonRpcResponse::success(id, v)),
                 Err(e) => error_response(id, version, &e),
             }

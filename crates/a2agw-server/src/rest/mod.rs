@@ -138,8 +138,9 @@ impl Op {
     }
 }
 
-/// The REST routes, to be merged into the application router.
-pub(crate) fn routes() -> Router<AppState> {
+/// The REST routes under `prefix` (`""` at the root, `/agents/{agent}` for each agent),
+/// to be merged into the application router (whose fallback is [`fallback`]).
+pub(crate) fn routes(prefix: &str) -> Router<AppState> {
     let mut r = Router::new();
     let v1_0 = [
         ("/message:send", Route::Send),
@@ -155,8 +156,11 @@ pub(crate) fn routes() -> Router<AppState> {
     ];
     for (path, route) in v1_0 {
         r = r
-            .route(path, endpoint(Api::V1_0, route))
-            .route(&format!("/{{tenant}}{path}"), endpoint(Api::V1_0, route));
+            .route(&format!("{prefix}{path}"), endpoint(Api::V1_0, route))
+            .route(
+                &format!("{prefix}/{{tenant}}{path}"),
+                endpoint(Api::V1_0, route),
+            );
     }
     let v0_3 = [
         ("/v1/message:send", Route::Send),
@@ -171,10 +175,9 @@ pub(crate) fn routes() -> Router<AppState> {
         ("/v1/card", Route::ExtendedCard),
     ];
     for (path, route) in v0_3 {
-        r = r.route(path, endpoint(Api::V0_3, route));
+        r = r.route(&format!("{prefix}{path}"), endpoint(Api::V0_3, route));
     }
-    r.fallback(fallback)
-        .layer(axum::middleware::from_fn(in_the_request_media_type))
+    r.layer(axum::middleware::from_fn(in_the_request_media_type))
 }
 
 /// The media type of a JSON answer: the one the request's body used (`application/json`
@@ -378,10 +381,17 @@ fn with_content_type(api: Api, mut resp: Response) -> Response {
     resp
 }
 
-async fn fallback(method: Method, uri: axum::http::Uri) -> Response {
+/// The application's fallback: a REST 404 for paths that look like REST calls (in the
+/// media type the request used), a bare 404 otherwise.
+pub(crate) async fn fallback(method: Method, headers: HeaderMap, uri: axum::http::Uri) -> Response {
     let path = uri.path();
     if looks_like_rest(path) {
-        not_found(&method, path)
+        let mut resp = not_found(&method, path);
+        resp.headers_mut().insert(
+            header::CONTENT_TYPE,
+            HeaderValue::from_static(answer_media_type(&headers)),
+        );
+        resp
     } else {
         StatusCode::NOT_FOUND.into_response()
     }
@@ -498,6 +508,7 @@ async fn serve(call: RestCall, api: Api, route: Route) -> Response {
         return error_response(api, &err);
     }
     let mut caller = info.caller;
+    caller.agent = call.path.get("agent").cloned();
     caller.version = version;
     if op.reads_body()
         && call.method == Method::POST
@@ -547,6 +558,7 @@ async fn serve(call: RestCall, api: Api, route: Route) -> Response {
     } else {
         None
     };
+    let card_path = state.handler.card_path(&caller, &request);
     let span = tracing::info_span!("rest", method = %request.method(), %version);
     let result = state.handler.call(&caller, request).instrument(span).await;
     match result {
@@ -554,11 +566,11 @@ async fn serve(call: RestCall, api: Api, route: Route) -> Response {
             // The extended card gets the interface URLs of where the client reached us,
             // like the public card (its `supportedInterfaces` is REQUIRED).
             let resp = match resp {
-                A2aResponse::AgentCard(card) => A2aResponse::AgentCard(
-                    state
-                        .card
-                        .render(&card, &state.card.base_url(&call.headers)),
-                ),
+                A2aResponse::AgentCard(card) => A2aResponse::AgentCard(state.card.render_at(
+                    &card,
+                    &state.card.base_url(&call.headers),
+                    card_path.as_deref(),
+                )),
                 other => other,
             };
             unary_response(api, &resp)

@@ -47,6 +47,7 @@ pub(crate) struct ServerBuilder {
     public_url: Option<String>,
     trust_forwarded: bool,
     card_form: a2agw_server::CardForm,
+    more_agents: Vec<String>,
 }
 
 /// A builder with the defaults: anonymous access, streaming and push notifications
@@ -75,6 +76,7 @@ pub(crate) fn server() -> ServerBuilder {
         public_url: None,
         trust_forwarded: false,
         card_form: a2agw_server::CardForm::V1_0,
+        more_agents: Vec::new(),
     }
 }
 
@@ -137,6 +139,13 @@ impl ServerBuilder {
     /// Uses these limits (default: `Limits::default()`).
     pub(crate) fn limits(mut self, limits: Limits) -> Self {
         self.limits = Some(limits);
+        self
+    }
+
+    /// Serves another demo agent named `name` beside [`AGENT`] (at `/agents/{name}`; its
+    /// card is the same but for its name, `Demo agent {name}`).
+    pub(crate) fn agent(mut self, name: &str) -> Self {
+        self.more_agents.push(name.to_owned());
         self
     }
 
@@ -242,11 +251,11 @@ impl ServerBuilder {
             .store
             .unwrap_or_else(|| Arc::new(MemoryStore::new()) as Arc<dyn TaskStore>);
         let demo: Arc<dyn Provider> = Arc::new(DemoProvider { step: self.step });
-        let engine = Engine::new(
-            store,
-            HashMap::from([(AGENT.to_owned(), demo)]),
-            EngineConfig::default(),
-        );
+        let mut providers = HashMap::from([(AGENT.to_owned(), Arc::clone(&demo))]);
+        for name in &self.more_agents {
+            providers.insert(name.clone(), Arc::clone(&demo));
+        }
+        let engine = Engine::new(store, providers, EngineConfig::default());
         let auth = ApiKeyAuth {
             header: "x-api-key".into(),
             keys: self
@@ -256,17 +265,30 @@ impl ServerBuilder {
                 .collect(),
             anonymous: self.anonymous.unwrap_or(self.keys.is_empty()),
         };
+        let mut handler = Handler::new(
+            engine,
+            AgentEntry {
+                name: AGENT.into(),
+                card: card.clone(),
+                extended_card: self.extended_card.clone(),
+            },
+            self.policy,
+        )
+        .with_push_policy(self.push_policy);
+        for name in &self.more_agents {
+            let mut card = card.clone();
+            card.name = format!("Demo agent {name}");
+            handler = handler.with_agent(AgentEntry {
+                name: name.clone(),
+                extended_card: self.extended_card.clone().map(|mut c| {
+                    c.name = format!("Demo agent {name} (extended)");
+                    c
+                }),
+                card,
+            });
+        }
         AppState {
-            handler: Handler::new(
-                engine,
-                AgentEntry {
-                    name: AGENT.into(),
-                    card,
-                    extended_card: self.extended_card,
-                },
-                self.policy,
-            )
-            .with_push_policy(self.push_policy),
+            handler,
             auth: Arc::new(auth),
             limits: self.limits.unwrap_or_default(),
             card: CardSettings {
