@@ -4,7 +4,9 @@
 //!
 //! Two runs per invocation:
 //! - **full**, once per store: every capability declared (streaming, push notifications
-//!   to the TCK's webhook receiver on loopback, an extended card), the whole TCK;
+//!   to the TCK's webhook receiver on loopback, an extended card), the whole TCK; the
+//!   PostgreSQL run configures the agent as `[agents.conformance]` and points the TCK at
+//!   its own path, `/agents/conformance`, the others use `[agent]` and the root;
 //! - **capabilities off**, once (the gateway's capability checks are the same code on
 //!   every store): nothing declared but an extension `required: true`, only the TCK's
 //!   `TestCapability*` tests (CORE-CAP-001…004 run only against a card that lacks the
@@ -162,9 +164,20 @@ pub(crate) fn run(root: &Path, options: &Options) -> Result<()> {
     for store in &options.stores {
         let config = full_config(*store, work.path())?;
         let out = reports.join(store.name());
-        let (ok, summary) = run_once(&binary, &script, &config, work.path(), &out, &allow, &[])
-            .with_context(|| format!("TCK on the {} store", store.name()))?;
-        results.push((format!("full, {}", store.name()), ok, summary));
+        let path = agent_path(*store);
+        let (ok, summary) = run_once(
+            &binary,
+            &script,
+            &config,
+            path,
+            work.path(),
+            &out,
+            &allow,
+            &[],
+        )
+        .with_context(|| format!("TCK on the {} store", store.name()))?;
+        let at = if path.is_empty() { "/" } else { path };
+        results.push((format!("full, {}, at {at}", store.name()), ok, summary));
     }
     let config = capabilities_off_config();
     let out = reports.join("capabilities-off");
@@ -172,13 +185,14 @@ pub(crate) fn run(root: &Path, options: &Options) -> Result<()> {
         &binary,
         &script,
         &config,
+        "",
         work.path(),
         &out,
         &allow,
         &["-k", "TestCapability"],
     )
     .context("TCK with the capabilities off")?;
-    results.push(("capabilities off, memory".to_owned(), ok, summary));
+    results.push(("capabilities off, memory, at /".to_owned(), ok, summary));
 
     eprintln!();
     for (name, ok, s) in &results {
@@ -290,28 +304,51 @@ fn full_config(store: Store, work: &Path) -> Result<String> {
             format!("[store]\nkind = \"postgres\"\nurl = {url:?}\nschema = \"{schema}\"\n")
         }
     };
+    // The PostgreSQL run describes the agent as `[agents.conformance]` and tests it at its
+    // own path, `/agents/conformance` (the only agent, so gRPC without a tenant reaches it
+    // too); the others use the `[agent]` shorthand and the root.
+    let agent = match store {
+        Store::Postgres => "agents.conformance",
+        Store::Memory | Store::Sqlite => "agent",
+    };
+    let provider = match store {
+        Store::Postgres => "[agents.conformance.provider]\nkind = \"conformance\"\n",
+        Store::Memory | Store::Sqlite => "",
+    };
+    let shorthand = match store {
+        Store::Postgres => "",
+        Store::Memory | Store::Sqlite => "name = \"conformance\"\nprovider = \"conformance\"\n",
+    };
     Ok(format!(
         "{store_section}\
          [push]\n\
          # the TCK's webhook receiver listens on localhost\n\
          allow_private_targets = true\n\
-         [agent]\n\
-         name = \"conformance\"\n\
+         [{agent}]\n\
+         {shorthand}\
          description = \"The conformance agent: behaves as the official A2A TCK's scenarios ask\"\n\
-         provider = \"conformance\"\n\
          streaming = true\n\
          push_notifications = true\n\
-         [[agent.skills]]\n\
+         {provider}\
+         [[{agent}.skills]]\n\
          id = \"tck\"\n\
          name = \"TCK scenarios\"\n\
          description = \"Answers each TCK scenario, chosen by the messageId prefix\"\n\
          tags = [\"tck\"]\n\
-         [[agent.extended_skills]]\n\
+         [[{agent}.extended_skills]]\n\
          id = \"tck-extended\"\n\
          name = \"TCK extended\"\n\
          description = \"A skill shown on the extended card only\"\n\
          tags = [\"tck\"]\n"
     ))
+}
+
+/// Where the TCK finds the agent card of the full run on `store` (see [`full_config`]).
+fn agent_path(store: Store) -> &'static str {
+    match store {
+        Store::Postgres => "/agents/conformance",
+        Store::Memory | Store::Sqlite => "",
+    }
 }
 
 /// The configuration of the capabilities-off run: nothing declared, one required
@@ -431,10 +468,12 @@ fn ready(addr: SocketAddr) -> bool {
 
 /// Starts the gateway, runs the TCK against it, and returns whether it passed and what
 /// it printed.
+#[allow(clippy::too_many_arguments)] // one call site per run kind; a struct would add nothing
 fn run_once(
     binary: &Path,
     script: &Path,
     config: &str,
+    path: &str,
     work: &Path,
     out: &Path,
     allow: &[String],
@@ -443,7 +482,7 @@ fn run_once(
     let _ = std::fs::remove_dir_all(out);
     std::fs::create_dir_all(out)?;
     let gateway = start(binary, config, work, &out.join("gateway.log"))?;
-    let url = format!("http://{}", gateway.addr);
+    let url = format!("http://{}{path}", gateway.addr);
     eprintln!(
         "xtask tck: ==> {} {url} {}",
         script.display(),

@@ -59,10 +59,10 @@ pub async fn open_store(config: &Config) -> Result<Arc<dyn TaskStore>> {
     })
 }
 
-fn agent_card(config: &Config) -> AgentCard {
-    let a = &config.agent;
+fn agent_card(config: &Config, def: &config::AgentDef) -> AgentCard {
+    let a = &def.card;
     let mut card = AgentCard {
-        name: a.name.clone(),
+        name: def.name.clone(),
         description: a.description.clone(),
         version: a.version.clone(),
         provider: Some(AgentProvider {
@@ -178,14 +178,14 @@ fn skill(s: &config::SkillConfig) -> AgentSkill {
     }
 }
 
-/// The card for authenticated callers: the public card plus `agent.extended_skills`.
-fn extended_card(config: &Config) -> Option<AgentCard> {
-    if config.agent.extended_skills.is_empty() {
+/// The card for authenticated callers: the public card plus the agent's `extended_skills`.
+fn extended_card(config: &Config, def: &config::AgentDef) -> Option<AgentCard> {
+    if def.card.extended_skills.is_empty() {
         return None;
     }
-    let mut card = agent_card(config);
+    let mut card = agent_card(config, def);
     card.skills
-        .extend(config.agent.extended_skills.iter().map(skill));
+        .extend(def.card.extended_skills.iter().map(skill));
     Some(card)
 }
 
@@ -206,10 +206,17 @@ pub fn push_settings(config: &Config) -> PushSettings {
 pub async fn build(config: &Config) -> Result<(AppState, axum::Router)> {
     a2agw_server::metrics::install();
     let store = open_store(config).await?;
-    let provider: Arc<dyn Provider> = providers::build(config).await?;
+    let defs = config.agent_defs();
+    let mut agents: HashMap<String, Arc<dyn Provider>> = HashMap::new();
+    for def in &defs {
+        let provider = providers::build(&def.card.provider)
+            .await
+            .with_context(|| format!("the agent `{}`", def.name))?;
+        agents.insert(def.name.clone(), provider);
+    }
     let engine = Engine::new(
         store,
-        HashMap::from([(config.agent.name.clone(), provider)]),
+        agents,
         EngineConfig {
             lease_ttl: Duration::from_secs(config.server.lease_ttl_secs.max(1)),
             recovery_interval: Duration::from_secs(config.server.lease_ttl_secs.clamp(1, 5)),
@@ -219,7 +226,7 @@ pub async fn build(config: &Config) -> Result<(AppState, axum::Router)> {
     engine.start();
     let shutdown = Shutdown::default();
     let push = push_settings(config);
-    if config.agent.push_notifications {
+    if config.any_push() {
         // Runs until shutdown begins; an event being POSTed then is sent again on the next
         // start (at least once).
         drop(PushWorker::spawn(
@@ -234,21 +241,29 @@ pub async fn build(config: &Config) -> Result<(AppState, axum::Router)> {
     }
     let auth = authenticator(config).await?;
     let s = &config.server;
+    let entry = |def: &config::AgentDef| AgentEntry {
+        name: def.name.clone(),
+        card: agent_card(config, def),
+        extended_card: extended_card(config, def),
+    };
+    let Some((root, others)) = defs.split_first() else {
+        bail!("no agent is configured");
+    };
+    let mut handler = Handler::new(
+        engine,
+        entry(root),
+        StreamPolicy {
+            close_on_input_required: true,
+            close_on_auth_required: s.close_stream_on_auth_required,
+        },
+    )
+    .with_blocking_timeout(Duration::from_secs(s.request_timeout_secs.max(1)))
+    .with_push_policy(push.policy());
+    for def in others {
+        handler = handler.with_agent(entry(def));
+    }
     let state = AppState {
-        handler: Handler::new(
-            engine,
-            AgentEntry {
-                name: config.agent.name.clone(),
-                card: agent_card(config),
-                extended_card: extended_card(config),
-            },
-            StreamPolicy {
-                close_on_input_required: true,
-                close_on_auth_required: s.close_stream_on_auth_required,
-            },
-        )
-        .with_blocking_timeout(Duration::from_secs(s.request_timeout_secs.max(1)))
-        .with_push_policy(push.policy()),
+        handler,
         auth,
         limits: Limits::new(
             s.max_body_bytes,
@@ -321,7 +336,8 @@ pub async fn serve(
         .await
         .with_context(|| format!("listening on {}", config.server.listen))?;
     let addr = listener.local_addr()?;
-    tracing::info!(%addr, store = %config.store.kind, agent = %config.agent.name, "a2a-gateway listening");
+    let agents: Vec<String> = config.agent_defs().into_iter().map(|d| d.name).collect();
+    tracing::info!(%addr, store = %config.store.kind, agents = %agents.join(", "), "a2a-gateway listening");
     let grace = Duration::from_secs(config.server.shutdown_grace_secs);
     let signal = state.shutdown.clone();
     let (tx, rx) = tokio::sync::oneshot::channel::<()>();
@@ -496,6 +512,66 @@ mod tests {
                 a2agw_types::SendMessageResponse::Message(m),
             )) => {
                 assert_eq!(m.text_content(), "Direct message response");
+            }
+            other => panic!("{other:?}"),
+        }
+        state.shutdown.begin();
+    }
+
+    /// `[agents.<name>]`: every agent is built and served (the root one first), each with
+    /// its own card and provider; a call for one agent's task through another fails.
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn several_agents_are_served() {
+        let (state, _) = build(&config(
+            "[agents.echo]\ndescription = \"Echoes\"\n\
+             [[agents.echo.skills]]\nid = \"e\"\nname = \"E\"\ndescription = \"Echoes\"\ntags = [\"t\"]\n\
+             [agents.tck]\ndescription = \"TCK\"\npush_notifications = false\n\
+             [agents.tck.provider]\nkind = \"conformance\"\n\
+             [[agents.tck.skills]]\nid = \"t\"\nname = \"T\"\ndescription = \"TCK\"\ntags = [\"t\"]\n",
+        ))
+        .await
+        .unwrap();
+        let h = &state.handler;
+        assert_eq!(h.agent().name, "echo");
+        assert_eq!(h.agent_names().collect::<Vec<_>>(), ["echo", "tck"]);
+        let tck = h.agent_named("tck").unwrap();
+        assert_eq!(tck.card.description, "TCK");
+        assert_eq!(tck.card.capabilities.push_notifications, Some(false));
+        let send = |agent: &str, id: &str| {
+            let state = state.clone();
+            let caller = Caller {
+                agent: Some(agent.to_owned()),
+                ..Caller::anonymous()
+            };
+            let req = A2aRequest::SendMessage(SendMessageRequest {
+                message: Message::text(Role::User, id, "hi"),
+                ..SendMessageRequest::default()
+            });
+            async move { state.handler.call(&caller, req).await }
+        };
+        // The conformance agent answers by messageId; the echo agent does not.
+        match send("tck", "tck-message-response-1").await.unwrap() {
+            a2agw_server::Reply::Unary(a2agw_types::A2aResponse::SendMessage(
+                a2agw_types::SendMessageResponse::Message(m),
+            )) => assert_eq!(m.text_content(), "Direct message response"),
+            other => panic!("{other:?}"),
+        }
+        match send("echo", "tck-message-response-2").await.unwrap() {
+            a2agw_server::Reply::Unary(a2agw_types::A2aResponse::SendMessage(
+                a2agw_types::SendMessageResponse::Task(t),
+            )) => {
+                let get = A2aRequest::GetTask(a2agw_types::GetTaskRequest {
+                    id: t.id.clone(),
+                    ..Default::default()
+                });
+                let other = Caller {
+                    agent: Some("tck".into()),
+                    ..Caller::anonymous()
+                };
+                match state.handler.call(&other, get).await.unwrap_err() {
+                    CallError::A2a(e) => assert_eq!(e.code, ErrorCode::TaskNotFound),
+                    other => panic!("{other:?}"),
+                }
             }
             other => panic!("{other:?}"),
         }

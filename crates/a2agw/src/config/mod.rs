@@ -9,7 +9,7 @@ use std::path::Path;
 pub mod providers;
 
 pub use providers::{
-    AzureCredentialSection, AzureSection, BedrockSection, LangGraphSection,
+    AzureCredentialSection, AzureSection, BedrockSection, LangGraphSection, ProviderConfig,
     VertexCredentialSection, VertexSection,
 };
 
@@ -23,8 +23,11 @@ pub struct Config {
     pub store: StoreConfig,
     /// Who may call.
     pub auth: AuthConfig,
-    /// The agent served.
+    /// The agent served at the root: the shorthand for one agent (used when it differs from
+    /// the default, or when `[agents]` is empty).
     pub agent: AgentConfig,
+    /// More agents, by name (`[agents.<name>]`), each at `/agents/<name>`.
+    pub agents: BTreeMap<String, AgentSection>,
     /// Push notification delivery.
     pub push: PushConfig,
     /// OpenTelemetry export of the tracing spans.
@@ -240,6 +243,62 @@ impl Default for AgentConfig {
     }
 }
 
+/// An agent name is one URL path segment of letters, digits, `-`, `_` and `.`.
+fn check_agent_name(name: &str) -> Result<()> {
+    let ok = !name.is_empty()
+        && name.len() <= 64
+        && name
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'-' | b'_' | b'.'))
+        && name != "."
+        && name != "..";
+    if !ok {
+        bail!(
+            "agents.{name}: an agent name is 1 to 64 letters, digits, `-`, `_` or `.` (it is a path segment of /agents/<name>)"
+        );
+    }
+    Ok(())
+}
+
+impl AgentConfig {
+    /// The agent `[agent]` describes (its provider string and section as one value).
+    pub fn def(&self) -> AgentDef {
+        let provider = match self.provider.as_str() {
+            "conformance" => ProviderConfig::Conformance,
+            "langgraph" => self
+                .langgraph
+                .clone()
+                .map_or(ProviderConfig::Demo, ProviderConfig::Langgraph),
+            "azure" => self
+                .azure
+                .clone()
+                .map_or(ProviderConfig::Demo, ProviderConfig::Azure),
+            "bedrock" => self
+                .bedrock
+                .clone()
+                .map_or(ProviderConfig::Demo, ProviderConfig::Bedrock),
+            "vertex" => self
+                .vertex
+                .clone()
+                .map_or(ProviderConfig::Demo, ProviderConfig::Vertex),
+            _ => ProviderConfig::Demo,
+        };
+        AgentDef {
+            name: self.name.clone(),
+            card: AgentSection {
+                description: self.description.clone(),
+                version: self.version.clone(),
+                streaming: self.streaming,
+                push_notifications: self.push_notifications,
+                skills: self.skills.clone(),
+                extended_skills: self.extended_skills.clone(),
+                extensions: self.extensions.clone(),
+                provider,
+            },
+        }
+    }
+}
+
 /// `[[agent.extensions]]`: one protocol extension of the card.
 #[derive(Clone, Debug, Default, Deserialize, PartialEq)]
 #[serde(default, deny_unknown_fields)]
@@ -250,6 +309,55 @@ pub struct ExtensionConfig {
     pub description: String,
     /// Clients must activate it in every request.
     pub required: bool,
+}
+
+/// `[agents.<name>]`: one agent of several, served at `/agents/<name>` (the first by name
+/// also at the root when there is no `[agent]`). The same card keys as `[agent]`; the
+/// provider in `[agents.<name>.provider]` (`kind = "demo" | "conformance" | "langgraph" |
+/// "azure" | "bedrock" | "vertex"`, with that adapter's keys).
+#[derive(Clone, Debug, Deserialize, PartialEq)]
+#[serde(default, deny_unknown_fields)]
+pub struct AgentSection {
+    /// Card description (required).
+    pub description: String,
+    /// Card version.
+    pub version: String,
+    /// Declare and serve streaming.
+    pub streaming: bool,
+    /// Declare and serve push notification configs.
+    pub push_notifications: bool,
+    /// Skills in the card (at least one).
+    pub skills: Vec<SkillConfig>,
+    /// Skills of the extended card only.
+    pub extended_skills: Vec<SkillConfig>,
+    /// Protocol extensions the agent supports.
+    pub extensions: Vec<ExtensionConfig>,
+    /// What runs it.
+    pub provider: ProviderConfig,
+}
+
+impl Default for AgentSection {
+    fn default() -> Self {
+        AgentSection {
+            description: String::new(),
+            version: "1.0.0".into(),
+            streaming: true,
+            push_notifications: true,
+            skills: Vec::new(),
+            extended_skills: Vec::new(),
+            extensions: Vec::new(),
+            provider: ProviderConfig::Demo,
+        }
+    }
+}
+
+/// One agent to serve, whichever section described it.
+#[derive(Clone, Debug, PartialEq)]
+pub struct AgentDef {
+    /// Its name: the engine's key, the card's name, the `/agents/<name>` path segment.
+    pub name: String,
+    /// The card's words and capabilities.
+    pub card: AgentSection,
 }
 
 /// `[push]`: delivery of push notifications to webhooks (when the agent declares
@@ -423,7 +531,40 @@ impl Config {
             "sqlite" | "postgres" | "memory" => {}
             other => bail!("store.kind: `{other}` is not one of sqlite, postgres, memory"),
         }
-        self.check_provider()?;
+        if self.uses_shorthand() {
+            self.check_provider()?;
+        }
+        for (name, a) in &self.agents {
+            check_agent_name(name)?;
+            let at = format!("agents.{name}");
+            if a.description.trim().is_empty() {
+                bail!("{at}.description: required (the card tells clients what the agent does)");
+            }
+            if a.skills.is_empty() {
+                bail!("{at}.skills: at least one skill is required (the card must list one)");
+            }
+            for (i, s) in a.skills.iter().chain(&a.extended_skills).enumerate() {
+                if s.id.is_empty()
+                    || s.name.is_empty()
+                    || s.description.is_empty()
+                    || s.tags.is_empty()
+                {
+                    bail!(
+                        "{at}: skill {i} ({}): id, name, description and at least one tag are required",
+                        s.id
+                    );
+                }
+            }
+            for (i, e) in a.extensions.iter().enumerate() {
+                if e.uri.trim().is_empty() {
+                    bail!("{at}.extensions[{i}].uri: required");
+                }
+            }
+            a.provider.check(&format!("{at}.provider"))?;
+            if self.uses_shorthand() && *name == self.agent.name {
+                bail!("{at}: `{name}` is also the name of [agent]; agent names must differ");
+            }
+        }
         for (i, s) in self.agent.skills.iter().enumerate() {
             if s.id.is_empty() || s.name.is_empty() || s.description.is_empty() || s.tags.is_empty()
             {
@@ -487,6 +628,26 @@ impl Config {
             );
         }
         Ok(())
+    }
+
+    /// Whether `[agent]` describes an agent to serve: it is set (differs from the default),
+    /// or no `[agents]` are.
+    pub fn uses_shorthand(&self) -> bool {
+        self.agents.is_empty() || self.agent != AgentConfig::default()
+    }
+
+    /// Every agent to serve, the root one first: `[agent]` when it is used, else the first
+    /// of `[agents]` by name. The configuration must have been checked.
+    pub fn agent_defs(&self) -> Vec<AgentDef> {
+        let mut defs = Vec::new();
+        if self.uses_shorthand() {
+            defs.push(self.agent.def());
+        }
+        defs.extend(self.agents.iter().map(|(name, card)| AgentDef {
+            name: name.clone(),
+            card: card.clone(),
+        }));
+        defs
     }
 
     /// The provider: known, built into this binary, its section present and complete, no
@@ -559,6 +720,11 @@ impl Config {
         Ok(())
     }
 
+    /// Whether any agent declares push notifications (the delivery worker runs then).
+    pub fn any_push(&self) -> bool {
+        self.agent_defs().iter().any(|a| a.card.push_notifications)
+    }
+
     fn check_telemetry(&self) -> Result<()> {
         let t = &self.telemetry;
         if t.service_name.is_empty() {
@@ -621,6 +787,60 @@ mod tests {
             toml::from_str("[auth]\nanonymous = false\n[auth.jwt]\nissuer = \"i\"\naudience = \"a\"\nhmac_secret_env = \"S\"")
                 .unwrap();
         jwt.check().unwrap();
+    }
+
+    /// `[agents.<name>]`: several agents, each with a tagged provider section; the root
+    /// one is `[agent]` when set, else the first by name; names are path segments.
+    #[test]
+    fn several_agents() {
+        let text = "[agents.beta]\ndescription = \"B\"\n[[agents.beta.skills]]\nid = \"b\"\nname = \"B\"\ndescription = \"Does b\"\ntags = [\"t\"]\n\
+                    [agents.alpha]\ndescription = \"A\"\n[agents.alpha.provider]\nkind = \"conformance\"\n[[agents.alpha.skills]]\nid = \"a\"\nname = \"A\"\ndescription = \"Does a\"\ntags = [\"t\"]\n";
+        let c: Config = toml::from_str(text).unwrap();
+        c.check().unwrap();
+        assert!(!c.uses_shorthand());
+        let defs = c.agent_defs();
+        let names: Vec<&str> = defs.iter().map(|d| d.name.as_str()).collect();
+        assert_eq!(names, ["alpha", "beta"]);
+        assert_eq!(defs[0].card.provider, ProviderConfig::Conformance);
+        assert_eq!(defs[1].card.provider, ProviderConfig::Demo);
+        // With [agent] set too, it is the root.
+        let both: Config = toml::from_str(&format!("[agent]\nname = \"root\"\n{text}")).unwrap();
+        both.check().unwrap();
+        let names: Vec<String> = both.agent_defs().into_iter().map(|d| d.name).collect();
+        assert_eq!(names, ["root", "alpha", "beta"]);
+        let clash: Config = toml::from_str(&format!("[agent]\nname = \"beta\"\n{text}")).unwrap();
+        assert!(err(Ok(clash).and_then(|c| c.check().map(|()| c))).contains("must differ"));
+        // An adapter's section is the provider table; unknown keys and kinds are refused.
+        let lg = "[agents.support]\ndescription = \"S\"\n[[agents.support.skills]]\nid = \"s\"\nname = \"S\"\ndescription = \"Does s\"\ntags = [\"t\"]\n\
+                  [agents.support.provider]\nkind = \"langgraph\"\nbase_url = \"https://lg.example\"\nassistant_id = \"agent\"\n";
+        let c: Config = toml::from_str(lg).unwrap();
+        match &c.agents["support"].provider {
+            ProviderConfig::Langgraph(s) => assert_eq!(s.assistant_id, "agent"),
+            other => panic!("{other:?}"),
+        }
+        let checked = c.check();
+        if providers::AVAILABLE.contains(&"langgraph") {
+            checked.unwrap();
+        } else {
+            assert!(format!("{:#}", checked.unwrap_err()).contains("not available in this build"));
+        }
+        assert!(toml::from_str::<Config>(&format!("{lg}bogus = 1\n")).is_err());
+        assert!(toml::from_str::<Config>(&lg.replace("langgraph", "openai")).is_err());
+        // Names are path segments; a description and a skill are required.
+        for bad in ["a b", "a/b", ".."] {
+            let c: Config = toml::from_str(&text.replace("beta", &format!("\"{bad}\""))).unwrap();
+            assert!(
+                err(Ok(c).and_then(|c| c.check().map(|()| c))).contains("agent name"),
+                "{bad}"
+            );
+        }
+        let c: Config = toml::from_str("[agents.x]\ndescription = \"X\"\n").unwrap();
+        assert!(
+            c.check()
+                .unwrap_err()
+                .to_string()
+                .contains("agents.x.skills")
+        );
     }
 
     /// The conformance agent, card forms and extensions: what `cargo xtask tck` configures.

@@ -6,7 +6,7 @@
 //! never sit in the file: it names the environment variables that hold them
 //! (`api_key_env`, `client_secret_env`) or the files (`credential.path`).
 
-use anyhow::{Result, bail};
+use anyhow::{Context, Result, bail};
 use serde::Deserialize;
 
 /// The providers this build can run, in the order they are listed to users.
@@ -32,6 +32,70 @@ pub const KNOWN: &[(&str, &str)] = &[
     ("bedrock", "provider-bedrock"),
     ("vertex", "provider-vertex"),
 ];
+
+/// The provider of an `[agents.<name>]` agent: `[agents.<name>.provider]` with `kind` and,
+/// for an adapter, its section's keys (those of `[agent.<kind>]`).
+#[derive(Clone, Debug, Default, Deserialize, PartialEq)]
+#[serde(tag = "kind", rename_all = "snake_case", deny_unknown_fields)]
+pub enum ProviderConfig {
+    /// The built-in demo agent.
+    #[default]
+    Demo,
+    /// The built-in TCK conformance agent.
+    Conformance,
+    /// LangGraph Platform / Agent Server (feature `provider-langgraph`).
+    Langgraph(LangGraphSection),
+    /// Azure AI Foundry Agent Service (feature `provider-azure`).
+    Azure(AzureSection),
+    /// Amazon Bedrock Agents (feature `provider-bedrock`).
+    Bedrock(BedrockSection),
+    /// Vertex AI Agent Engine (feature `provider-vertex`).
+    Vertex(VertexSection),
+}
+
+impl ProviderConfig {
+    /// The provider's name (`kind`), as [`KNOWN`] lists it.
+    pub fn kind(&self) -> &'static str {
+        match self {
+            ProviderConfig::Demo => "demo",
+            ProviderConfig::Conformance => "conformance",
+            ProviderConfig::Langgraph(_) => "langgraph",
+            ProviderConfig::Azure(_) => "azure",
+            ProviderConfig::Bedrock(_) => "bedrock",
+            ProviderConfig::Vertex(_) => "vertex",
+        }
+    }
+
+    /// Whether it is built in (needs no card of its own to be told apart from the demo).
+    pub fn is_builtin(&self) -> bool {
+        matches!(self, ProviderConfig::Demo | ProviderConfig::Conformance)
+    }
+
+    /// Built into this binary, and its section complete; `at` names it in errors
+    /// (`agents.support.provider`).
+    pub fn check(&self, at: &str) -> Result<()> {
+        let kind = self.kind();
+        if !AVAILABLE.contains(&kind) {
+            let feature = KNOWN
+                .iter()
+                .find(|(n, _)| *n == kind)
+                .map_or("", |(_, f)| *f);
+            bail!(
+                "{at}: `{kind}` is not available in this build (available: {}); rebuild with \
+                 `--features {feature}` (or `all-providers`)",
+                AVAILABLE.join(", ")
+            );
+        }
+        let checked = match self {
+            ProviderConfig::Demo | ProviderConfig::Conformance => Ok(()),
+            ProviderConfig::Langgraph(s) => s.check(),
+            ProviderConfig::Azure(s) => s.check(),
+            ProviderConfig::Bedrock(s) => s.check(),
+            ProviderConfig::Vertex(s) => s.check(),
+        };
+        checked.with_context(|| format!("{at} (kind = \"{kind}\")"))
+    }
+}
 
 /// `[agent.langgraph]`: a LangGraph Platform / Agent Server assistant.
 #[derive(Clone, Debug, Deserialize, PartialEq)]
