@@ -256,16 +256,30 @@ pub(crate) fn run_script(
     args: &[&str],
     scenarios: &[&str],
 ) -> Vec<Value> {
+    run_script_at(python, gateway, "", script, args, scenarios)
+}
+
+/// [`run_script`] with the base URL `<gateway>{path}` (an agent's own base,
+/// `/agents/<name>`).
+pub(crate) fn run_script_at(
+    python: &Path,
+    gateway: &Gateway,
+    path: &str,
+    script: &str,
+    args: &[&str],
+    scenarios: &[&str],
+) -> Vec<Value> {
+    let base = format!("{}{path}", gateway.url());
     let mut cmd = Command::new(python);
     cmd.arg(python_dir().join(script))
-        .arg(gateway.url())
+        .arg(&base)
         .args(args)
         .current_dir(python_dir())
         // No __pycache__ in the source tree; output as it happens.
         .env("PYTHONDONTWRITEBYTECODE", "1")
         .env("PYTHONUNBUFFERED", "1");
     let out = run_with_timeout(&mut cmd, SCRIPT_TIMEOUT);
-    let what = format!("{script} {} {}", gateway.url(), args.join(" "));
+    let what = format!("{script} {base} {}", args.join(" "));
     let show = || {
         format!(
             "--- stdout\n{}\n--- stderr\n{}\n--- gateway log (tail)\n{}",

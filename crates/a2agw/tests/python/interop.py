@@ -1,12 +1,16 @@
 """Interop: the official A2A Python SDK (a2a-sdk 1.x) against a running a2a-gateway, over
 one A2A 1.0 binding picked from the agent card by the SDK's own resolver and factory.
 
-usage: interop.py BASE_URL TRANSPORT SCENARIO... [--key PRINCIPAL=API_KEY]...
+usage: interop.py BASE_URL TRANSPORT SCENARIO... [--key PRINCIPAL=API_KEY]... [--other URL]
 
 TRANSPORT is JSONRPC, HTTP+JSON or GRPC (the client is restricted to it; the card must
 declare it for 1.0). SCENARIO is one of send, stream, get, cancel, subscribe, push,
-errors, list (needs --key for two principals: the gateway runs with API keys), or all
-(every scenario but list). Prints one JSON line per passed scenario; on failure prints
+errors, list (needs --key for two principals: the gateway runs with API keys), isolation
+(needs --other, the base URL of another agent of the same gateway: a task made here is not
+found there), or all (every scenario but list and isolation). BASE_URL may be an agent's
+own base, `http://host:port/agents/<name>`: the SDK reads the card there (whose gRPC
+interface carries the agent as its `tenant`, which the SDK's factory sends with every
+request). Prints one JSON line per passed scenario; on failure prints
 what failed and the evidence on stderr and exits 1.
 """
 
@@ -130,6 +134,7 @@ class Interop:
         self.transport = transport
         self.keys = keys
         self.credentials = InMemoryContextCredentialStore()
+        self.tenant: str | None = None
 
     async def client(self, *, streaming: bool = True, secured: bool = False) -> Client:
         """A client from the card, restricted to this transport."""
@@ -142,13 +147,55 @@ class Interop:
         client = await ClientFactory(config).create_from_url(
             self.base_url, interceptors=interceptors
         )
-        chosen = type(getattr(client, '_transport', None)).__name__
+        transport = getattr(client, '_transport', None)
+        # An interface with a `tenant` (an agent of several): the factory wraps the
+        # transport to send it with every request.
+        tenant = getattr(transport, '_tenant', None)
+        transport = getattr(transport, '_base', transport)
+        chosen = type(transport).__name__
         check(
             chosen == TRANSPORT_CLASS[self.transport],
             f'the SDK picked {chosen} for {self.transport}, '
             f'expected {TRANSPORT_CLASS[self.transport]} (a 1.0 interface)',
         )
+        self.tenant = tenant
         return client
+
+    async def isolation(self, other: 'Interop') -> dict[str, Any]:
+        """A task made through this agent is not found through the other one (GetTask,
+        CancelTask, a reply, SubscribeToTask), and the other lists none of it."""
+        async with await self.client(streaming=False) as client:
+            task = await self.send_blocking(client, 'I need input')
+            check(
+                task.status.state == TaskState.TASK_STATE_INPUT_REQUIRED,
+                'the task should wait for input',
+                task=task,
+            )
+        async with await other.client(streaming=False) as there:
+            await expect_error(
+                (TaskNotFoundError,), 'GetTask via the other agent', lambda: there.get_task(GetTaskRequest(id=task.id))
+            )
+            await expect_error(
+                (TaskNotFoundError,),
+                'CancelTask via the other agent',
+                lambda: there.cancel_task(CancelTaskRequest(id=task.id)),
+            )
+
+            async def reply() -> Any:
+                request = SendMessageRequest(message=text_message('Ada', task_id=task.id))
+                return [e async for e in there.send_message(request)]
+
+            await expect_error((TaskNotFoundError,), 'a reply via the other agent', reply)
+            listed = await there.list_tasks(ListTasksRequest())
+            check(
+                all(t.id != task.id for t in listed.tasks),
+                'the other agent should not list the task',
+                listed=listed,
+            )
+        async with await self.client(streaming=False) as client:
+            again = await client.get_task(GetTaskRequest(id=task.id))
+            check(again.id == task.id, 'the task should still be found through its agent', got=again)
+        return {'task_id': task.id, 'tenant': self.tenant, 'other_tenant': other.tenant}
 
     async def send_blocking(
         self,
@@ -678,6 +725,7 @@ def main() -> None:
     parser.add_argument('transport', choices=sorted(TRANSPORT_CLASS))
     parser.add_argument('scenarios', nargs='+')
     parser.add_argument('--key', action='append', default=[], metavar='PRINCIPAL=API_KEY')
+    parser.add_argument('--other', default='', metavar='URL')
     args = parser.parse_args()
     keys = dict(k.split('=', 1) for k in args.key)
     interop = Interop(args.base_url, args.transport, keys)
@@ -693,6 +741,9 @@ def main() -> None:
     selected = args.scenarios
     if selected != ['all']:
         scenarios['list'] = interop.list
+        if args.other:
+            other = Interop(args.other, args.transport, keys)
+            scenarios['isolation'] = lambda: interop.isolation(other)
     run_main(scenarios, selected, {'transport': args.transport})
 
 
