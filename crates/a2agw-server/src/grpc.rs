@@ -240,7 +240,11 @@ impl GrpcService {
 
     /// Calls the handler.
     async fn call(&self, caller: &Caller, request: A2aRequest) -> Result<Reply, Status> {
-        let span = tracing::info_span!("grpc", method = %request.method());
+        let span = tracing::info_span!(
+            "grpc",
+            method = %request.method(),
+            agent = tracing::field::Empty
+        );
         self.state
             .handler
             .call(caller, request)

@@ -318,15 +318,21 @@ impl Handler {
         Ok(())
     }
 
-    /// Serves one request, counting it in `a2agw_requests_total{binding, method, outcome}`
-    /// (outcome: `ok`, the error's `ErrorInfo` reason, or `UNAUTHENTICATED`).
+    /// Serves one request, counting it in
+    /// `a2agw_requests_total{binding, method, outcome, agent}` (outcome: `ok`, the error's
+    /// `ErrorInfo` reason, or `UNAUTHENTICATED`; agent: empty when none is served by that
+    /// name) and recording the agent in the current span's `agent` field.
     ///
     /// The agent is [`Handler::resolve`]d from the caller and the request; one that is not
     /// served makes every operation fail as for a missing task (`TaskNotFound`), so an
     /// unknown agent and one the caller may not see look the same.
     pub async fn call(&self, caller: &Caller, request: A2aRequest) -> Result<Reply, CallError> {
         let method = request.method();
-        let result = match self.resolve(caller, &request) {
+        let agent = self.resolve(caller, &request);
+        let agent_name = agent.as_ref().map_or("", |a| a.name.as_str()).to_owned();
+        // The binding's request span declares the field; the agent is known only now.
+        tracing::Span::current().record("agent", agent_name.as_str());
+        let result = match agent {
             Some(agent) => self.dispatch(caller, &agent, request).await,
             None => Err(A2aError::new(
                 ErrorCode::TaskNotFound,
@@ -346,7 +352,8 @@ impl Handler {
             "a2agw_requests_total",
             "binding" => caller.binding,
             "method" => method.name(),
-            "outcome" => outcome
+            "outcome" => outcome,
+            "agent" => agent_name
         )
         .increment(1);
         result

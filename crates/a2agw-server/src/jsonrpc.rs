@@ -165,7 +165,12 @@ pub(crate) async fn handle(
         None
     };
     let card_path = state.handler.card_path(&caller.caller, &decoded.request);
-    let span = tracing::info_span!("jsonrpc", method = %decoded.request.method(), %version);
+    let span = tracing::info_span!(
+        "jsonrpc",
+        method = %decoded.request.method(),
+        %version,
+        agent = tracing::field::Empty
+    );
     let result = state
         .handler
         .call(&caller.caller, decoded.request)

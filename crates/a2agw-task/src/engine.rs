@@ -327,7 +327,7 @@ impl Engine {
             Some(item) => futures::stream::iter([item]).chain(stream).boxed(),
             None => stream,
         };
-        self.spawn_driver(ctx, provider, stream);
+        self.spawn_driver(ctx, &route.agent, provider, stream);
         Ok(SendOutcome::Task(record))
     }
 
@@ -442,7 +442,7 @@ impl Engine {
             Ok(s) => s,
             Err(e) => futures::stream::iter([Err(e)]).boxed(),
         };
-        self.spawn_driver(ctx, provider, stream);
+        self.spawn_driver(ctx, &record.agent, provider, stream);
         Ok(SendOutcome::Task(resumed))
     }
 
@@ -467,6 +467,7 @@ impl Engine {
     fn spawn_driver(
         self: &Arc<Self>,
         ctx: TaskContext,
+        agent: &str,
         provider: Arc<dyn Provider>,
         stream: EventStream,
     ) {
@@ -474,7 +475,12 @@ impl Engine {
         let task_id = ctx.task_id.clone();
         // Hold the map lock across spawn + insert so the driver's own removal comes after.
         let mut running = self.running();
-        let span = tracing::info_span!("task", task_id = %ctx.task_id, provider = provider.kind());
+        let span = tracing::info_span!(
+            "task",
+            task_id = %ctx.task_id,
+            agent = %agent,
+            provider = provider.kind()
+        );
         let handle = tokio::spawn(async move {
             let id = ctx.task_id.clone();
             let kind = provider.kind();
@@ -1000,7 +1006,7 @@ impl Engine {
             match stream {
                 Some((p, s)) => {
                     tracing::info!(task_id = %id, "resuming a task whose gateway instance stopped");
-                    self.spawn_driver(ctx, p, s);
+                    self.spawn_driver(ctx, &record.agent, p, s);
                 }
                 None => {
                     self.finish(

@@ -559,7 +559,12 @@ async fn serve(call: RestCall, api: Api, route: Route) -> Response {
         None
     };
     let card_path = state.handler.card_path(&caller, &request);
-    let span = tracing::info_span!("rest", method = %request.method(), %version);
+    let span = tracing::info_span!(
+        "rest",
+        method = %request.method(),
+        %version,
+        agent = tracing::field::Empty
+    );
     let result = state.handler.call(&caller, request).instrument(span).await;
     match result {
         Ok(Reply::Unary(resp)) => {

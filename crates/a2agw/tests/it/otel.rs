@@ -199,6 +199,17 @@ fn assert_spans(collector: &Collector, service: &str, request: &Span, task: &Spa
         string_attr(&task.attributes, "provider").as_deref(),
         Some("demo")
     );
+    // Both carry the agent's name (the default agent is `demo`).
+    assert_eq!(
+        string_attr(&request.attributes, "agent").as_deref(),
+        Some("demo"),
+        "{request:?}"
+    );
+    assert_eq!(
+        string_attr(&task.attributes, "agent").as_deref(),
+        Some("demo"),
+        "{task:?}"
+    );
     for export in collector.exports() {
         assert_eq!(export.content_type, "application/x-protobuf");
     }
