@@ -178,6 +178,15 @@ fn asked_version(headers: &HeaderMap, query: &HashMap<String, String>) -> Option
         .and_then(|v| ProtocolVersion::from_header(v).ok().flatten())
 }
 
+/// The form of the version a card request names, `unasked` when it names none.
+fn asked_form(headers: &HeaderMap, query: &HashMap<String, String>, unasked: CardForm) -> CardForm {
+    match asked_version(headers, query) {
+        Some(ProtocolVersion::V1_0) => CardForm::V1_0,
+        Some(ProtocolVersion::V0_3) => CardForm::V0_3,
+        None => unasked,
+    }
+}
+
 /// `GET /.well-known/agent-card.json`: the 1.0 card, or the 0.3 card when the request
 /// names 0.3 (`A2A-Version: 0.3`, or `?A2A-Version=0.3`); a request that names no version
 /// gets [`CardSettings::unversioned`].
@@ -187,11 +196,7 @@ pub(crate) async fn serve_card(
     Query(query): Query<HashMap<String, String>>,
     headers: HeaderMap,
 ) -> Response {
-    let form = match asked_version(&headers, &query) {
-        Some(ProtocolVersion::V1_0) => CardForm::V1_0,
-        Some(ProtocolVersion::V0_3) => CardForm::V0_3,
-        None => state.card.unversioned,
-    };
+    let form = asked_form(&headers, &query, state.card.unversioned);
     respond(
         &state,
         &headers,
@@ -208,10 +213,7 @@ pub(crate) async fn serve_legacy_card(
     Query(query): Query<HashMap<String, String>>,
     headers: HeaderMap,
 ) -> Response {
-    let form = match asked_version(&headers, &query) {
-        Some(ProtocolVersion::V1_0) => CardForm::V1_0,
-        _ => CardForm::V0_3,
-    };
+    let form = asked_form(&headers, &query, CardForm::V0_3);
     respond(
         &state,
         &headers,

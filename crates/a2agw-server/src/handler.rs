@@ -226,14 +226,8 @@ impl Handler {
     /// request reached a served agent through its path or a `tenant` naming it (the card
     /// then points at `/agents/{name}`), `None` for the root agent at the root.
     pub fn card_path(&self, caller: &Caller, request: &A2aRequest) -> Option<String> {
-        match &caller.agent {
-            Some(name) => Some(name.clone()),
-            None => self
-                .agents
-                .get(request.tenant())
-                .filter(|a| a.name != self.root.name)
-                .map(|a| a.name.clone()),
-        }
+        let agent = self.resolve(caller, request)?;
+        (caller.agent.is_some() || agent.name != self.root.name).then(|| agent.name.clone())
     }
 
     /// The agent a request is for: the one its path names (`caller.agent`; `None` when no

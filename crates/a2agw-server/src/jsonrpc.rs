@@ -6,7 +6,8 @@ use crate::app::{AppState, caller_from_headers};
 use crate::handler::{CallError, Reply, StreamItem};
 use crate::sse::sse_response;
 use a2agw_types::{
-    A2aError, A2aResponse, ErrorCode, JsonRpcResponse, ProtocolVersion, RequestId, decode_request,
+    A2aError, A2aRequest, A2aResponse, ErrorCode, JsonRpcResponse, ProtocolVersion, RequestId,
+    decode_request,
 };
 use axum::extract::{Query, State};
 use axum::http::{HeaderMap, StatusCode, header};
@@ -164,7 +165,10 @@ pub(crate) async fn handle(
     } else {
         None
     };
-    let card_path = state.handler.card_path(&caller.caller, &decoded.request);
+    // Only a card answer needs the agent's URLs (the handler resolves the agent itself).
+    let card_path = matches!(decoded.request, A2aRequest::GetExtendedAgentCard(_))
+        .then(|| state.handler.card_path(&caller.caller, &decoded.request))
+        .flatten();
     let span = tracing::info_span!(
         "jsonrpc",
         method = %decoded.request.method(),

@@ -558,7 +558,10 @@ async fn serve(call: RestCall, api: Api, route: Route) -> Response {
     } else {
         None
     };
-    let card_path = state.handler.card_path(&caller, &request);
+    // Only a card answer needs the agent's URLs (the handler resolves the agent itself).
+    let card_path = matches!(request, A2aRequest::GetExtendedAgentCard(_))
+        .then(|| state.handler.card_path(&caller, &request))
+        .flatten();
     let span = tracing::info_span!(
         "rest",
         method = %request.method(),
