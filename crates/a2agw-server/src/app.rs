@@ -1,7 +1,7 @@
 //! The HTTP application: shared state, caller extraction (auth, version, extensions),
 //! limits, the router, and serving with graceful shutdown.
 
-use crate::auth::Authenticator;
+use crate::auth::{Authenticator, Principal};
 use crate::card::CardSettings;
 use crate::handler::{Caller, Handler};
 use a2agw_types::{A2aError, ProtocolVersion};
@@ -244,10 +244,9 @@ pub(crate) fn read_caller(
         .auth
         .authenticate(headers)
         .map_err(CallerError::Unauthenticated)?;
-    let authenticated = principal.is_some();
     let principal = match principal {
         Some(p) => p,
-        None if state.auth.allows_anonymous() => "anonymous".to_owned(),
+        None if state.auth.allows_anonymous() => Principal::Anonymous,
         None => {
             return Err(CallerError::Unauthenticated(
                 "Authentication required".into(),
@@ -272,13 +271,11 @@ pub(crate) fn read_caller(
     let last_event_id = header_str(headers, "last-event-id").and_then(|v| v.trim().parse().ok());
     Ok(CallerInfo {
         caller: Caller {
-            principal,
-            authenticated,
             version: version_header.unwrap_or(ProtocolVersion::V1_0),
             extensions,
             last_event_id,
             binding,
-            agent: None,
+            ..Caller::new(principal)
         },
         version_header,
     })

@@ -280,7 +280,7 @@ impl GrpcService {
         let guard = self
             .state
             .limits
-            .stream_guard(&caller.principal)
+            .stream_guard(&caller.owner)
             .ok_or_else(|| {
                 Status::resource_exhausted(
                     "Too many open streams for this client; close one and retry",

@@ -1,6 +1,7 @@
 //! The one internal handler every binding calls: capability gates, owner scoping through
 //! the engine, blocking vs immediate sends, and the stream-closing rules.
 
+use crate::auth::Principal;
 use crate::push::{PushPolicy, check_webhook_url};
 use a2agw_task::{Engine, Scope, SendOutcome, TaskEventStream};
 use a2agw_types::{
@@ -15,11 +16,11 @@ use std::sync::Arc;
 /// Who is calling, and how: everything a binding learns besides the request itself.
 #[derive(Clone, Debug)]
 pub struct Caller {
-    /// The authenticated principal (owner of the tasks it creates); `anonymous` when
-    /// anonymous access is allowed.
-    pub principal: String,
-    /// Whether the principal was authenticated by a credential (not anonymous).
-    pub authenticated: bool,
+    /// Who is calling: the owner ([`Principal::owner`]) of the tasks it creates;
+    /// [`Principal::Anonymous`] when anonymous access is allowed and no credential came.
+    pub principal: Principal,
+    /// [`Principal::owner`] of `principal`, computed once.
+    pub owner: String,
     /// The protocol version the request speaks.
     pub version: ProtocolVersion,
     /// Extensions the client asked to activate (`A2A-Extensions`).
@@ -37,9 +38,14 @@ pub struct Caller {
 impl Caller {
     /// An anonymous 1.0 caller.
     pub fn anonymous() -> Self {
+        Caller::new(Principal::Anonymous)
+    }
+
+    /// A 1.0 caller on JSON-RPC at the root.
+    pub fn new(principal: Principal) -> Self {
         Caller {
-            principal: "anonymous".into(),
-            authenticated: false,
+            owner: principal.owner(),
+            principal,
             version: ProtocolVersion::V1_0,
             extensions: Vec::new(),
             last_event_id: None,
@@ -384,7 +390,7 @@ impl Handler {
         ) {
             Self::check_extensions(agent, caller)?;
         }
-        let owner = caller.principal.as_str();
+        let owner = caller.owner.as_str();
         // Every task operation is scoped by the caller and this agent: a task of another
         // owner or another agent looks like one that does not exist.
         let scope = Scope::new(owner, &agent.name);
@@ -490,7 +496,7 @@ impl Handler {
                 // serves anonymous callers) leaves nothing to authenticate with, so every
                 // caller it serves gets the extended card (decision 33).
                 let needs_credentials = !agent.card.security_schemes.is_empty();
-                if needs_credentials && !caller.authenticated {
+                if needs_credentials && caller.principal.is_anonymous() {
                     return Err(CallError::Unauthenticated(
                         "The extended agent card requires authentication".into(),
                     ));

@@ -149,7 +149,7 @@ pub(crate) async fn handle(
     let version = decoded.version;
     caller.caller.version = version;
     let guard = if decoded.request.method().is_streaming() {
-        match state.limits.stream_guard(&caller.caller.principal) {
+        match state.limits.stream_guard(&caller.caller.owner) {
             Some(g) => Some(g),
             None => {
                 let err = A2aError::new(

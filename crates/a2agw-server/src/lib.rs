@@ -16,7 +16,7 @@ mod rest;
 mod sse;
 
 pub use app::{AppState, Limits, Shutdown, router};
-pub use auth::{ApiKeyAuth, Authenticator, hash_key};
+pub use auth::{ApiKeyAuth, Authenticator, Principal, hash_key};
 pub use auth::{CompositeAuth, CredentialKind, JwtAuth, JwtConfig, JwtKeySource, JwtSetupError};
 pub use card::{CardForm, CardSettings};
 pub use grpc::{grpc_routes, service};

@@ -674,10 +674,7 @@ mod tests {
         assert_eq!(r.status(), 415);
         // The extended card has the extra skill.
         let (state, _) = build(&config(&toml)).await.unwrap();
-        let caller = Caller {
-            authenticated: true,
-            ..Caller::anonymous()
-        };
+        let caller = Caller::new(a2agw_server::Principal::ApiKey("alice".into()));
         let reply = state
             .handler
             .call(

@@ -1,7 +1,7 @@
 //! Several authenticators behind one: e.g. API keys and JWT bearer tokens side by side.
 
-use super::Authenticator;
 use super::jwt::{bearer_value, looks_like_jwt};
+use super::{Authenticator, Principal};
 use axum::http::{HeaderMap, header};
 use std::sync::Arc;
 
@@ -81,7 +81,7 @@ impl CompositeAuth {
 }
 
 impl Authenticator for CompositeAuth {
-    fn authenticate(&self, headers: &HeaderMap) -> Result<Option<String>, String> {
+    fn authenticate(&self, headers: &HeaderMap) -> Result<Option<Principal>, String> {
         // Which kind the bearer value (if any) belongs to; the other kind gets the headers
         // without `Authorization`.
         let bearer_kind = bearer_value(headers).map(|v| match v {

@@ -5,12 +5,9 @@
 //! its `exp`/`nbf` window (give or take a small leeway). `exp`, `iss` and `aud` are
 //! required; `nbf` is checked when present; `crit` headers are refused.
 //!
-//! **Principal**: the value of a configured claim (default `sub`), as is. With
-//! [`JwtConfig::prefix_issuer`] it becomes `"<issuer>|<value>"`: use that when several
-//! issuers (or API keys) could hand out the same name to different callers, since the
-//! principal owns tasks. The default keeps the bare `sub`, which is what operators expect
-//! to see and lets one person reach the same tasks through an API key named like their
-//! `sub`.
+//! **Principal**: [`Principal::Jwt`] with the issuer and the value of a configured claim
+//! (default `sub`): its owner form `jwt:<issuer>|<value>` never equals an API key's or
+//! the anonymous caller's, nor another issuer's.
 //!
 //! **Keys** ([`JwtKeySource`]): an HMAC secret (HS256/384/512), one public key in PEM
 //! (RSA → RS*/PS*, EC P-256 → ES256, P-384 → ES384, Ed25519 → EdDSA), or a JWKS URL. A
@@ -25,7 +22,7 @@
 //! Errors are short messages for the client and never contain the token; tokens are never
 //! logged.
 
-use super::Authenticator;
+use super::{Authenticator, Principal};
 use axum::http::{HeaderMap, header};
 use jsonwebtoken::errors::ErrorKind;
 use jsonwebtoken::jwk::{AlgorithmParameters, EllipticCurve, Jwk, PublicKeyUse};
@@ -70,8 +67,6 @@ pub struct JwtConfig {
     pub keys: JwtKeySource,
     /// The claim whose value is the principal (string or number). Default `sub`.
     pub principal_claim: String,
-    /// Principal `"<issuer>|<claim value>"` instead of the bare claim value. Default false.
-    pub prefix_issuer: bool,
     /// Clock skew tolerated on `exp` and `nbf` (whole seconds). Default 30 s.
     pub leeway: Duration,
     /// JWKS only: refresh period (at least 100 ms). Default 10 min.
@@ -96,7 +91,6 @@ impl JwtConfig {
             audiences: vec![audience.into()],
             keys,
             principal_claim: "sub".into(),
-            prefix_issuer: false,
             leeway: Duration::from_secs(30),
             jwks_refresh_interval: Duration::from_secs(600),
             jwks_min_refresh_interval: Duration::from_secs(30),
@@ -150,7 +144,6 @@ struct Inner {
     issuer: String,
     audiences: Vec<String>,
     principal_claim: String,
-    prefix_issuer: bool,
     realm: String,
     anonymous: bool,
     keys: SharedKeys,
@@ -600,7 +593,6 @@ impl JwtAuth {
                 issuer: config.issuer.clone(),
                 audiences: config.audiences.clone(),
                 principal_claim: config.principal_claim.clone(),
-                prefix_issuer: config.prefix_issuer,
                 realm: config.realm.clone(),
                 anonymous: config.anonymous,
                 keys,
@@ -634,14 +626,14 @@ impl JwtAuth {
 
     /// Validates a token (without the `Bearer ` prefix) and returns its principal, or the
     /// message for the client.
-    pub fn verify(&self, token: &str) -> Result<String, String> {
+    pub fn verify(&self, token: &str) -> Result<Principal, String> {
         self.verify_inner(token).map_err(|r| {
             tracing::debug!(reason = %r, "JWT refused");
             r.to_string()
         })
     }
 
-    fn verify_inner(&self, token: &str) -> Result<String, Rejection> {
+    fn verify_inner(&self, token: &str) -> Result<Principal, Rejection> {
         if !looks_like_jwt(token) {
             return Err(Rejection::Malformed);
         }
@@ -684,10 +676,9 @@ impl JwtAuth {
             Some(Value::Number(n)) => n.to_string(),
             _ => return Err(Rejection::MissingPrincipal(claim.to_owned())),
         };
-        Ok(if self.inner.prefix_issuer {
-            format!("{}|{value}", self.inner.issuer)
-        } else {
-            value
+        Ok(Principal::Jwt {
+            issuer: self.inner.issuer.clone(),
+            subject: value,
         })
     }
 }
@@ -711,7 +702,7 @@ fn install_crypto_provider() {
 }
 
 impl Authenticator for JwtAuth {
-    fn authenticate(&self, headers: &HeaderMap) -> Result<Option<String>, String> {
+    fn authenticate(&self, headers: &HeaderMap) -> Result<Option<Principal>, String> {
         match bearer_value(headers) {
             None => Ok(None),
             Some(Ok(token)) => self.verify(token).map(Some),

@@ -1,21 +1,80 @@
-//! Authentication: who is calling. API keys (stored as SHA-256 hashes) and, when
-//! configured, anonymous access.
+//! Authentication: who is calling. API keys (stored as SHA-256 hashes), JWT bearer tokens
+//! and, when configured, anonymous access.
+//!
+//! **Owners are kind-qualified.** An authenticator names a [`Principal`] of a kind
+//! (anonymous, API key, JWT issuer and subject); the task owner is
+//! [`Principal::owner`], an injective encoding of kind and name, so a JWT whose `sub` is
+//! `anonymous`, or equals an API key's principal, is not that caller and cannot read its
+//! tasks.
 
 use axum::http::HeaderMap;
 use sha2::{Digest, Sha256};
 use std::collections::HashMap;
-use std::fmt::Debug;
+use std::fmt::{self, Debug};
 
 mod composite;
 mod jwt;
 pub use composite::{CompositeAuth, CredentialKind};
 pub use jwt::{JwtAuth, JwtConfig, JwtKeySource, JwtSetupError, looks_like_jwt};
 
+/// Who a request's credentials name, and by which kind of credential.
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
+pub enum Principal {
+    /// No credentials, where anonymous access is allowed.
+    Anonymous,
+    /// The principal an API key is configured for.
+    ApiKey(String),
+    /// A JWT's issuer (`iss`) and the value of its principal claim (default `sub`).
+    Jwt {
+        /// The token's `iss` (the configured issuer).
+        issuer: String,
+        /// The principal claim's value.
+        subject: String,
+    },
+}
+
+impl Principal {
+    /// The task owner this principal is: distinct principals are distinct owners.
+    ///
+    /// * anonymous → `anonymous`;
+    /// * an API key's principal `name` → `name` when it holds no `:` and is not
+    ///   `anonymous` (so owners written before owners were qualified stay the same),
+    ///   `key:<name>` otherwise;
+    /// * a JWT → `jwt:<issuer>|<subject>`, with `%` and `|` in the issuer percent-encoded
+    ///   (`%25`, `%7C`) so that the first `|` ends it.
+    ///
+    /// Each form is told apart by its first `:` (none, `key:`, `jwt:`), so the mapping is
+    /// injective.
+    pub fn owner(&self) -> String {
+        match self {
+            Principal::Anonymous => "anonymous".to_owned(),
+            Principal::ApiKey(name) if !name.contains(':') && name != "anonymous" => name.clone(),
+            Principal::ApiKey(name) => format!("key:{name}"),
+            Principal::Jwt { issuer, subject } => {
+                let issuer = issuer.replace('%', "%25").replace('|', "%7C");
+                format!("jwt:{issuer}|{subject}")
+            }
+        }
+    }
+
+    /// Whether this is [`Principal::Anonymous`].
+    pub fn is_anonymous(&self) -> bool {
+        matches!(self, Principal::Anonymous)
+    }
+}
+
+impl fmt::Display for Principal {
+    /// The owner form ([`Principal::owner`]), for logs.
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.owner())
+    }
+}
+
 /// Turns a request's credentials into a principal.
 pub trait Authenticator: Send + Sync + Debug + 'static {
     /// `Ok(Some(principal))` for valid credentials, `Ok(None)` when none were presented,
     /// `Err(message)` for invalid ones (the message is sent to the client: no secrets).
-    fn authenticate(&self, headers: &HeaderMap) -> Result<Option<String>, String>;
+    fn authenticate(&self, headers: &HeaderMap) -> Result<Option<Principal>, String>;
 
     /// Whether a request without credentials is served (as principal `anonymous`).
     fn allows_anonymous(&self) -> bool;
@@ -55,7 +114,7 @@ impl ApiKeyAuth {
 }
 
 impl Authenticator for ApiKeyAuth {
-    fn authenticate(&self, headers: &HeaderMap) -> Result<Option<String>, String> {
+    fn authenticate(&self, headers: &HeaderMap) -> Result<Option<Principal>, String> {
         let from_header = headers
             .get(self.header.as_str())
             .and_then(|v| v.to_str().ok());
@@ -70,7 +129,7 @@ impl Authenticator for ApiKeyAuth {
             return Ok(None);
         };
         match self.keys.get(&hash_key(key.trim())) {
-            Some(principal) => Ok(Some(principal.clone())),
+            Some(principal) => Ok(Some(Principal::ApiKey(principal.clone()))),
             None => Err("Invalid API key".into()),
         }
     }
@@ -96,15 +155,55 @@ mod tests {
         let mut h = HeaderMap::new();
         assert_eq!(auth.authenticate(&h), Ok(None));
         h.insert("x-api-key", "s3cret".parse().unwrap());
-        assert_eq!(auth.authenticate(&h), Ok(Some("alice".into())));
+        assert_eq!(
+            auth.authenticate(&h),
+            Ok(Some(Principal::ApiKey("alice".into())))
+        );
         h.insert("x-api-key", "wrong".parse().unwrap());
         assert!(auth.authenticate(&h).is_err());
         let mut h = HeaderMap::new();
         h.insert("authorization", "Bearer s3cret".parse().unwrap());
-        assert_eq!(auth.authenticate(&h), Ok(Some("alice".into())));
+        assert_eq!(
+            auth.authenticate(&h),
+            Ok(Some(Principal::ApiKey("alice".into())))
+        );
         assert_eq!(
             hash_key("abc"),
             "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad"
         );
+    }
+
+    #[test]
+    fn owners_are_distinct_per_kind() {
+        let jwt = |issuer: &str, subject: &str| Principal::Jwt {
+            issuer: issuer.into(),
+            subject: subject.into(),
+        };
+        let key = |name: &str| Principal::ApiKey(name.into());
+        // Owners written before qualification keep their form.
+        assert_eq!(Principal::Anonymous.owner(), "anonymous");
+        assert_eq!(key("alice").owner(), "alice");
+        assert_eq!(
+            jwt("https://idp/", "alice").owner(),
+            "jwt:https://idp/|alice"
+        );
+        // Pairs that a naive encoding would confuse.
+        let principals = [
+            Principal::Anonymous,
+            key("anonymous"),
+            key("key:anonymous"),
+            key("alice"),
+            key("key:alice"),
+            key("jwt:https://idp/|alice"),
+            jwt("https://idp/", "alice"),
+            jwt("https://idp/", "anonymous"),
+            jwt("a", "b|c"),
+            jwt("a|b", "c"),
+            jwt("a%7Cb", "c"),
+            jwt("", "alice"),
+        ];
+        let owners: std::collections::HashSet<String> =
+            principals.iter().map(Principal::owner).collect();
+        assert_eq!(owners.len(), principals.len(), "{owners:?}");
     }
 }

@@ -542,7 +542,7 @@ async fn serve(call: RestCall, api: Api, route: Route) -> Response {
         Err(e) => return error_response(api, &e),
     };
     let guard = if request.method().is_streaming() {
-        match state.limits.stream_guard(&caller.principal) {
+        match state.limits.stream_guard(&caller.owner) {
             Some(g) => Some(g),
             None => {
                 let err = A2aError::new(

@@ -9,7 +9,7 @@
 use a2agw_server::auth::looks_like_jwt;
 use a2agw_server::{
     ApiKeyAuth, Authenticator, CompositeAuth, JwtAuth, JwtConfig, JwtKeySource, JwtSetupError,
-    hash_key,
+    Principal, hash_key,
 };
 use axum::http::HeaderMap;
 use jsonwebtoken::jwk::{Jwk, KeyAlgorithm};
@@ -107,6 +107,14 @@ const ISS: &str = "https://idp.example.test/";
 const AUD: &str = "a2a-gateway";
 const SECRET: &[u8] = b"0123456789abcdef0123456789abcdef";
 
+/// The principal a token of [`ISS`] with this subject authenticates as.
+fn jwt_principal(subject: &str) -> Principal {
+    Principal::Jwt {
+        issuer: ISS.into(),
+        subject: subject.into(),
+    }
+}
+
 fn now() -> i64 {
     i64::try_from(jsonwebtoken::get_current_timestamp()).unwrap()
 }
@@ -187,14 +195,20 @@ fn refused(auth: &dyn Authenticator, token: &str, needle: &str) {
 fn hs256_valid_token_gives_the_sub() {
     let auth = hs_auth();
     let token = hs(&claims(json!({})));
-    assert_eq!(auth.authenticate(&bearer(&token)), Ok(Some("alice".into())));
+    assert_eq!(
+        auth.authenticate(&bearer(&token)),
+        Ok(Some(jwt_principal("alice")))
+    );
     // Scheme is case-insensitive.
     let mut h = HeaderMap::new();
     h.insert("authorization", format!("bearer {token}").parse().unwrap());
-    assert_eq!(auth.authenticate(&h), Ok(Some("alice".into())));
+    assert_eq!(auth.authenticate(&h), Ok(Some(jwt_principal("alice"))));
     // `aud` may be an array holding the audience.
     let token = hs(&claims(json!({"aud": ["other", AUD]})));
-    assert_eq!(auth.authenticate(&bearer(&token)), Ok(Some("alice".into())));
+    assert_eq!(
+        auth.authenticate(&bearer(&token)),
+        Ok(Some(jwt_principal("alice")))
+    );
     assert!(!auth.allows_anonymous());
     assert_eq!(auth.challenge(), r#"Bearer realm="a2a-gateway""#);
 }
@@ -224,7 +238,10 @@ fn expired_and_not_yet_valid_tokens_are_refused() {
     );
     // Within the (default 30 s) leeway both pass.
     let token = hs(&claims(json!({"exp": now() - 5, "nbf": now() + 5})));
-    assert_eq!(auth.authenticate(&bearer(&token)), Ok(Some("alice".into())));
+    assert_eq!(
+        auth.authenticate(&bearer(&token)),
+        Ok(Some(jwt_principal("alice")))
+    );
     // A smaller leeway is honoured.
     let mut config = JwtConfig::new(ISS, AUD, JwtKeySource::Secret(SECRET.to_vec()));
     config.leeway = Duration::ZERO;
@@ -322,31 +339,35 @@ fn crit_headers_are_refused() {
 }
 
 #[test]
-fn principal_claim_and_issuer_prefix() {
+fn principal_claim_and_the_issuer_in_the_owner() {
     let mut config = JwtConfig::new(ISS, AUD, JwtKeySource::Secret(SECRET.to_vec()));
     config.principal_claim = "email".into();
     let auth = JwtAuth::new(&config).unwrap();
     let token = hs(&claims(json!({"email": "alice@example.test"})));
     assert_eq!(
         auth.authenticate(&bearer(&token)),
-        Ok(Some("alice@example.test".into()))
+        Ok(Some(jwt_principal("alice@example.test")))
     );
     refused(&auth, &hs(&claims(json!({}))), "`email`");
     refused(&auth, &hs(&claims(json!({"email": ["a"]}))), "`email`");
 
+    // The owner of a JWT caller's tasks always names the issuer: a token whose `sub` is
+    // `anonymous`, or an API key's name, is not that caller.
     config.principal_claim = "sub".into();
-    config.prefix_issuer = true;
     let auth = JwtAuth::new(&config).unwrap();
     let token = hs(&claims(json!({})));
+    let principal = auth.authenticate(&bearer(&token)).unwrap().unwrap();
+    assert_eq!(principal.owner(), format!("jwt:{ISS}|alice"));
+    let token = hs(&claims(json!({"sub": "anonymous"})));
+    let principal = auth.authenticate(&bearer(&token)).unwrap().unwrap();
+    assert!(!principal.is_anonymous());
+    assert_ne!(principal.owner(), Principal::Anonymous.owner());
+    // A numeric sub is accepted as its decimal form.
+    let token = hs(&claims(json!({"sub": 42})));
     assert_eq!(
         auth.authenticate(&bearer(&token)),
-        Ok(Some(format!("{ISS}|alice")))
+        Ok(Some(jwt_principal("42")))
     );
-    // A numeric sub is accepted as its decimal form.
-    config.prefix_issuer = false;
-    let auth = JwtAuth::new(&config).unwrap();
-    let token = hs(&claims(json!({"sub": 42})));
-    assert_eq!(auth.authenticate(&bearer(&token)), Ok(Some("42".into())));
 }
 
 #[test]
@@ -359,7 +380,10 @@ fn rs256_with_a_static_public_key() {
     .unwrap();
     for alg in [Algorithm::RS256, Algorithm::PS256, Algorithm::RS512] {
         let token = mint(alg, &rsa_key(RSA1_PRIVATE), None, &claims(json!({})));
-        assert_eq!(auth.authenticate(&bearer(&token)), Ok(Some("alice".into())));
+        assert_eq!(
+            auth.authenticate(&bearer(&token)),
+            Ok(Some(jwt_principal("alice")))
+        );
     }
     // A `kid` does not matter with a static key.
     let token = mint(
@@ -368,7 +392,10 @@ fn rs256_with_a_static_public_key() {
         Some("any"),
         &claims(json!({})),
     );
-    assert_eq!(auth.authenticate(&bearer(&token)), Ok(Some("alice".into())));
+    assert_eq!(
+        auth.authenticate(&bearer(&token)),
+        Ok(Some(jwt_principal("alice")))
+    );
     // Another key's signature.
     let token = mint(
         Algorithm::RS256,
@@ -419,7 +446,10 @@ fn es256_with_a_static_public_key() {
         None,
         &claims(json!({})),
     );
-    assert_eq!(auth.authenticate(&bearer(&token)), Ok(Some("alice".into())));
+    assert_eq!(
+        auth.authenticate(&bearer(&token)),
+        Ok(Some(jwt_principal("alice")))
+    );
     let token = mint(
         Algorithm::ES256,
         &ec_key(EC1_PRIVATE),
@@ -579,7 +609,10 @@ async fn jwks_keys_rotate_and_unknown_kid_triggers_a_refresh() {
     assert_eq!(auth.key_count(), 1);
 
     let t1 = mint(Algorithm::RS256, &rsa1, Some("k1"), &claims(json!({})));
-    assert_eq!(auth.authenticate(&bearer(&t1)), Ok(Some("alice".into())));
+    assert_eq!(
+        auth.authenticate(&bearer(&t1)),
+        Ok(Some(jwt_principal("alice")))
+    );
     // `kid` k1 verified by its key only: another key's signature under k1 fails.
     let forged = mint(Algorithm::RS256, &rsa2, Some("k1"), &claims(json!({})));
     refused(&auth, &forged, "signature");
@@ -598,11 +631,14 @@ async fn jwks_keys_rotate_and_unknown_kid_triggers_a_refresh() {
     // Not known yet: refused, and the refresh starts.
     refused(&auth, &t2, "unknown");
     assert!(
-        eventually(|| auth.authenticate(&bearer(&t2)) == Ok(Some("alice".into()))).await,
+        eventually(|| auth.authenticate(&bearer(&t2)) == Ok(Some(jwt_principal("alice")))).await,
         "the new key was never picked up"
     );
     assert!(server.hits() >= 2);
-    assert_eq!(auth.authenticate(&bearer(&t3)), Ok(Some("alice".into())));
+    assert_eq!(
+        auth.authenticate(&bearer(&t3)),
+        Ok(Some(jwt_principal("alice")))
+    );
     // The retired key no longer verifies.
     refused(&auth, &t1, "unknown");
     // A JWK's `alg` is the only algorithm accepted with it (k2 says RS256).
@@ -620,7 +656,7 @@ async fn jwks_keys_rotate_and_unknown_kid_triggers_a_refresh() {
     let no_kid = mint(Algorithm::ES256, &ec1, None, &claims(json!({})));
     assert_eq!(
         auth.authenticate(&bearer(&no_kid)),
-        Ok(Some("alice".into()))
+        Ok(Some(jwt_principal("alice")))
     );
 }
 
@@ -664,7 +700,10 @@ async fn jwks_is_refreshed_periodically_and_survives_failures() {
         server.set(status, body);
         let hits = server.hits();
         assert!(eventually(|| server.hits() > hits).await);
-        assert_eq!(auth.authenticate(&bearer(&t1)), Ok(Some("alice".into())));
+        assert_eq!(
+            auth.authenticate(&bearer(&t1)),
+            Ok(Some(jwt_principal("alice")))
+        );
     }
 
     // Rotation is picked up by the periodic refresh alone (unknown-kid refreshes are
@@ -676,7 +715,7 @@ async fn jwks_is_refreshed_periodically_and_survives_failures() {
     );
     let t2 = mint(Algorithm::RS256, &rsa2, Some("k2"), &claims(json!({})));
     assert!(
-        eventually(|| auth.authenticate(&bearer(&t2)) == Ok(Some("alice".into()))).await,
+        eventually(|| auth.authenticate(&bearer(&t2)) == Ok(Some(jwt_principal("alice")))).await,
         "the periodic refresh never picked up the new key"
     );
     refused(&auth, &t1, "unknown");
@@ -684,7 +723,10 @@ async fn jwks_is_refreshed_periodically_and_survives_failures() {
     // The refresher stops with the last clone.
     let clone = auth.clone();
     drop(auth);
-    assert_eq!(clone.authenticate(&bearer(&t2)), Ok(Some("alice".into())));
+    assert_eq!(
+        clone.authenticate(&bearer(&t2)),
+        Ok(Some(jwt_principal("alice")))
+    );
     drop(clone);
     tokio::time::sleep(Duration::from_millis(150)).await;
     let hits = server.hits();
@@ -765,19 +807,25 @@ fn composite_routes_bearer_values_by_shape() {
     ] {
         assert_eq!(auth.len(), 2);
         let jwt = hs(&claims(json!({})));
-        assert_eq!(auth.authenticate(&bearer(&jwt)), Ok(Some("alice".into())));
+        assert_eq!(
+            auth.authenticate(&bearer(&jwt)),
+            Ok(Some(jwt_principal("alice")))
+        );
         // A bad JWT gets the JWT error, not "Invalid API key".
         refused(&auth, &hs(&claims(json!({"exp": now() - 300}))), "expired");
         // A non-JWT bearer value is an API key.
         assert_eq!(
             auth.authenticate(&bearer("s3cret-key")),
-            Ok(Some("bob".into()))
+            Ok(Some(Principal::ApiKey("bob".into())))
         );
         refused(&auth, "wrong-key", "Invalid API key");
         // X-API-Key is seen whatever the bearer.
         let mut h = HeaderMap::new();
         h.insert("x-api-key", "s3cret-key".parse().unwrap());
-        assert_eq!(auth.authenticate(&h), Ok(Some("bob".into())));
+        assert_eq!(
+            auth.authenticate(&h),
+            Ok(Some(Principal::ApiKey("bob".into())))
+        );
         h.insert("x-api-key", "nope".parse().unwrap());
         assert_eq!(auth.authenticate(&h), Err("Invalid API key".into()));
         // Nothing presented.
@@ -804,19 +852,21 @@ fn composite_routes_bearer_values_by_shape() {
 #[test]
 fn composite_first_success_wins_then_first_error() {
     // Two issuers: the second accepts what the first refuses.
-    let mut other = JwtConfig::new(
+    let other = JwtConfig::new(
         "https://other.test/",
         AUD,
         JwtKeySource::Secret(SECRET.to_vec()),
     );
-    other.prefix_issuer = true;
     let auth = CompositeAuth::new(false)
         .with_jwt(hs_auth())
         .with_jwt(JwtAuth::new(&other).unwrap());
     let token = hs(&claims(json!({"iss": "https://other.test/"})));
     assert_eq!(
         auth.authenticate(&bearer(&token)),
-        Ok(Some("https://other.test/|alice".into()))
+        Ok(Some(Principal::Jwt {
+            issuer: "https://other.test/".into(),
+            subject: "alice".into()
+        }))
     );
     // Both refuse: the first refusal is reported.
     refused(
@@ -830,7 +880,10 @@ fn composite_first_success_wins_then_first_error() {
         .with_api_keys(api_keys());
     let mut h = bearer(&hs(&claims(json!({"aud": "nope"}))));
     h.insert("x-api-key", "s3cret-key".parse().unwrap());
-    assert_eq!(auth.authenticate(&h), Ok(Some("bob".into())));
+    assert_eq!(
+        auth.authenticate(&h),
+        Ok(Some(Principal::ApiKey("bob".into())))
+    );
 }
 
 #[test]
@@ -848,5 +901,118 @@ fn jwt_shape_detection() {
         "",
     ] {
         assert!(!looks_like_jwt(not), "{not:?}");
+    }
+}
+
+/// Owners are kind-qualified: a JWT whose `sub` is `anonymous`, or the name of an API
+/// key's principal, is a different caller from the anonymous one or that key's holder,
+/// and cannot get, list, cancel or subscribe to their tasks (each sees TaskNotFound, as
+/// for a task that does not exist). Each caller still reaches its own.
+#[tokio::test]
+async fn a_jwt_sub_naming_another_kind_of_caller_is_not_that_caller() {
+    use crate::support::{json_of, send_request, server};
+    let srv = server()
+        .api_key("alice-key", "alice")
+        .anonymous(true)
+        .jwt(JwtConfig::new(
+            ISS,
+            AUD,
+            JwtKeySource::Secret(SECRET.to_vec()),
+        ))
+        .start()
+        .await;
+    let send = |req: reqwest::RequestBuilder| async move {
+        let (status, body) = json_of(req.send().await.unwrap()).await;
+        assert_eq!(status, 200, "{body}");
+        body["task"]["id"].as_str().unwrap().to_owned()
+    };
+    let anonymous_task = send(srv.post_json("/message:send", &send_request("hello"))).await;
+    let alice_task = send(
+        srv.post_json("/message:send", &send_request("hello"))
+            .header("x-api-key", "alice-key"),
+    )
+    .await;
+    let token_for = |sub: &str| format!("Bearer {}", hs(&claims(json!({"sub": sub}))));
+    let jwt_task = send(
+        srv.post_json("/message:send", &send_request("hello"))
+            .header("authorization", token_for("alice")),
+    )
+    .await;
+
+    // Who asks, and which task ids they must not reach.
+    let cases = [
+        (
+            Some(token_for("anonymous")),
+            &anonymous_task,
+            "a JWT with sub=anonymous",
+        ),
+        (
+            Some(token_for("alice")),
+            &alice_task,
+            "a JWT with sub=<an API key's name>",
+        ),
+        (None, &jwt_task, "an anonymous caller"),
+    ];
+    for (token, task, who) in cases {
+        let with = |req: reqwest::RequestBuilder| match &token {
+            Some(t) => req.header("authorization", t),
+            None => req,
+        };
+        let (status, body) = json_of(
+            with(srv.get(&format!("/tasks/{task}")))
+                .send()
+                .await
+                .unwrap(),
+        )
+        .await;
+        assert_eq!(status, 404, "{who} got another caller's task: {body}");
+        assert_eq!(
+            body["error"]["details"][0]["reason"], "TASK_NOT_FOUND",
+            "{body}"
+        );
+        let (status, body) = json_of(
+            with(srv.post_json(&format!("/tasks/{task}:cancel"), &json!({})))
+                .send()
+                .await
+                .unwrap(),
+        )
+        .await;
+        assert_eq!(status, 404, "{who} cancelled another caller's task: {body}");
+        let (status, body) = json_of(with(srv.get("/tasks")).send().await.unwrap()).await;
+        assert_eq!(status, 200, "{body}");
+        let ids: Vec<&str> = body["tasks"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .filter_map(|t| t["id"].as_str())
+            .collect();
+        assert!(
+            !ids.contains(&task.as_str()),
+            "{who} listed another caller's task: {ids:?}"
+        );
+        let resp = with(srv.get(&format!("/tasks/{task}:subscribe")))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(
+            resp.status(),
+            404,
+            "{who} subscribed to another caller's task"
+        );
+    }
+
+    // Each caller still reaches its own task.
+    for (header, value, task) in [
+        (None, String::new(), &anonymous_task),
+        (Some("x-api-key"), "alice-key".to_owned(), &alice_task),
+        (Some("authorization"), token_for("alice"), &jwt_task),
+    ] {
+        let mut req = srv.get(&format!("/tasks/{task}"));
+        if let Some(h) = header {
+            req = req.header(h, value);
+        }
+        let (status, body) = json_of(req.send().await.unwrap()).await;
+        assert_eq!(status, 200, "{body}");
+        assert_eq!(body["id"], task.as_str());
     }
 }

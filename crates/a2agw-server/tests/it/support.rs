@@ -11,7 +11,8 @@
 
 use a2agw_provider::{DemoProvider, Provider};
 use a2agw_server::{
-    AgentEntry, ApiKeyAuth, AppState, CardSettings, Handler, Limits, StreamPolicy, hash_key,
+    AgentEntry, ApiKeyAuth, AppState, Authenticator, CardSettings, CompositeAuth, Handler, JwtAuth,
+    JwtConfig, Limits, StreamPolicy, hash_key,
 };
 use a2agw_task::{Engine, EngineConfig, MemoryStore, TaskStore};
 use a2agw_types::{
@@ -48,6 +49,7 @@ pub(crate) struct ServerBuilder {
     trust_forwarded: bool,
     card_form: a2agw_server::CardForm,
     more_agents: Vec<String>,
+    jwt: Option<JwtConfig>,
 }
 
 /// A builder with the defaults: anonymous access, streaming and push notifications
@@ -77,6 +79,7 @@ pub(crate) fn server() -> ServerBuilder {
         trust_forwarded: false,
         card_form: a2agw_server::CardForm::V1_0,
         more_agents: Vec::new(),
+        jwt: None,
     }
 }
 
@@ -181,6 +184,12 @@ impl ServerBuilder {
         self
     }
 
+    /// Also accept JWT bearer tokens verified with this configuration, beside the API keys.
+    pub(crate) fn jwt(mut self, config: JwtConfig) -> Self {
+        self.jwt = Some(config);
+        self
+    }
+
     /// The card's public base URL (instead of deriving it from each request).
     pub(crate) fn public_url(mut self, url: &str) -> Self {
         self.public_url = Some(url.to_owned());
@@ -265,6 +274,17 @@ impl ServerBuilder {
                 .collect(),
             anonymous: self.anonymous.unwrap_or(self.keys.is_empty()),
         };
+        let auth: Arc<dyn Authenticator> = match &self.jwt {
+            None => Arc::new(auth),
+            Some(config) => {
+                let anonymous = auth.anonymous;
+                Arc::new(
+                    CompositeAuth::new(anonymous)
+                        .with_api_keys(auth)
+                        .with_jwt(JwtAuth::new(config).unwrap()),
+                )
+            }
+        };
         let mut handler = Handler::new(
             engine,
             AgentEntry {
@@ -289,7 +309,7 @@ impl ServerBuilder {
         }
         AppState {
             handler,
-            auth: Arc::new(auth),
+            auth,
             limits: self.limits.unwrap_or_default(),
             card: CardSettings {
                 interfaces: self.interfaces,
