@@ -234,6 +234,36 @@ pub(crate) enum CallerError {
 /// Authenticates and reads the service parameters (`A2A-Version`, else `query_version`;
 /// `A2A-Extensions`; `Last-Event-ID`) from HTTP headers or gRPC metadata: the one reading
 /// every binding shares.
+impl AppState {
+    /// The agent named `name` (the root agent for `None`), if it is served and the
+    /// request's credentials may use it. An agent open to every caller needs no
+    /// authentication here; for a restricted one, missing or invalid credentials may not
+    /// use it: the request is then answered as for an agent that does not exist, so the
+    /// answer tells nothing of which agents exist.
+    pub(crate) fn visible_agent(
+        &self,
+        headers: &HeaderMap,
+        name: Option<&str>,
+    ) -> Option<Arc<a2agw_registry::AgentRecord>> {
+        let agent = match name {
+            Some(name) => self.handler.agent_named(name),
+            None => self.handler.root(),
+        }?;
+        if agent.access == a2agw_registry::Access::Everyone {
+            return Some(agent);
+        }
+        let principal = match self.auth.authenticate(headers) {
+            Ok(Some(p)) => p,
+            Ok(None) if self.auth.allows_anonymous() => Principal::Anonymous,
+            _ => return None,
+        };
+        agent
+            .access
+            .allows(&principal.owner(), principal.roles())
+            .then_some(agent)
+    }
+}
+
 pub(crate) fn read_caller(
     state: &AppState,
     headers: &HeaderMap,
@@ -328,10 +358,12 @@ pub(crate) async fn activated_extensions(
     next: axum::middleware::Next,
 ) -> Response {
     let agent = match agent_of_path(request.uri().path()) {
-        Some(name) => state.handler.agent_named(name).map(AsRef::as_ref),
-        None => Some(state.handler.agent()),
+        Some(name) => state.handler.agent_named(name),
+        None => state.handler.root(),
     };
-    let declared = agent.map_or(&[][..], |a| &a.card.capabilities.extensions[..]);
+    let declared = agent
+        .as_ref()
+        .map_or(&[][..], |a| &a.card.capabilities.extensions[..]);
     let asked = header_str(request.headers(), "a2a-extensions")
         .or_else(|| header_str(request.headers(), "x-a2a-extensions"))
         .unwrap_or_default();
@@ -392,15 +424,16 @@ pub(crate) fn agent_of_path(path: &str) -> Option<&str> {
     (!name.is_empty()).then_some(name)
 }
 
-/// 404 for `/agents/{name}/…` when no agent of that name is served (a REST-style body, as
-/// for any unknown REST path), before any binding reads the request.
+/// 404 for `/agents/{name}/…` when no agent of that name is served, or the caller may not
+/// use it ([`AppState::visible_agent`]: the same answer), with a REST-style body as for
+/// any unknown REST path, before any binding reads the request.
 async fn known_agent(
     axum::extract::State(state): axum::extract::State<AppState>,
     request: axum::extract::Request,
     next: axum::middleware::Next,
 ) -> Response {
     match agent_of_path(request.uri().path()) {
-        Some(name) if state.handler.agent_named(name).is_none() => {
+        Some(name) if state.visible_agent(request.headers(), Some(name)).is_none() => {
             let body = serde_json::json!({"error": {
                 "code": 404,
                 "status": "NOT_FOUND",

@@ -244,12 +244,8 @@ fn not_modified(headers: &HeaderMap, etag: &str, modified: SystemTime) -> bool {
 /// when none of that name is served).
 fn respond(state: &AppState, headers: &HeaderMap, form: CardForm, agent: Option<&str>) -> Response {
     let settings = &state.card;
-    let entry = match agent {
-        None => state.handler.agent(),
-        Some(name) => match state.handler.agent_named(name) {
-            Some(entry) => entry,
-            None => return StatusCode::NOT_FOUND.into_response(),
-        },
+    let Some(entry) = state.visible_agent(headers, agent) else {
+        return StatusCode::NOT_FOUND.into_response();
     };
     let card = settings.render_at(&entry.card, &settings.base_url(headers), agent);
     let body = serde_json::to_vec(&card_json(&card, form)).unwrap_or_default();

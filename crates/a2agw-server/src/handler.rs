@@ -3,9 +3,10 @@
 
 use crate::auth::Principal;
 use crate::push::{PushPolicy, check_webhook_url};
+use a2agw_registry::{AgentRecord, Registry, Snapshot};
 use a2agw_task::{Engine, Scope, SendOutcome, TaskEventStream};
 use a2agw_types::{
-    A2aError, A2aRequest, A2aResponse, AgentCard, ErrorCode, FieldViolation,
+    A2aError, A2aRequest, A2aResponse, ErrorCode, FieldViolation,
     ListTaskPushNotificationConfigsResponse, ProtocolVersion, SendMessageRequest,
     SendMessageResponse, StreamResponse, TaskState,
 };
@@ -52,6 +53,11 @@ impl Caller {
             binding: "jsonrpc",
             agent: None,
         }
+    }
+
+    /// Whether this caller may use `agent` (its [`a2agw_registry::Access`]).
+    pub fn may_use(&self, agent: &AgentRecord) -> bool {
+        agent.access.allows(&self.owner, self.principal.roles())
     }
 }
 
@@ -142,40 +148,25 @@ impl Default for StreamPolicy {
     }
 }
 
-/// An agent served by the handler.
-#[derive(Clone, Debug)]
-pub struct AgentEntry {
-    /// Its name in the engine (the provider key).
-    pub name: String,
-    /// Its public card (capabilities gate the operations).
-    pub card: AgentCard,
-    /// The card for authenticated callers, when configured.
-    pub extended_card: Option<AgentCard>,
-}
-
 /// The handler of every agent the gateway serves.
 #[derive(Clone, Debug)]
 pub struct Handler {
     engine: Arc<Engine>,
-    /// The agent served at the gateway's root (the first one given).
-    root: Arc<AgentEntry>,
-    /// Every agent, by name (the root one too).
-    agents: Arc<std::collections::BTreeMap<String, Arc<AgentEntry>>>,
+    /// The agents served: the first of its snapshot at the gateway's root, every one at
+    /// `/agents/{name}`; the engine's [`a2agw_provider::Upstreams`] too.
+    registry: Arc<Registry>,
     policy: StreamPolicy,
     blocking_timeout: std::time::Duration,
     push_policy: PushPolicy,
 }
 
 impl Handler {
-    /// A handler for `agent` on `engine`, served at the gateway's root and at
-    /// `/agents/{name}`.
-    pub fn new(engine: Arc<Engine>, agent: AgentEntry, policy: StreamPolicy) -> Self {
-        let root = Arc::new(agent);
-        let agents = std::collections::BTreeMap::from([(root.name.clone(), Arc::clone(&root))]);
+    /// A handler for the agents of `registry` on `engine` (which must start tasks through
+    /// the same registry: [`Engine::with_upstreams`]).
+    pub fn new(engine: Arc<Engine>, registry: Arc<Registry>, policy: StreamPolicy) -> Self {
         Handler {
             engine,
-            root,
-            agents: Arc::new(agents),
+            registry,
             policy,
             blocking_timeout: std::time::Duration::from_secs(300),
             push_policy: PushPolicy::default(),
@@ -200,56 +191,46 @@ impl Handler {
         self
     }
 
-    /// Serves `agent` too, at `/agents/{name}` (and through a `tenant` naming it); an
-    /// agent of the same name is replaced. Its provider must be in the engine under that
-    /// name.
-    #[must_use]
-    pub fn with_agent(mut self, agent: AgentEntry) -> Self {
-        let agent = Arc::new(agent);
-        if agent.name == self.root.name {
-            self.root = Arc::clone(&agent);
-        }
-        Arc::make_mut(&mut self.agents).insert(agent.name.clone(), agent);
-        self
+    /// The registry of the agents served.
+    pub fn registry(&self) -> &Arc<Registry> {
+        &self.registry
     }
 
-    /// The agent served at the gateway's root.
-    pub fn agent(&self) -> &AgentEntry {
-        &self.root
+    /// The agent served at the gateway's root now, if any.
+    pub fn root(&self) -> Option<Arc<AgentRecord>> {
+        self.registry.snapshot().root().cloned()
     }
 
-    /// The agent named `name`, if served.
-    pub fn agent_named(&self, name: &str) -> Option<&Arc<AgentEntry>> {
-        self.agents.get(name)
-    }
-
-    /// The names of the agents served, sorted.
-    pub fn agent_names(&self) -> impl Iterator<Item = &str> {
-        self.agents.keys().map(String::as_str)
+    /// The agent named `name` now, if served.
+    pub fn agent_named(&self, name: &str) -> Option<Arc<AgentRecord>> {
+        self.registry.snapshot().get(name).cloned()
     }
 
     /// The agent whose URLs a card answered to this request carries: `Some(name)` when the
     /// request reached a served agent through its path or a `tenant` naming it (the card
     /// then points at `/agents/{name}`), `None` for the root agent at the root.
     pub fn card_path(&self, caller: &Caller, request: &A2aRequest) -> Option<String> {
-        let agent = self.resolve(caller, request)?;
-        (caller.agent.is_some() || agent.name != self.root.name).then(|| agent.name.clone())
+        let snapshot = self.registry.snapshot();
+        let agent = Self::resolve_in(&snapshot, caller, request)?;
+        (caller.agent.is_some() || !snapshot.is_root(&agent.name)).then(|| agent.name.clone())
     }
 
-    /// The agent a request is for: the one its path names (`caller.agent`; `None` when no
-    /// such agent is served), else at the root the one its `tenant` names, else — no
-    /// tenant, or a gateway with one agent (decision 26) — the root agent. A tenant that
-    /// names no agent of a gateway with several is `None`: it never reaches another agent.
-    pub fn resolve(&self, caller: &Caller, request: &A2aRequest) -> Option<Arc<AgentEntry>> {
-        if let Some(name) = &caller.agent {
-            return self.agents.get(name).cloned();
-        }
-        let tenant = request.tenant();
-        match self.agents.get(tenant) {
-            Some(agent) => Some(Arc::clone(agent)),
-            None if tenant.is_empty() || self.agents.len() == 1 => Some(Arc::clone(&self.root)),
-            None => None,
-        }
+    /// The agent a request is for ([`Snapshot::resolve`]: the path's, else the tenant's,
+    /// else the root agent), if the caller may use it: one it may not use is `None`, as
+    /// one that is not served.
+    pub fn resolve(&self, caller: &Caller, request: &A2aRequest) -> Option<Arc<AgentRecord>> {
+        Self::resolve_in(&self.registry.snapshot(), caller, request)
+    }
+
+    fn resolve_in(
+        snapshot: &Snapshot,
+        caller: &Caller,
+        request: &A2aRequest,
+    ) -> Option<Arc<AgentRecord>> {
+        snapshot
+            .resolve(caller.agent.as_deref(), request.tenant())
+            .filter(|agent| caller.may_use(agent))
+            .cloned()
     }
 
     /// The engine.
@@ -305,7 +286,7 @@ impl Handler {
         }
     }
 
-    fn check_extensions(agent: &AgentEntry, caller: &Caller) -> Result<(), A2aError> {
+    fn check_extensions(agent: &AgentRecord, caller: &Caller) -> Result<(), A2aError> {
         for ext in &agent.card.capabilities.extensions {
             if ext.required && !caller.extensions.iter().any(|e| e == &ext.uri) {
                 return Err(A2aError::new(
@@ -362,7 +343,7 @@ impl Handler {
     async fn dispatch(
         &self,
         caller: &Caller,
-        agent: &AgentEntry,
+        agent: &AgentRecord,
         request: A2aRequest,
     ) -> Result<Reply, CallError> {
         let caps = &agent.card.capabilities;

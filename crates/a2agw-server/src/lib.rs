@@ -15,10 +15,11 @@ pub mod push;
 mod rest;
 mod sse;
 
+pub use a2agw_registry::{AgentRecord, Registry, Snapshot};
 pub use app::{AppState, Limits, Shutdown, router};
 pub use auth::{ApiKeyAuth, Authenticator, Principal, hash_key};
 pub use auth::{CompositeAuth, CredentialKind, JwtAuth, JwtConfig, JwtKeySource, JwtSetupError};
 pub use card::{CardForm, CardSettings};
 pub use grpc::{grpc_routes, service};
-pub use handler::{AgentEntry, CallError, Caller, Handler, Reply, StreamItem, StreamPolicy};
+pub use handler::{CallError, Caller, Handler, Reply, StreamItem, StreamPolicy};
 pub use push::{PushPolicy, PushSettings, PushWorker, check_webhook_url};

@@ -16,20 +16,16 @@ pub mod config;
 pub mod providers;
 pub mod telemetry;
 
-use a2agw_provider::Provider;
+use a2agw_provider::Upstreams;
+use a2agw_registry::{Access, AgentDefinition, AgentRecord, CardSecurity, Registry, Snapshot};
 use a2agw_server::{
-    AgentEntry, ApiKeyAuth, AppState, Authenticator, CardForm, CardSettings, CompositeAuth,
-    Handler, JwtAuth, JwtConfig, JwtKeySource, Limits, PushSettings, PushWorker, Shutdown,
-    StreamPolicy,
+    ApiKeyAuth, AppState, Authenticator, CardForm, CardSettings, CompositeAuth, Handler, JwtAuth,
+    JwtConfig, JwtKeySource, Limits, PushSettings, PushWorker, Shutdown, StreamPolicy,
 };
 use a2agw_task::{Engine, EngineConfig, MemoryStore, TaskStore};
-use a2agw_types::{
-    AgentCapabilities, AgentCard, AgentExtension, AgentProvider, AgentSkill, ApiKeySecurityScheme,
-    HttpAuthSecurityScheme, SecurityRequirement, SecurityScheme, StringList, binding,
-};
+use a2agw_types::{AgentExtension, AgentSkill, binding};
 use anyhow::{Context, Result, bail};
 use config::Config;
-use std::collections::HashMap;
 use std::future::Future;
 use std::sync::Arc;
 use std::time::Duration;
@@ -59,38 +55,66 @@ pub async fn open_store(config: &Config) -> Result<Arc<dyn TaskStore>> {
     })
 }
 
-fn agent_card(config: &Config, def: &config::AgentDef) -> AgentCard {
+/// What the operator says about an agent, as the registry builds its cards from it.
+fn definition(def: &config::AgentDef) -> AgentDefinition {
     let a = &def.card;
-    let mut card = AgentCard {
+    AgentDefinition {
         name: def.name.clone(),
         description: a.description.clone(),
         version: a.version.clone(),
-        provider: Some(AgentProvider {
-            url: "https://github.com/a2a-gateway".into(),
-            organization: "a2a-gateway".into(),
-        }),
-        capabilities: AgentCapabilities {
-            streaming: Some(a.streaming),
-            push_notifications: Some(a.push_notifications),
-            extensions: a
-                .extensions
-                .iter()
-                .map(|e| AgentExtension {
-                    uri: e.uri.clone(),
-                    description: e.description.clone(),
-                    required: e.required,
-                    ..AgentExtension::default()
-                })
-                .collect(),
-            extended_agent_card: Some(!a.extended_skills.is_empty()),
-        },
-        default_input_modes: vec!["text/plain".into()],
-        default_output_modes: vec!["text/plain".into()],
+        streaming: a.streaming,
+        push_notifications: a.push_notifications,
         skills: a.skills.iter().map(skill).collect(),
-        ..AgentCard::default()
-    };
-    security(config, &mut card);
-    card
+        extended_skills: a.extended_skills.iter().map(skill).collect(),
+        extensions: a
+            .extensions
+            .iter()
+            .map(|e| AgentExtension {
+                uri: e.uri.clone(),
+                description: e.description.clone(),
+                required: e.required,
+                ..AgentExtension::default()
+            })
+            .collect(),
+    }
+}
+
+/// The security schemes every card declares for the configured authentication, and
+/// whether anonymous callers are served (else the cards require one scheme).
+pub fn card_security(config: &Config) -> CardSecurity {
+    let a = &config.auth;
+    let mut security = CardSecurity::new(a.anonymous);
+    if !a.api_keys.is_empty() {
+        security = security.with_api_key(&a.api_key_header);
+    }
+    if a.jwt.is_some() {
+        security = security.with_jwt_bearer();
+    }
+    security
+}
+
+/// The registry snapshot of the configured agents (the root one first), each provider
+/// built. The configuration must have been checked.
+pub async fn snapshot(config: &Config) -> Result<Snapshot> {
+    let security = card_security(config);
+    let mut records = Vec::new();
+    for def in config.agent_defs() {
+        let provider = providers::build(&def.card.provider)
+            .await
+            .with_context(|| format!("the agent `{}`", def.name))?;
+        let access = Access::from_entries(&def.card.allow)
+            .map_err(|e| anyhow::anyhow!("the agent `{}`: allow: {e}", def.name))?;
+        let d = definition(&def);
+        records.push(
+            AgentRecord::new(def.name.clone(), d.card(&security), provider)
+                .with_extended_card(d.extended_card(&security))
+                .with_access(access),
+        );
+    }
+    if records.is_empty() {
+        bail!("no agent is configured");
+    }
+    Ok(Snapshot::new(records)?)
 }
 
 /// The configured authentication: API keys and/or JWT, anonymous access when allowed.
@@ -126,45 +150,11 @@ pub async fn authenticator(config: &Config) -> Result<Arc<dyn Authenticator>> {
         if !j.principal_claim.is_empty() {
             jc.principal_claim.clone_from(&j.principal_claim);
         }
+        jc.roles_claim.clone_from(&j.roles_claim);
         jc.anonymous = a.anonymous;
         composite = composite.with_jwt(JwtAuth::start(jc).await.context("auth.jwt")?);
     }
     Ok(Arc::new(composite))
-}
-
-/// Security schemes the card declares for the configured authentication, and the
-/// requirements (any one scheme) when anonymous access is off.
-fn security(config: &Config, card: &mut AgentCard) {
-    let a = &config.auth;
-    if !a.api_keys.is_empty() {
-        card.security_schemes.insert(
-            "apiKey".into(),
-            SecurityScheme::ApiKeySecurityScheme(ApiKeySecurityScheme {
-                description: "An API key issued by the gateway operator".into(),
-                location: "header".into(),
-                name: a.api_key_header.clone(),
-            }),
-        );
-    }
-    if a.jwt.is_some() {
-        card.security_schemes.insert(
-            "bearer".into(),
-            SecurityScheme::HttpAuthSecurityScheme(HttpAuthSecurityScheme {
-                description: "A JWT from the configured issuer".into(),
-                scheme: "Bearer".into(),
-                bearer_format: "JWT".into(),
-            }),
-        );
-    }
-    if !a.anonymous {
-        card.security_requirements = card
-            .security_schemes
-            .keys()
-            .map(|name| SecurityRequirement {
-                schemes: std::collections::BTreeMap::from([(name.clone(), StringList::default())]),
-            })
-            .collect();
-    }
 }
 
 fn skill(s: &config::SkillConfig) -> AgentSkill {
@@ -176,17 +166,6 @@ fn skill(s: &config::SkillConfig) -> AgentSkill {
         examples: s.examples.clone(),
         ..AgentSkill::default()
     }
-}
-
-/// The card for authenticated callers: the public card plus the agent's `extended_skills`.
-fn extended_card(config: &Config, def: &config::AgentDef) -> Option<AgentCard> {
-    if def.card.extended_skills.is_empty() {
-        return None;
-    }
-    let mut card = agent_card(config, def);
-    card.skills
-        .extend(def.card.extended_skills.iter().map(skill));
-    Some(card)
 }
 
 /// The push delivery settings of `config` (the rest at their defaults).
@@ -206,17 +185,10 @@ pub fn push_settings(config: &Config) -> PushSettings {
 pub async fn build(config: &Config) -> Result<(AppState, axum::Router)> {
     a2agw_server::metrics::install();
     let store = open_store(config).await?;
-    let defs = config.agent_defs();
-    let mut agents: HashMap<String, Arc<dyn Provider>> = HashMap::new();
-    for def in &defs {
-        let provider = providers::build(&def.card.provider)
-            .await
-            .with_context(|| format!("the agent `{}`", def.name))?;
-        agents.insert(def.name.clone(), provider);
-    }
-    let engine = Engine::new(
+    let registry = Arc::new(Registry::new(snapshot(config).await?));
+    let engine = Engine::with_upstreams(
         store,
-        agents,
+        Arc::clone(&registry) as Arc<dyn Upstreams>,
         EngineConfig {
             lease_ttl: Duration::from_secs(config.server.lease_ttl_secs.max(1)),
             recovery_interval: Duration::from_secs(config.server.lease_ttl_secs.clamp(1, 5)),
@@ -241,17 +213,9 @@ pub async fn build(config: &Config) -> Result<(AppState, axum::Router)> {
     }
     let auth = authenticator(config).await?;
     let s = &config.server;
-    let entry = |def: &config::AgentDef| AgentEntry {
-        name: def.name.clone(),
-        card: agent_card(config, def),
-        extended_card: extended_card(config, def),
-    };
-    let Some((root, others)) = defs.split_first() else {
-        bail!("no agent is configured");
-    };
-    let mut handler = Handler::new(
+    let handler = Handler::new(
         engine,
-        entry(root),
+        registry,
         StreamPolicy {
             close_on_input_required: true,
             close_on_auth_required: s.close_stream_on_auth_required,
@@ -259,9 +223,6 @@ pub async fn build(config: &Config) -> Result<(AppState, axum::Router)> {
     )
     .with_blocking_timeout(Duration::from_secs(s.request_timeout_secs.max(1)))
     .with_push_policy(push.policy());
-    for def in others {
-        handler = handler.with_agent(entry(def));
-    }
     let state = AppState {
         handler,
         auth,
@@ -486,7 +447,8 @@ mod tests {
         ))
         .await
         .unwrap();
-        let ext = &state.handler.agent().card.capabilities.extensions;
+        let root = state.handler.root().unwrap();
+        let ext = &root.card.capabilities.extensions;
         assert_eq!(ext.len(), 1);
         assert!(ext[0].required && ext[0].uri == "urn:ext");
         let send = |extensions: Vec<String>| {
@@ -532,8 +494,11 @@ mod tests {
         .await
         .unwrap();
         let h = &state.handler;
-        assert_eq!(h.agent().name, "echo");
-        assert_eq!(h.agent_names().collect::<Vec<_>>(), ["echo", "tck"]);
+        assert_eq!(h.root().unwrap().name, "echo");
+        assert_eq!(
+            h.registry().snapshot().names().collect::<Vec<_>>(),
+            ["echo", "tck"]
+        );
         let tck = h.agent_named("tck").unwrap();
         assert_eq!(tck.card.description, "TCK");
         assert_eq!(tck.card.capabilities.push_notifications, Some(false));

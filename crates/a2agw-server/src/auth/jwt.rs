@@ -67,6 +67,10 @@ pub struct JwtConfig {
     pub keys: JwtKeySource,
     /// The claim whose value is the principal (string or number). Default `sub`.
     pub principal_claim: String,
+    /// The claim listing the caller's roles (an array of strings, or one string of
+    /// space-separated values as OAuth's `scope`), checked against agents' `role:` grants.
+    /// Empty (the default): no roles are read.
+    pub roles_claim: String,
     /// Clock skew tolerated on `exp` and `nbf` (whole seconds). Default 30 s.
     pub leeway: Duration,
     /// JWKS only: refresh period (at least 100 ms). Default 10 min.
@@ -91,6 +95,7 @@ impl JwtConfig {
             audiences: vec![audience.into()],
             keys,
             principal_claim: "sub".into(),
+            roles_claim: String::new(),
             leeway: Duration::from_secs(30),
             jwks_refresh_interval: Duration::from_secs(600),
             jwks_min_refresh_interval: Duration::from_secs(30),
@@ -144,6 +149,7 @@ struct Inner {
     issuer: String,
     audiences: Vec<String>,
     principal_claim: String,
+    roles_claim: String,
     realm: String,
     anonymous: bool,
     keys: SharedKeys,
@@ -159,6 +165,7 @@ impl fmt::Debug for JwtAuth {
             .field("issuer", &self.inner.issuer)
             .field("audiences", &self.inner.audiences)
             .field("principal_claim", &self.inner.principal_claim)
+            .field("roles_claim", &self.inner.roles_claim)
             .field("jwks_url", &self.inner.jwks.as_ref().map(|(url, _)| url))
             .field("keys", &keys)
             .finish_non_exhaustive()
@@ -593,6 +600,7 @@ impl JwtAuth {
                 issuer: config.issuer.clone(),
                 audiences: config.audiences.clone(),
                 principal_claim: config.principal_claim.clone(),
+                roles_claim: config.roles_claim.trim().to_owned(),
                 realm: config.realm.clone(),
                 anonymous: config.anonymous,
                 keys,
@@ -676,11 +684,35 @@ impl JwtAuth {
             Some(Value::Number(n)) => n.to_string(),
             _ => return Err(Rejection::MissingPrincipal(claim.to_owned())),
         };
+        let roles = match self.inner.roles_claim.as_str() {
+            "" => Vec::new(),
+            name => roles_of(claims.get(name)),
+        };
         Ok(Principal::Jwt {
             issuer: self.inner.issuer.clone(),
             subject: value,
+            roles,
         })
     }
+}
+
+/// The roles a roles claim holds: the strings of an array, or the space-separated words
+/// of a string; anything else holds none (at most 64 roles are read).
+fn roles_of(value: Option<&Value>) -> Vec<String> {
+    let roles: Vec<String> = match value {
+        Some(Value::Array(items)) => items
+            .iter()
+            .filter_map(Value::as_str)
+            .map(str::to_owned)
+            .collect(),
+        Some(Value::String(s)) => s.split_whitespace().map(str::to_owned).collect(),
+        _ => Vec::new(),
+    };
+    roles
+        .into_iter()
+        .filter(|r| !r.is_empty())
+        .take(64)
+        .collect()
 }
 
 fn decode(token: &str, key: &Key, alg: Algorithm) -> Result<Map<String, Value>, Rejection> {

@@ -30,6 +30,10 @@ pub enum Principal {
         issuer: String,
         /// The principal claim's value.
         subject: String,
+        /// The values of the configured roles claim (none when no roles claim is
+        /// configured): agents may be allowed to a role ([`a2agw_registry::Grant::Role`]).
+        /// Not part of the owner: a caller's tasks stay its own whatever its roles.
+        roles: Vec<String>,
     },
 }
 
@@ -50,10 +54,20 @@ impl Principal {
             Principal::Anonymous => "anonymous".to_owned(),
             Principal::ApiKey(name) if !name.contains(':') && name != "anonymous" => name.clone(),
             Principal::ApiKey(name) => format!("key:{name}"),
-            Principal::Jwt { issuer, subject } => {
+            Principal::Jwt {
+                issuer, subject, ..
+            } => {
                 let issuer = issuer.replace('%', "%25").replace('|', "%7C");
                 format!("jwt:{issuer}|{subject}")
             }
+        }
+    }
+
+    /// The roles a JWT's roles claim grants; none for other kinds.
+    pub fn roles(&self) -> &[String] {
+        match self {
+            Principal::Jwt { roles, .. } => roles,
+            _ => &[],
         }
     }
 
@@ -178,6 +192,7 @@ mod tests {
         let jwt = |issuer: &str, subject: &str| Principal::Jwt {
             issuer: issuer.into(),
             subject: subject.into(),
+            roles: vec!["ops".into()],
         };
         let key = |name: &str| Principal::ApiKey(name.into());
         // Owners written before qualification keep their form.

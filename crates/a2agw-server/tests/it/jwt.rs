@@ -103,15 +103,16 @@ MFkwEwYHKoZIzj0CAQYIKoZIzj0DAQcDQgAEIZDMAkACCc0OPvaGgvQQwc+nR8T9\n\
 NM/XPWC1yR2gC/hq776HdFKd3weUJE4mOcGC5t0w9NFRNkFUxbae8tV/Lg==\n\
 -----END PUBLIC KEY-----\n";
 
-const ISS: &str = "https://idp.example.test/";
-const AUD: &str = "a2a-gateway";
-const SECRET: &[u8] = b"0123456789abcdef0123456789abcdef";
+pub(crate) const ISS: &str = "https://idp.example.test/";
+pub(crate) const AUD: &str = "a2a-gateway";
+pub(crate) const SECRET: &[u8] = b"0123456789abcdef0123456789abcdef";
 
 /// The principal a token of [`ISS`] with this subject authenticates as.
 fn jwt_principal(subject: &str) -> Principal {
     Principal::Jwt {
         issuer: ISS.into(),
         subject: subject.into(),
+        roles: Vec::new(),
     }
 }
 
@@ -120,7 +121,7 @@ fn now() -> i64 {
 }
 
 /// Valid claims for `sub`; `extra` overrides or adds (a `null` removes).
-fn claims(extra: Value) -> Value {
+pub(crate) fn claims(extra: Value) -> Value {
     let mut c = json!({
         "iss": ISS,
         "aud": AUD,
@@ -147,7 +148,7 @@ fn mint(alg: Algorithm, key: &EncodingKey, kid: Option<&str>, claims: &Value) ->
     jsonwebtoken::encode(&header, claims, key).unwrap()
 }
 
-fn hs(claims: &Value) -> String {
+pub(crate) fn hs(claims: &Value) -> String {
     mint(
         Algorithm::HS256,
         &EncodingKey::from_secret(SECRET),
@@ -865,7 +866,8 @@ fn composite_first_success_wins_then_first_error() {
         auth.authenticate(&bearer(&token)),
         Ok(Some(Principal::Jwt {
             issuer: "https://other.test/".into(),
-            subject: "alice".into()
+            subject: "alice".into(),
+            roles: Vec::new(),
         }))
     );
     // Both refuse: the first refusal is reported.

@@ -1,5 +1,6 @@
 //! End-to-end tests of the server over real sockets.
 
+mod access;
 mod agents;
 mod card;
 mod checklist;

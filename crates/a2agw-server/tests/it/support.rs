@@ -11,8 +11,8 @@
 
 use a2agw_provider::{DemoProvider, Provider};
 use a2agw_server::{
-    AgentEntry, ApiKeyAuth, AppState, Authenticator, CardSettings, CompositeAuth, Handler, JwtAuth,
-    JwtConfig, Limits, StreamPolicy, hash_key,
+    AgentRecord, ApiKeyAuth, AppState, Authenticator, CardSettings, CompositeAuth, Handler,
+    JwtAuth, JwtConfig, Limits, Registry, Snapshot, StreamPolicy, hash_key,
 };
 use a2agw_task::{Engine, EngineConfig, MemoryStore, TaskStore};
 use a2agw_types::{
@@ -49,6 +49,7 @@ pub(crate) struct ServerBuilder {
     trust_forwarded: bool,
     card_form: a2agw_server::CardForm,
     more_agents: Vec<String>,
+    access: HashMap<String, a2agw_registry::Access>,
     jwt: Option<JwtConfig>,
 }
 
@@ -79,6 +80,7 @@ pub(crate) fn server() -> ServerBuilder {
         trust_forwarded: false,
         card_form: a2agw_server::CardForm::V1_0,
         more_agents: Vec::new(),
+        access: HashMap::new(),
         jwt: None,
     }
 }
@@ -184,6 +186,17 @@ impl ServerBuilder {
         self
     }
 
+    /// Another agent `name` (see [`ServerBuilder::agent`]) that only callers matching
+    /// `allow` (allow-list entries: owners, `prefix*`, `role:<r>`) may use.
+    pub(crate) fn restricted_agent(mut self, name: &str, allow: &[&str]) -> Self {
+        self.more_agents.push(name.to_owned());
+        self.access.insert(
+            name.to_owned(),
+            a2agw_registry::Access::from_entries(allow).unwrap(),
+        );
+        self
+    }
+
     /// Also accept JWT bearer tokens verified with this configuration, beside the API keys.
     pub(crate) fn jwt(mut self, config: JwtConfig) -> Self {
         self.jwt = Some(config);
@@ -260,11 +273,24 @@ impl ServerBuilder {
             .store
             .unwrap_or_else(|| Arc::new(MemoryStore::new()) as Arc<dyn TaskStore>);
         let demo: Arc<dyn Provider> = Arc::new(DemoProvider { step: self.step });
-        let mut providers = HashMap::from([(AGENT.to_owned(), Arc::clone(&demo))]);
+        let mut records = vec![
+            AgentRecord::new(AGENT, card.clone(), Arc::clone(&demo))
+                .with_extended_card(self.extended_card.clone()),
+        ];
         for name in &self.more_agents {
-            providers.insert(name.clone(), Arc::clone(&demo));
+            let mut card = card.clone();
+            card.name = format!("Demo agent {name}");
+            records.push(
+                AgentRecord::new(name.clone(), card, Arc::clone(&demo))
+                    .with_extended_card(self.extended_card.clone().map(|mut c| {
+                        c.name = format!("Demo agent {name} (extended)");
+                        c
+                    }))
+                    .with_access(self.access.get(name).cloned().unwrap_or_default()),
+            );
         }
-        let engine = Engine::new(store, providers, EngineConfig::default());
+        let registry = Arc::new(Registry::new(Snapshot::new(records).unwrap()));
+        let engine = Engine::with_upstreams(store, registry.clone(), EngineConfig::default());
         let auth = ApiKeyAuth {
             header: "x-api-key".into(),
             keys: self
@@ -285,28 +311,8 @@ impl ServerBuilder {
                 )
             }
         };
-        let mut handler = Handler::new(
-            engine,
-            AgentEntry {
-                name: AGENT.into(),
-                card: card.clone(),
-                extended_card: self.extended_card.clone(),
-            },
-            self.policy,
-        )
-        .with_push_policy(self.push_policy);
-        for name in &self.more_agents {
-            let mut card = card.clone();
-            card.name = format!("Demo agent {name}");
-            handler = handler.with_agent(AgentEntry {
-                name: name.clone(),
-                extended_card: self.extended_card.clone().map(|mut c| {
-                    c.name = format!("Demo agent {name} (extended)");
-                    c
-                }),
-                card,
-            });
-        }
+        let handler =
+            Handler::new(engine, registry, self.policy).with_push_policy(self.push_policy);
         AppState {
             handler,
             auth,

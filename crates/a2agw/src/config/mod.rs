@@ -158,6 +158,9 @@ pub struct JwtConfig {
     pub audience: String,
     /// Claim naming the principal (default `sub`).
     pub principal_claim: String,
+    /// Claim listing the caller's roles (an array of strings, or a space-separated string
+    /// like `scope`), matched by agents' `role:<name>` allow entries. Empty: none read.
+    pub roles_claim: String,
     /// JWKS URL (keys refreshed in the background).
     pub jwks_url: String,
     /// PEM file with the public key (RS*, PS*, ES*, EdDSA).
@@ -205,6 +208,13 @@ pub struct AgentConfig {
     /// card's `capabilities.extensions`; a `required` one must be activated by every
     /// request (`A2A-Extensions`), or it gets `-32008`.
     pub extensions: Vec<ExtensionConfig>,
+    /// Who may use the agent: entries naming callers as their tasks' owners (`anonymous`,
+    /// an API key's principal `alice`, `jwt:<issuer>|<subject>`), owner prefixes ending in
+    /// `*` (`jwt:https://idp.example.com/|*`: every subject of that issuer) or roles
+    /// (`role:<name>`, from the JWT claim `auth.jwt.roles_claim`). Empty (the default):
+    /// every caller. A caller not allowed gets the answers of an agent that does not
+    /// exist (its card too: 404).
+    pub allow: Vec<String>,
     /// `[agent.langgraph]`, for `provider = "langgraph"`.
     pub langgraph: Option<LangGraphSection>,
     /// `[agent.azure]`, for `provider = "azure"`.
@@ -235,6 +245,7 @@ impl Default for AgentConfig {
             }],
             extended_skills: Vec::new(),
             extensions: Vec::new(),
+            allow: Vec::new(),
             langgraph: None,
             azure: None,
             bedrock: None,
@@ -243,21 +254,17 @@ impl Default for AgentConfig {
     }
 }
 
-/// An agent name is one URL path segment of letters, digits, `-`, `_` and `.`.
+/// An agent name is one URL path segment of letters, digits, `-`, `_` and `.`
+/// ([`a2agw_registry::check_agent_name`]).
 fn check_agent_name(name: &str) -> Result<()> {
-    let ok = !name.is_empty()
-        && name.len() <= 64
-        && name
-            .bytes()
-            .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'-' | b'_' | b'.'))
-        && name != "."
-        && name != "..";
-    if !ok {
-        bail!(
-            "agents.{name}: an agent name is 1 to 64 letters, digits, `-`, `_` or `.` (it is a path segment of /agents/<name>)"
-        );
-    }
-    Ok(())
+    a2agw_registry::check_agent_name(name).map_err(|e| anyhow::anyhow!("agents.{name}: {e}"))
+}
+
+/// An agent's allow list (`allow`), read as the registry reads it.
+fn check_allow(at: &str, allow: &[String]) -> Result<()> {
+    a2agw_registry::Access::from_entries(allow)
+        .map(drop)
+        .map_err(|e| anyhow::anyhow!("{at}.allow: {e}"))
 }
 
 impl AgentConfig {
@@ -293,6 +300,7 @@ impl AgentConfig {
                 skills: self.skills.clone(),
                 extended_skills: self.extended_skills.clone(),
                 extensions: self.extensions.clone(),
+                allow: self.allow.clone(),
                 provider,
             },
         }
@@ -332,6 +340,8 @@ pub struct AgentSection {
     pub extended_skills: Vec<SkillConfig>,
     /// Protocol extensions the agent supports.
     pub extensions: Vec<ExtensionConfig>,
+    /// Who may use it (as `[agent] allow`); empty: every caller.
+    pub allow: Vec<String>,
     /// What runs it.
     pub provider: ProviderConfig,
 }
@@ -346,6 +356,7 @@ impl Default for AgentSection {
             skills: Vec::new(),
             extended_skills: Vec::new(),
             extensions: Vec::new(),
+            allow: Vec::new(),
             provider: ProviderConfig::Demo,
         }
     }
@@ -560,6 +571,7 @@ impl Config {
                     bail!("{at}.extensions[{i}].uri: required");
                 }
             }
+            check_allow(&at, &a.allow)?;
             a.provider.check(&format!("{at}.provider"))?;
             if self.uses_shorthand() && *name == self.agent.name {
                 bail!("{at}: `{name}` is also the name of [agent]; agent names must differ");
@@ -599,6 +611,7 @@ impl Config {
         if self.agent.skills.is_empty() {
             bail!("agent.skills: at least one skill is required (the card must list one)");
         }
+        check_allow("agent", &self.agent.allow)?;
         for (who, hash) in &self.auth.api_keys {
             if hash.len() != 64 || !hash.bytes().all(|b| b.is_ascii_hexdigit()) {
                 bail!(
@@ -841,6 +854,22 @@ mod tests {
                 .to_string()
                 .contains("agents.x.skills")
         );
+    }
+
+    /// `allow`: owners, owner prefixes and roles; bad entries are refused naming the agent.
+    #[test]
+    fn allow_lists_are_checked() {
+        let text = "[agents.ops]\ndescription = \"O\"\nallow = [\"alice\", \"role:ops\", \"jwt:https://idp/|*\"]\n[[agents.ops.skills]]\nid = \"o\"\nname = \"O\"\ndescription = \"Does o\"\ntags = [\"t\"]\n";
+        let c: Config = toml::from_str(text).unwrap();
+        c.check().unwrap();
+        assert_eq!(c.agent_defs()[0].card.allow.len(), 3);
+        for bad in ["role:", "a*b", ""] {
+            let c: Config = toml::from_str(&text.replace("alice", bad)).unwrap();
+            let e = err(Ok(c).and_then(|c| c.check().map(|()| c)));
+            assert!(e.contains("agents.ops.allow"), "{bad}: {e}");
+        }
+        let c: Config = toml::from_str("[agent]\nallow = [\"x*y\"]\n").unwrap();
+        assert!(err(Ok(c).and_then(|c| c.check().map(|()| c))).contains("agent.allow"));
     }
 
     /// The conformance agent, card forms and extensions: what `cargo xtask tck` configures.

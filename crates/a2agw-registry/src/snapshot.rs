@@ -1,0 +1,258 @@
+//! Records, immutable snapshots of them, and the registry that swaps snapshots.
+
+use crate::Access;
+use a2agw_provider::{Provider, Route, TaskContext, Upstreams};
+use a2agw_types::AgentCard;
+use arc_swap::ArcSwap;
+use std::collections::BTreeMap;
+use std::sync::Arc;
+
+/// One agent the gateway serves.
+#[derive(Clone, Debug)]
+pub struct AgentRecord {
+    /// Its name: the `/agents/{name}` path segment, the `tenant` that selects it, the
+    /// agent recorded with its tasks.
+    pub name: String,
+    /// The public card (capabilities gate the operations; interfaces are filled in by the
+    /// server).
+    pub card: AgentCard,
+    /// The card for authenticated callers, when there is one.
+    pub extended_card: Option<AgentCard>,
+    /// Who may use it.
+    pub access: Access,
+    /// What runs its tasks.
+    pub provider: Arc<dyn Provider>,
+}
+
+impl AgentRecord {
+    /// `name` with `card`, run by `provider`, open to every caller, without an extended
+    /// card.
+    pub fn new(name: impl Into<String>, card: AgentCard, provider: Arc<dyn Provider>) -> Self {
+        AgentRecord {
+            name: name.into(),
+            card,
+            extended_card: None,
+            access: Access::Everyone,
+            provider,
+        }
+    }
+
+    /// With this extended card.
+    #[must_use]
+    pub fn with_extended_card(mut self, card: Option<AgentCard>) -> Self {
+        self.extended_card = card;
+        self
+    }
+
+    /// With this access policy.
+    #[must_use]
+    pub fn with_access(mut self, access: Access) -> Self {
+        self.access = access;
+        self
+    }
+}
+
+/// Why a snapshot could not be built.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum RegistryError {
+    /// Two records have the same name.
+    #[error("the agent `{0}` is defined twice")]
+    Duplicate(String),
+    /// A name that cannot be a path segment.
+    #[error("{0}")]
+    BadName(String),
+}
+
+/// Checks that `name` can name an agent: 1 to 64 ASCII letters, digits, `-`, `_` or `.`,
+/// not `.` or `..` (it is the path segment of `/agents/{name}`).
+pub fn check_agent_name(name: &str) -> Result<(), RegistryError> {
+    let ok = !name.is_empty()
+        && name.len() <= 64
+        && name
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'-' | b'_' | b'.'))
+        && name != "."
+        && name != "..";
+    if ok {
+        Ok(())
+    } else {
+        Err(RegistryError::BadName(format!(
+            "`{name}`: an agent name is 1 to 64 letters, digits, `-`, `_` or `.` (it is a path segment of /agents/<name>)"
+        )))
+    }
+}
+
+/// An immutable set of agents; the first one given is served at the gateway's root.
+#[derive(Clone, Debug, Default)]
+pub struct Snapshot {
+    agents: BTreeMap<String, Arc<AgentRecord>>,
+    root: Option<Arc<AgentRecord>>,
+}
+
+impl Snapshot {
+    /// The snapshot of `records`, the first at the root; names must be valid and distinct.
+    pub fn new(records: impl IntoIterator<Item = AgentRecord>) -> Result<Self, RegistryError> {
+        let mut snapshot = Snapshot::default();
+        for record in records {
+            check_agent_name(&record.name)?;
+            let record = Arc::new(record);
+            if snapshot.agents.contains_key(&record.name) {
+                return Err(RegistryError::Duplicate(record.name.clone()));
+            }
+            if snapshot.root.is_none() {
+                snapshot.root = Some(Arc::clone(&record));
+            }
+            snapshot.agents.insert(record.name.clone(), record);
+        }
+        Ok(snapshot)
+    }
+
+    /// The agent served at the gateway's root, if any agent is served.
+    pub fn root(&self) -> Option<&Arc<AgentRecord>> {
+        self.root.as_ref()
+    }
+
+    /// The agent named `name`.
+    pub fn get(&self, name: &str) -> Option<&Arc<AgentRecord>> {
+        self.agents.get(name)
+    }
+
+    /// Every agent, by name.
+    pub fn iter(&self) -> impl Iterator<Item = &Arc<AgentRecord>> {
+        self.agents.values()
+    }
+
+    /// The agents' names, sorted.
+    pub fn names(&self) -> impl Iterator<Item = &str> {
+        self.agents.keys().map(String::as_str)
+    }
+
+    /// How many agents.
+    pub fn len(&self) -> usize {
+        self.agents.len()
+    }
+
+    /// Whether no agent is served.
+    pub fn is_empty(&self) -> bool {
+        self.agents.is_empty()
+    }
+
+    /// Whether `name` is the root agent.
+    pub fn is_root(&self, name: &str) -> bool {
+        self.root.as_ref().is_some_and(|r| r.name == name)
+    }
+
+    /// The agent a request is for: the one its path names (`path`: `/agents/{name}/…`;
+    /// `None` when no such agent is served), else the one its `tenant` names, else — no
+    /// tenant, or a gateway with one agent — the root agent. A tenant that names no agent
+    /// of a gateway with several gives `None`: it never reaches another agent.
+    pub fn resolve(&self, path: Option<&str>, tenant: &str) -> Option<&Arc<AgentRecord>> {
+        if let Some(name) = path {
+            return self.agents.get(name);
+        }
+        match self.agents.get(tenant) {
+            Some(agent) => Some(agent),
+            None if tenant.is_empty() || self.agents.len() == 1 => self.root.as_ref(),
+            None => None,
+        }
+    }
+}
+
+/// The current snapshot of the agents, swapped atomically.
+#[derive(Debug)]
+pub struct Registry {
+    current: ArcSwap<Snapshot>,
+}
+
+impl Registry {
+    /// A registry serving `snapshot`.
+    pub fn new(snapshot: Snapshot) -> Self {
+        Registry {
+            current: ArcSwap::from_pointee(snapshot),
+        }
+    }
+
+    /// The current snapshot. Hold it for the whole of a request: a later swap does not
+    /// change it.
+    pub fn snapshot(&self) -> Arc<Snapshot> {
+        self.current.load_full()
+    }
+
+    /// Serves `snapshot` from now on, and returns the one it replaces. Requests and
+    /// streams that resolved their agent before keep the record they hold.
+    pub fn replace(&self, snapshot: Snapshot) -> Arc<Snapshot> {
+        self.current.swap(Arc::new(snapshot))
+    }
+}
+
+impl Upstreams for Registry {
+    fn start(&self, agent: &str, _ctx: &TaskContext) -> Option<(Route, Arc<dyn Provider>)> {
+        let snapshot = self.current.load();
+        let record = snapshot.get(agent)?;
+        Some((Route::agent(agent), Arc::clone(&record.provider)))
+    }
+
+    fn resolve(&self, route: &Route) -> Option<Arc<dyn Provider>> {
+        let snapshot = self.current.load();
+        snapshot.get(&route.agent).map(|r| Arc::clone(&r.provider))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used)]
+    use super::*;
+    use a2agw_provider::DemoProvider;
+
+    fn record(name: &str) -> AgentRecord {
+        let card = AgentCard {
+            name: name.into(),
+            ..AgentCard::default()
+        };
+        AgentRecord::new(name, card, Arc::new(DemoProvider::default()))
+    }
+
+    #[test]
+    fn the_first_record_is_the_root_and_names_are_checked() {
+        let s = Snapshot::new([record("b"), record("a")]).unwrap();
+        assert_eq!(s.root().map(|r| r.name.as_str()), Some("b"));
+        assert_eq!(s.names().collect::<Vec<_>>(), ["a", "b"]);
+        assert!(s.is_root("b") && !s.is_root("a"));
+        assert_eq!(
+            Snapshot::new([record("a"), record("a")]).unwrap_err(),
+            RegistryError::Duplicate("a".into())
+        );
+        for bad in ["", ".", "..", "a/b", "a b", &"x".repeat(65)] {
+            assert!(Snapshot::new([record(bad)]).is_err(), "{bad:?}");
+        }
+        assert!(Snapshot::new([]).unwrap().root().is_none());
+    }
+
+    #[test]
+    fn resolve_path_then_tenant_then_root() {
+        let one = Snapshot::new([record("a")]).unwrap();
+        let name = |r: Option<&Arc<AgentRecord>>| r.map(|r| r.name.clone());
+        assert_eq!(name(one.resolve(None, "")), Some("a".into()));
+        // One agent: every tenant reaches it.
+        assert_eq!(name(one.resolve(None, "acme")), Some("a".into()));
+        assert_eq!(name(one.resolve(Some("x"), "")), None);
+        let two = Snapshot::new([record("a"), record("b")]).unwrap();
+        assert_eq!(name(two.resolve(None, "b")), Some("b".into()));
+        assert_eq!(name(two.resolve(None, "")), Some("a".into()));
+        assert_eq!(name(two.resolve(None, "acme")), None);
+        // The path wins over the tenant.
+        assert_eq!(name(two.resolve(Some("a"), "b")), Some("a".into()));
+    }
+
+    #[test]
+    fn a_swap_leaves_held_snapshots_alone() {
+        let registry = Registry::new(Snapshot::new([record("a")]).unwrap());
+        let held = registry.snapshot();
+        let old = registry.replace(Snapshot::new([record("b")]).unwrap());
+        assert!(Arc::ptr_eq(&held, &old));
+        assert!(held.get("a").is_some());
+        assert!(registry.snapshot().get("a").is_none());
+        let ctx_agent = |name: &str| registry.resolve(&Route::agent(name)).is_some();
+        assert!(ctx_agent("b") && !ctx_agent("a"));
+    }
+}
