@@ -137,7 +137,7 @@ pub(crate) fn format_f64(f: f64) -> String {
             out.push_str(rest);
         }
         out.push('e');
-        out.push(if n - 1 >= 0 { '+' } else { '-' });
+        out.push(if n > 0 { '+' } else { '-' });
         let _ = write!(out, "{}", (n - 1).abs());
     }
     out
@@ -168,10 +168,10 @@ fn round_half_even(a: f64, digits: String, exponent: i32) -> String {
         return digits;
     }
     let mut even = head.to_vec();
-    if (last - b'0') % 2 == 1 {
-        if let Some(l) = even.last_mut() {
-            *l += 1;
-        }
+    if (last - b'0') % 2 == 1
+        && let Some(l) = even.last_mut()
+    {
+        *l += 1;
     }
     let Ok(even) = String::from_utf8(even) else {
         return digits;

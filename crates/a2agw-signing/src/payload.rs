@@ -1,29 +1,4 @@
-//! The signed form of a card (spec §8.4.1): `signatures` removed and proto3 field
-//! presence applied, on raw JSON.
-//!
-//! The schema below mirrors `a2a.proto` (`lf.a2a.v1`) for `AgentCard` and every
-//! message it contains. Per known field:
-//! - **REQUIRED** (`field_behavior = REQUIRED`): kept whenever present, even `""`,
-//!   `[]`, `{}` or `false`. An absent REQUIRED field is not invented (the spec's worked
-//!   example has no `version`).
-//! - **`optional` scalars** (explicit presence: `documentationUrl`, `iconUrl`,
-//!   `streaming`, `pushNotifications`, `extendedAgentCard`): kept whenever present,
-//!   even at their default.
-//! - **singular message fields** (`provider`, `params`, a security scheme's oneof
-//!   member, `flows`…) have presence in proto3: kept whenever present, contents
-//!   stripped by the same rules; `google.protobuf.Struct` values (`params`) are kept
-//!   exactly as received.
-//! - **other fields** (implicit presence): dropped at their default: `""`, `false`,
-//!   `0`, `[]`, `{}`.
-//! - `null` for a known field means "not set" (proto JSON) and is dropped.
-//!
-//! Proto field names (`supported_interfaces`) are read as their JSON names
-//! (`supportedInterfaces`), as proto JSON parsers accept both.
-//!
-//! **Unknown members** (a 0.3 `url` at the top level, an extension field, anything
-//! a newer schema adds) are **kept exactly as received**, at every level. A verifier
-//! that canonicalises the raw JSON thus checks what the signer sent, and a card
-//! cannot gain or lose an unknown member without breaking its signature.
+//! The signed form of a card (spec §8.4.1); the rules are on [`card_payload`].
 
 use serde_json::{Map, Value};
 
@@ -339,10 +314,33 @@ static DEVICE_CODE_FLOW: Msg = Msg {
 };
 
 /// The card as signed (spec §8.4.1): the top-level `signatures` member removed and
-/// proto field presence applied (see the [module docs](self)); canonicalise the
-/// result with [`canonicalize`](crate::canonicalize) to get the signed bytes.
+/// proto field presence applied, on raw JSON; canonicalise the result with
+/// [`canonicalize`](crate::canonicalize) to get the signed bytes. A `card` that is
+/// not an object is returned unchanged.
 ///
-/// A `card` that is not an object is returned unchanged.
+/// The schema mirrors `a2a.proto` (`lf.a2a.v1`) for `AgentCard` and every message it
+/// contains. Per known field:
+/// - **REQUIRED** (`field_behavior = REQUIRED`): kept whenever present, even `""`,
+///   `[]`, `{}` or `false`. An absent REQUIRED field is not invented (the spec's worked
+///   example has no `version`).
+/// - **`optional` scalars** (explicit presence: `documentationUrl`, `iconUrl`,
+///   `streaming`, `pushNotifications`, `extendedAgentCard`): kept whenever present,
+///   even at their default.
+/// - **singular message fields** (`provider`, `params`, a security scheme's oneof
+///   member, `flows`…) have presence in proto3: kept whenever present, contents
+///   stripped by the same rules; `google.protobuf.Struct` values (`params`) are kept
+///   exactly as received.
+/// - **other fields** (implicit presence): dropped at their default: `""`, `false`,
+///   `0`, `[]`, `{}`.
+/// - `null` for a known field means "not set" (proto JSON) and is dropped.
+///
+/// Proto field names (`supported_interfaces`) are read as their JSON names
+/// (`supportedInterfaces`), as proto JSON parsers accept both.
+///
+/// **Unknown members** (a 0.3 `url` at the top level, an extension field, anything
+/// a newer schema adds) are **kept exactly as received**, at every level. A verifier
+/// that canonicalises the raw JSON thus checks what the signer sent, and a card
+/// cannot gain or lose an unknown member without breaking its signature.
 #[must_use]
 pub fn card_payload(card: &Value) -> Value {
     match card {

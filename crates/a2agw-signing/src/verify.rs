@@ -88,10 +88,10 @@ pub fn verify_card(
             Err(e) => failures.push(e),
         }
     }
-    if failures.len() == 1 {
-        if let Some(only) = failures.pop() {
-            return Err(only);
-        }
+    if failures.len() == 1
+        && let Some(only) = failures.pop()
+    {
+        return Err(only);
     }
     Err(VerifyError::NoValidSignature(failures))
 }

@@ -1,6 +1,8 @@
 //! Integration tests of a2agw-signing: JCS against Node.js, sign/verify round trips,
 //! tampering, the policy matrix, key handling, the a2a-tck reference key, and interop
 //! with the official Python SDK.
+// Test helpers outside `#[test]` functions unwrap too.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
 
 mod jcs_node;
 mod keys;

@@ -104,7 +104,8 @@ fn tampering_fails() {
     let key = key("ed25519.pem");
     let trusted = trusting(&[&key]);
     let signed = with_signature(&sample_card(), &key).unwrap();
-    let tampers: Vec<(&str, Box<dyn Fn(&mut Value)>)> = vec![
+    type Tamper = Box<dyn Fn(&mut Value)>;
+    let tampers: Vec<(&str, Tamper)> = vec![
         ("name", Box::new(|c| c["name"] = json!("Evil Agent"))),
         (
             "description",
@@ -220,10 +221,10 @@ fn tampering_fails() {
         .as_str()
         .unwrap()
         .to_owned();
-    let flipped = if sig.starts_with('A') {
-        format!("B{}", &sig[1..])
-    } else {
-        format!("A{}", &sig[1..])
+    // Replace the first character (base64url, so ASCII).
+    let flipped = match sig.strip_prefix('A') {
+        Some(rest) => format!("B{rest}"),
+        None => format!("A{}", sig.get(1..).unwrap()),
     };
     card["signatures"][0]["signature"] = json!(flipped);
     assert!(matches!(
