@@ -290,14 +290,13 @@ fn unknown_kid_and_untrusted_signer_fail() {
     assert!(matches!(err, VerifyError::BadSignature { .. }), "{err:?}");
 }
 
-/// A signature with a hand-made protected header (signed with `key`).
-fn with_header(card: &Value, header: &Value, key: &SigningKey) -> Value {
+/// A signature with a hand-made protected header, signed with the Ed25519 test key.
+fn with_header(card: &Value, header: &Value) -> Value {
     let protected = URL_SAFE_NO_PAD.encode(header.to_string());
     let payload = canonicalize(&card_payload(card)).unwrap();
     let input = format!("{protected}.{}", URL_SAFE_NO_PAD.encode(payload));
     let pem = key_pem("ed25519.pem");
     let enc = jsonwebtoken::EncodingKey::from_ed_pem(&pem).unwrap();
-    let _ = key;
     let signature =
         jsonwebtoken::crypto::sign(input.as_bytes(), &enc, jsonwebtoken::Algorithm::EdDSA).unwrap();
     let mut signed = card.clone();
@@ -311,11 +310,11 @@ fn header_rules() {
     let trusted = trusting(&[&key]);
     let card = sample_card();
     // The hand-made path itself verifies.
-    let ok = with_header(&card, &json!({"alg": "EdDSA", "kid": "k"}), &key);
+    let ok = with_header(&card, &json!({"alg": "EdDSA", "kid": "k"}));
     verify_card(&ok, &trusted, TrustPolicy::Require).unwrap();
 
     let check = |header: Value, expect: &dyn Fn(&VerifyError) -> bool| {
-        let signed = with_header(&card, &header, &key);
+        let signed = with_header(&card, &header);
         let err = verify_card(&signed, &trusted, TrustPolicy::Require).unwrap_err();
         assert!(expect(&err), "{header}: {err:?}");
     };
@@ -555,4 +554,36 @@ fn spec_example_with_tck_key() {
         .add_jwk(&json!({"kty": "OKP", "crv": "Ed25519", "x": "HPZl5kjLaWKcAp5QBiOWueZa0MyB5U6CGj0M6xZN4W4", "kid": "key-1"}))
         .unwrap();
     verify_card(&signed, &trusted, TrustPolicy::Require).unwrap();
+}
+
+/// PS256 (RSA-PSS) signatures of other signers verify with an RSA key that does not
+/// pin `alg`; a key pinned to RS256 refuses them.
+#[test]
+fn ps256_from_others() {
+    let card = sample_card();
+    let protected = URL_SAFE_NO_PAD.encode(r#"{"alg":"PS256","kid":"rsa","typ":"JOSE"}"#);
+    let payload = canonicalize(&card_payload(&card)).unwrap();
+    let input = format!("{protected}.{}", URL_SAFE_NO_PAD.encode(payload));
+    let enc = jsonwebtoken::EncodingKey::from_rsa_pem(&key_pem("rsa2048.pem")).unwrap();
+    let signature =
+        jsonwebtoken::crypto::sign(input.as_bytes(), &enc, jsonwebtoken::Algorithm::PS256).unwrap();
+    let mut signed = card.clone();
+    signed["signatures"] = json!([{"protected": protected, "signature": signature}]);
+
+    let mut unpinned = TrustedKeys::new();
+    unpinned
+        .add_public_pem("rsa", &key_pem("rsa2048.pub.pem"))
+        .unwrap();
+    assert_eq!(
+        verify_card(&signed, &unpinned, TrustPolicy::Require).unwrap(),
+        Verified::Signed {
+            kid: "rsa".into(),
+            alg: SignatureAlgorithm::PS256,
+            index: 0
+        }
+    );
+    let pinned = trusting(&[&SigningKey::from_pem(&key_pem("rsa2048.pem"), Some("rsa")).unwrap()]);
+    let err = verify_card(&signed, &pinned, TrustPolicy::Require).unwrap_err();
+    assert!(matches!(err, VerifyError::AlgKeyMismatch { .. }), "{err:?}");
+    assert!(err.to_string().contains("pinned to RS256"), "{err}");
 }
