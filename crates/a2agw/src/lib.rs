@@ -27,6 +27,7 @@ use a2agw_types::{AgentExtension, AgentSkill, binding};
 use anyhow::{Context, Result, bail};
 use config::Config;
 use std::future::Future;
+use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -199,17 +200,12 @@ pub async fn build(config: &Config) -> Result<(AppState, axum::Router)> {
     let shutdown = Shutdown::default();
     let push = push_settings(config);
     if config.any_push() {
-        // Runs until shutdown begins; an event being POSTed then is sent again on the next
-        // start (at least once).
-        drop(PushWorker::spawn(
-            Arc::clone(engine.store()),
-            PushSettings {
-                // Claims on push configs carry the instance's id, as its task leases do.
-                holder: Some(engine.config().instance_id.clone()),
-                ..push.clone()
-            },
-            shutdown.clone(),
-        ));
+        start_push_delivery(
+            config,
+            engine.store(),
+            &engine.config().instance_id,
+            &shutdown,
+        );
     }
     let auth = authenticator(config).await?;
     let s = &config.server;
@@ -269,13 +265,123 @@ fn with_grpc(
     interfaces
 }
 
+/// Starts push delivery: runs until shutdown begins; an event being POSTed then is sent
+/// again on the next start (at least once).
+fn start_push_delivery(
+    config: &Config,
+    store: &Arc<dyn TaskStore>,
+    instance_id: &str,
+    shutdown: &Shutdown,
+) {
+    drop(PushWorker::spawn(
+        Arc::clone(store),
+        PushSettings {
+            // Claims on push configs carry the instance's id, as its task leases do.
+            holder: Some(instance_id.to_owned()),
+            ..push_settings(config)
+        },
+        shutdown.clone(),
+    ));
+}
+
+/// Re-reads the configuration (`path`, then the environment overrides, as at start) and
+/// serves its agents from now on: the registry's snapshot is swapped atomically, so
+/// requests and streams in flight keep the agent they resolved, and tasks of an agent
+/// that is gone keep running to their end. Only `[agent]` and `[agents]` are reloaded:
+/// the cards keep the running authentication's schemes, and a change to another section
+/// is logged as needing a restart. A configuration that does not check, or an agent whose
+/// provider cannot be built, changes nothing. Returns the configuration now running.
+pub async fn reload(state: &AppState, running: &Config, path: Option<&Path>) -> Result<Config> {
+    let env = |name: &str| std::env::var(name).ok().filter(|v| !v.is_empty());
+    let fresh = Config::load(path, &env)?;
+    let mut restart = Vec::new();
+    for (section, changed) in [
+        ("server", fresh.server != running.server),
+        ("store", fresh.store != running.store),
+        ("auth", fresh.auth != running.auth),
+        ("push", fresh.push != running.push),
+        ("telemetry", fresh.telemetry != running.telemetry),
+    ] {
+        if changed {
+            restart.push(section);
+        }
+    }
+    if !restart.is_empty() {
+        tracing::warn!(
+            sections = %restart.join(", "),
+            "reload: only [agent] and [agents] are reloaded; restart to apply the other changes"
+        );
+    }
+    let next = Config {
+        agent: fresh.agent,
+        agents: fresh.agents,
+        ..running.clone()
+    };
+    let snapshot = snapshot(&next).await?;
+    if next.any_push() && !running.any_push() {
+        let engine = state.handler.engine();
+        start_push_delivery(
+            &next,
+            engine.store(),
+            &engine.config().instance_id,
+            &state.shutdown,
+        );
+    }
+    state.handler.registry().replace(snapshot);
+    Ok(next)
+}
+
+/// Reloads on every SIGHUP ([`reload`]) until shutdown begins; a refused reload is logged
+/// and the agents served stay as they were.
+#[cfg(unix)]
+fn reload_on_sighup(state: AppState, config: Config, path: Option<PathBuf>) -> Result<()> {
+    let mut hangup = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::hangup())
+        .context("listening for SIGHUP")?;
+    tokio::spawn(async move {
+        let mut running = config;
+        loop {
+            tokio::select! {
+                () = state.shutdown.wait() => return,
+                got = hangup.recv() => if got.is_none() { return },
+            }
+            match reload(&state, &running, path.as_deref()).await {
+                Ok(next) => {
+                    running = next;
+                    let snapshot = state.handler.registry().snapshot();
+                    let names: Vec<&str> = snapshot.names().collect();
+                    tracing::info!(agents = %names.join(", "), "reloaded the agents (SIGHUP)");
+                }
+                Err(e) => tracing::error!(
+                    error = format!("{e:#}"),
+                    "reload refused (SIGHUP); still serving the previous agents"
+                ),
+            }
+        }
+    });
+    Ok(())
+}
+
 /// Serves until `shutdown` resolves, then stops accepting, gives in-flight requests the
 /// grace period, and returns.
 pub async fn serve(
     config: &Config,
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> Result<()> {
+    serve_from(config, None, shutdown).await
+}
+
+/// [`serve`] a configuration read from `path` (`None`: the defaults and the environment),
+/// reloading its agents from there on SIGHUP ([`reload`]).
+pub async fn serve_from(
+    config: &Config,
+    path: Option<PathBuf>,
+    shutdown: impl Future<Output = ()> + Send + 'static,
+) -> Result<()> {
     let (state, mut router) = build(config).await?;
+    #[cfg(unix)]
+    reload_on_sighup(state.clone(), config.clone(), path)?;
+    #[cfg(not(unix))]
+    drop(path);
     // gRPC on its own address when configured; the HTTP port then serves HTTP only.
     let grpc_server = if config.server.grpc_listen.is_empty() {
         None

@@ -53,7 +53,7 @@ async fn serve(path: Option<PathBuf>) -> Result<()> {
     let config = Config::load(path.as_deref(), &env)?;
     // The subscriber needs the configuration (`[telemetry]`) and the runtime.
     let telemetry = a2agw::telemetry::init(&config.telemetry)?;
-    let served = a2agw::serve(&config, a2agw::shutdown_signal()).await;
+    let served = a2agw::serve_from(&config, path, a2agw::shutdown_signal()).await;
     // After the graceful shutdown: export the spans still queued.
     telemetry.shutdown(TELEMETRY_FLUSH).await;
     served

@@ -58,3 +58,88 @@ fn http_json_two_agents_at_their_own_paths() {
 fn grpc_two_agents_through_the_tenant() {
     two_agents("GRPC");
 }
+
+/// SIGHUP reloads the agents: one added is served, one removed answers 404, the stream a
+/// client had open on the removed agent runs to its end, and a configuration that does not
+/// check changes nothing.
+#[cfg(unix)]
+#[test]
+fn sighup_reloads_the_agents_without_dropping_a_stream() {
+    use std::io::Read;
+    use std::time::{Duration, Instant};
+    let gateway = Gateway::start_with(Some(CONFIG));
+    let base = gateway.url();
+    let http = reqwest::blocking::Client::new();
+    let status = |path: &str| {
+        http.get(format!("{base}{path}"))
+            .send()
+            .unwrap()
+            .status()
+            .as_u16()
+    };
+    let card = |agent: &str| status(&format!("/agents/{agent}/.well-known/agent-card.json"));
+    assert_eq!(
+        (card("alpha"), card("beta"), card("gamma")),
+        (200, 200, 404)
+    );
+
+    // A stream on beta that outlives the reload (the demo agent's `slow 3`: three 1 s steps).
+    let stream = {
+        let url = format!("{base}/agents/beta/message:stream");
+        std::thread::spawn(move || {
+            let body = serde_json::json!({"message": {"messageId": "m-reload", "role": "ROLE_USER", "parts": [{"text": "slow 3"}]}});
+            let mut resp = reqwest::blocking::Client::new()
+                .post(url)
+                .header("content-type", "application/json")
+                .body(body.to_string())
+                .send()
+                .unwrap();
+            let mut text = String::new();
+            resp.read_to_string(&mut text).unwrap();
+            text
+        })
+    };
+    std::thread::sleep(Duration::from_millis(300));
+
+    let hangup = || {
+        let done = std::process::Command::new("kill")
+            .args(["-HUP", &gateway.pid().to_string()])
+            .status()
+            .unwrap();
+        assert!(done.success());
+    };
+    let wait_for = |what: &str, check: &dyn Fn() -> bool| {
+        let deadline = Instant::now() + Duration::from_secs(20);
+        while !check() {
+            assert!(Instant::now() < deadline, "{what}; log:\n{}", gateway.log());
+            std::thread::sleep(Duration::from_millis(50));
+        }
+    };
+    let reloaded = CONFIG.replace("beta", "gamma");
+    std::fs::write(gateway.config_path(), &reloaded).unwrap();
+    hangup();
+    wait_for("gamma is served after SIGHUP", &|| card("gamma") == 200);
+    assert_eq!((card("alpha"), card("beta")), (200, 404));
+    assert_eq!(status("/agents/beta/tasks"), 404);
+
+    let events = stream.join().unwrap();
+    assert!(
+        events.contains("TASK_STATE_COMPLETED"),
+        "the stream on the removed agent ended early:\n{events}"
+    );
+
+    // A configuration that does not check is refused; gamma stays.
+    std::fs::write(
+        gateway.config_path(),
+        reloaded.replace(
+            "description = \"The second demo agent\"",
+            "description = \"\"",
+        ),
+    )
+    .unwrap();
+    hangup();
+    wait_for("the refused reload is logged", &|| {
+        gateway.log().contains("reload refused")
+    });
+    assert_eq!((card("alpha"), card("gamma")), (200, 200));
+}

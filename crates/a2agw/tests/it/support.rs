@@ -122,6 +122,17 @@ impl Gateway {
         format!("http://{}", self.addr)
     }
 
+    /// The gateway's process id.
+    pub(crate) fn pid(&self) -> u32 {
+        self.child.id()
+    }
+
+    /// Where its configuration file is (written by [`Gateway::start_with`] when it was
+    /// given one).
+    pub(crate) fn config_path(&self) -> PathBuf {
+        self.dir.path().join("gateway.toml")
+    }
+
     /// What the gateway logged so far.
     pub(crate) fn log(&self) -> String {
         std::fs::read_to_string(self.dir.path().join("gateway.log")).unwrap_or_default()
