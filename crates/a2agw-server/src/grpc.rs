@@ -457,7 +457,8 @@ impl A2aService for GrpcService {
         &self,
         request: tonic::Request<v1::GetExtendedAgentCardRequest>,
     ) -> Result<tonic::Response<v1::AgentCard>, Status> {
-        let (metadata, _, msg) = request.into_parts();
+        let (metadata, extensions, msg) = request.into_parts();
+        let conn = crate::forwarded::Connection::of(&extensions);
         let req = A2aRequest::GetExtendedAgentCard(decode(msg)?);
         // gRPC has no path: a `tenant` naming an agent selects it, and its card points there.
         let card_path = self.state.handler.card_path(&Caller::anonymous(), &req);
@@ -469,7 +470,7 @@ impl A2aService for GrpcService {
                 let headers = metadata.clone().into_headers();
                 let card = self.state.card.render_at(
                     &c,
-                    &self.state.card.base_url(&headers),
+                    &self.state.card.base_url(&headers, conn),
                     card_path.as_deref(),
                 );
                 Ok(tonic::Response::new(card.into()))

@@ -2,6 +2,7 @@
 
 mod agents;
 mod card;
+mod card_urls;
 mod checklist;
 mod grpc;
 mod jsonrpc;
