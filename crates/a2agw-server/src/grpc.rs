@@ -131,17 +131,18 @@ impl Service<Request<Body>> for Dispatch {
     }
 
     fn call(&mut self, mut req: Request<Body>) -> Self::Future {
+        // HTTP/2 carries the host in `:authority`, which tonic's metadata and the card's
+        // `Host` reading do not see: keep it as `host` so cards (the extended card over
+        // gRPC, a card fetched over h2c) name the address reached.
+        if !req.headers().contains_key(header::HOST)
+            && let Some(v) = req
+                .uri()
+                .authority()
+                .and_then(|a| axum::http::HeaderValue::from_str(a.as_str()).ok())
+        {
+            req.headers_mut().insert(header::HOST, v);
+        }
         if is_grpc(req.headers()) {
-            // HTTP/2 carries the host in `:authority`, which tonic's metadata does not show:
-            // keep it as `host` so the extended card's interfaces name the address reached.
-            if !req.headers().contains_key(header::HOST)
-                && let Some(v) = req
-                    .uri()
-                    .authority()
-                    .and_then(|a| axum::http::HeaderValue::from_str(a.as_str()).ok())
-            {
-                req.headers_mut().insert(header::HOST, v);
-            }
             self.grpc.call(req)
         } else {
             self.http.call(req)

@@ -897,9 +897,7 @@ fn interfaces_of(card: &Value) -> Vec<Iface> {
 
 /// The form a case's request asks for (decision 34).
 fn asked_form(case: &Case) -> CardForm {
-    if case.path.contains("A2A-Version=0.3") {
-        CardForm::V0_3
-    } else if case.path.contains("/agent.json") {
+    if case.path.contains("A2A-Version=0.3") || case.path.contains("/agent.json") {
         CardForm::V0_3
     } else {
         case.form
@@ -1255,4 +1253,92 @@ async fn card_urls_at_least_40_cases_each_url_followed() {
         failures.len(),
         failures.join("\n\n")
     );
+}
+
+/// The extended card (JSON-RPC `GetExtendedAgentCard`, REST `/extendedAgentCard`, gRPC
+/// `GetExtendedAgentCard`) follows the same rules as the public card: a trusted peer's
+/// forwarded headers count (gRPC metadata included, so the peer reaches the tonic
+/// handlers too), an untrusted peer's do not.
+#[tokio::test]
+async fn the_extended_card_follows_the_same_rules_on_every_binding() {
+    let builder = server().interfaces(ALL.to_vec()).trusted_proxies(PROXY_IP);
+    let extended = builder.card();
+    let srv = builder.extended_card(extended).start().await;
+    let forged = [
+        ("x-forwarded-host", "gw.example.com"),
+        ("x-forwarded-proto", "https"),
+        ("x-forwarded-prefix", "/a2a"),
+    ];
+    for (from, want) in [
+        ("127.0.0.2", "https://gw.example.com/a2a/".to_owned()),
+        ("127.0.0.1", format!("http://{}/", srv.addr)),
+    ] {
+        let ip: IpAddr = from.parse().unwrap();
+        let http = reqwest::Client::builder()
+            .local_address(ip)
+            .build()
+            .unwrap();
+        let mut headers = HeaderMap::new();
+        for (k, v) in forged {
+            headers.insert(k, HeaderValue::from_static(v));
+        }
+        let rpc: Value = http
+            .post(srv.url("/"))
+            .headers(headers.clone())
+            .header("content-type", "application/json")
+            .body(
+                json!({"jsonrpc": "2.0", "id": 1, "method": "GetExtendedAgentCard", "params": {}})
+                    .to_string(),
+            )
+            .send()
+            .await
+            .unwrap()
+            .json()
+            .await
+            .unwrap();
+        assert_eq!(
+            rpc["result"]["supportedInterfaces"][0]["url"], want,
+            "{from}: {rpc}"
+        );
+        let rest: Value = http
+            .get(srv.url("/extendedAgentCard"))
+            .headers(headers)
+            .send()
+            .await
+            .unwrap()
+            .json()
+            .await
+            .unwrap();
+        assert_eq!(
+            rest["supportedInterfaces"][0]["url"], want,
+            "{from}: {rest}"
+        );
+        let channel = tonic::transport::Endpoint::from_shared(srv.base.clone())
+            .unwrap()
+            .local_address(Some(ip))
+            .connect()
+            .await
+            .unwrap();
+        let mut request = tonic::Request::new(v1::GetExtendedAgentCardRequest::default());
+        for (k, v) in forged {
+            request.metadata_mut().insert(k, v.parse().unwrap());
+        }
+        let card = A2aServiceClient::new(channel)
+            .get_extended_agent_card(request)
+            .await
+            .unwrap()
+            .into_inner();
+        assert_eq!(card.supported_interfaces[0].url, want, "{from}");
+        let grpc = card
+            .supported_interfaces
+            .iter()
+            .find(|i| i.protocol_binding == binding::GRPC)
+            .unwrap();
+        let want_grpc = if from == "127.0.0.2" {
+            "gw.example.com:443".to_owned()
+        } else {
+            srv.addr.to_string()
+        };
+        assert_eq!(grpc.url, want_grpc, "{from}");
+    }
 }
