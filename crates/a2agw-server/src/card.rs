@@ -4,10 +4,12 @@
 //! names 0.3), with `ETag`, `Last-Modified` and `Cache-Control`.
 
 use crate::app::AppState;
+use crate::forwarded::{self, Connection};
 use a2agw_types::{AgentCard, AgentInterface, ProtocolVersion, binding};
 use axum::extract::{Path, Query, State};
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
+use ipnet::IpNet;
 use sha2::{Digest, Sha256};
 use std::collections::HashMap;
 use std::time::SystemTime;
@@ -27,16 +29,24 @@ pub enum CardForm {
 }
 
 /// How the card's interface URLs are made.
+///
+/// The base URL comes from, in this order (ARCHITECTURE.md, "where card URLs come from"):
+/// [`CardSettings::public_url`]; else what a trusted proxy forwarded (`Forwarded`, else
+/// `X-Forwarded-*`, when the TCP peer is in [`CardSettings::trusted_proxies`]); else a
+/// valid `Host` header; else the local address the connection reached.
 #[derive(Clone, Debug)]
 pub struct CardSettings {
     /// The public base URL (`https://gw.example.com/a2a`); derived from each request when unset.
     pub public_url: Option<String>,
-    /// Trust `X-Forwarded-Proto`, `X-Forwarded-Host` and `X-Forwarded-Prefix` when deriving.
-    pub trust_forwarded: bool,
+    /// The proxies whose `Forwarded` / `X-Forwarded-Proto`, `-Host`, `-Port` and `-Prefix`
+    /// headers are honoured when deriving: a request's TCP peer must be in one of these
+    /// networks ([`crate::forwarded::parse_trusted_proxy`]). Empty: none are.
+    pub trusted_proxies: Vec<IpNet>,
     /// The interfaces to declare, in preference order: `(binding, protocol version)`.
     /// Only bindings the gateway really serves belong here.
     pub interfaces: Vec<(&'static str, &'static str)>,
-    /// `host:port` for the gRPC interface; the HTTP host when unset.
+    /// `host:port` for the gRPC interface; when unset, the base URL's host and port (the
+    /// scheme's default port, 443 or 80, when it names none).
     pub grpc_address: Option<String>,
     /// The form served at `/.well-known/agent-card.json` to a request that names no
     /// version (no `A2A-Version` header or query parameter): 1.0 by default.
@@ -52,7 +62,7 @@ impl Default for CardSettings {
     fn default() -> Self {
         CardSettings {
             public_url: None,
-            trust_forwarded: false,
+            trusted_proxies: Vec::new(),
             interfaces: vec![
                 (binding::JSONRPC, "1.0"),
                 (binding::HTTP_JSON, "1.0"),
@@ -67,36 +77,25 @@ impl Default for CardSettings {
     }
 }
 
-fn first_value(headers: &HeaderMap, name: &str) -> Option<String> {
-    let v = headers.get(name)?.to_str().ok()?;
-    let first = v.split(',').next()?.trim();
-    (!first.is_empty()).then(|| first.to_owned())
-}
-
 impl CardSettings {
-    /// The base URL the client reached us at, without a trailing slash.
-    pub fn base_url(&self, headers: &HeaderMap) -> String {
+    /// The base URL the client reached us at, without a trailing slash, for a request
+    /// with `headers` that came on `conn`.
+    pub fn base_url(&self, headers: &HeaderMap, conn: Connection) -> String {
         if let Some(u) = &self.public_url {
             return u.trim_end_matches('/').to_owned();
         }
-        let fwd = |n: &str| {
-            if self.trust_forwarded {
-                first_value(headers, n)
-            } else {
-                None
-            }
-        };
-        let scheme = fwd("x-forwarded-proto").unwrap_or_else(|| "http".into());
-        let host = fwd("x-forwarded-host")
-            .or_else(|| first_value(headers, "host"))
-            .unwrap_or_else(|| "localhost".into());
-        let prefix = fwd("x-forwarded-prefix").unwrap_or_default();
-        let prefix = prefix.trim_end_matches('/');
-        let prefix = if prefix.is_empty() || prefix.starts_with('/') {
-            prefix.to_owned()
+        let fwd = if forwarded::is_trusted(&self.trusted_proxies, conn.peer) {
+            forwarded::Forwarded::read(headers)
         } else {
-            format!("/{prefix}")
+            forwarded::Forwarded::default()
         };
+        let scheme = fwd.scheme.unwrap_or("http");
+        let host = fwd
+            .authority
+            .or_else(|| forwarded::host_header(headers))
+            .or_else(|| conn.local.map(forwarded::local_authority))
+            .unwrap_or_else(|| "localhost".into());
+        let prefix = fwd.prefix.unwrap_or_default();
         format!("{scheme}://{host}{prefix}")
     }
 
@@ -109,14 +108,10 @@ impl CardSettings {
     /// endpoints: JSON-RPC `{base}/agents/{agent}/`, HTTP+JSON `{base}/agents/{agent}`,
     /// gRPC the gateway's `host:port` with `tenant` = the agent's name.
     pub fn render_at(&self, card: &AgentCard, base: &str, agent: Option<&str>) -> AgentCard {
-        let host = base
-            .split("://")
-            .nth(1)
-            .unwrap_or(base)
-            .split('/')
-            .next()
-            .unwrap_or_default();
-        let grpc = self.grpc_address.clone().unwrap_or_else(|| host.to_owned());
+        let grpc = self
+            .grpc_address
+            .clone()
+            .unwrap_or_else(|| grpc_address_of(base));
         let base = match agent {
             Some(name) => format!("{base}/agents/{name}"),
             None => base.to_owned(),
@@ -142,6 +137,20 @@ impl CardSettings {
             })
             .collect();
         card
+    }
+}
+
+/// The gRPC `host:port` of a base URL: its authority, with the scheme's default port
+/// (443 for `https`, else 80) when it names none (A2A 1.0 gives gRPC interfaces as
+/// `host:port`; a proxy that forwards a host without a port serves that scheme's port).
+fn grpc_address_of(base: &str) -> String {
+    let (scheme, rest) = base.split_once("://").unwrap_or(("http", base));
+    let authority = rest.split('/').next().unwrap_or_default();
+    let authority = authority.rsplit_once('@').map_or(authority, |(_, a)| a);
+    if forwarded::has_port(authority) {
+        authority.to_owned()
+    } else {
+        format!("{authority}:{}", forwarded::default_port(scheme))
     }
 }
 
@@ -194,12 +203,14 @@ pub(crate) async fn serve_card(
     State(state): State<AppState>,
     agent: Option<Path<HashMap<String, String>>>,
     Query(query): Query<HashMap<String, String>>,
+    conn: Connection,
     headers: HeaderMap,
 ) -> Response {
     let form = asked_form(&headers, &query, state.card.unversioned);
     respond(
         &state,
         &headers,
+        conn,
         form,
         agent.and_then(|Path(mut p)| p.remove("agent")).as_deref(),
     )
@@ -211,12 +222,14 @@ pub(crate) async fn serve_legacy_card(
     State(state): State<AppState>,
     agent: Option<Path<HashMap<String, String>>>,
     Query(query): Query<HashMap<String, String>>,
+    conn: Connection,
     headers: HeaderMap,
 ) -> Response {
     let form = asked_form(&headers, &query, CardForm::V0_3);
     respond(
         &state,
         &headers,
+        conn,
         form,
         agent.and_then(|Path(mut p)| p.remove("agent")).as_deref(),
     )
@@ -242,12 +255,18 @@ fn not_modified(headers: &HeaderMap, etag: &str, modified: SystemTime) -> bool {
 
 /// The card of the root agent (`agent` = `None`), or of the agent the path names (404
 /// when none of that name is served).
-fn respond(state: &AppState, headers: &HeaderMap, form: CardForm, agent: Option<&str>) -> Response {
+fn respond(
+    state: &AppState,
+    headers: &HeaderMap,
+    conn: Connection,
+    form: CardForm,
+    agent: Option<&str>,
+) -> Response {
     let settings = &state.card;
     let Some(entry) = state.visible_agent(headers, agent) else {
         return StatusCode::NOT_FOUND.into_response();
     };
-    let card = settings.render_at(&entry.card, &settings.base_url(headers), agent);
+    let card = settings.render_at(&entry.card, &settings.base_url(headers, conn), agent);
     let body = serde_json::to_vec(&card_json(&card, form)).unwrap_or_default();
     let digest = Sha256::digest(&body);
     let etag = format!(
@@ -282,7 +301,7 @@ fn respond(state: &AppState, headers: &HeaderMap, form: CardForm, agent: Option<
     h.insert(
         header::VARY,
         HeaderValue::from_static(
-            "A2A-Version, Host, X-Forwarded-Host, X-Forwarded-Proto, X-Forwarded-Prefix",
+            "A2A-Version, Host, Forwarded, X-Forwarded-Host, X-Forwarded-Proto, X-Forwarded-Port, X-Forwarded-Prefix",
         ),
     );
     resp

@@ -131,17 +131,18 @@ impl Service<Request<Body>> for Dispatch {
     }
 
     fn call(&mut self, mut req: Request<Body>) -> Self::Future {
+        // HTTP/2 carries the host in `:authority`, which tonic's metadata and the card's
+        // `Host` reading do not see: keep it as `host` so cards (the extended card over
+        // gRPC, a card fetched over h2c) name the address reached.
+        if !req.headers().contains_key(header::HOST)
+            && let Some(v) = req
+                .uri()
+                .authority()
+                .and_then(|a| axum::http::HeaderValue::from_str(a.as_str()).ok())
+        {
+            req.headers_mut().insert(header::HOST, v);
+        }
         if is_grpc(req.headers()) {
-            // HTTP/2 carries the host in `:authority`, which tonic's metadata does not show:
-            // keep it as `host` so the extended card's interfaces name the address reached.
-            if !req.headers().contains_key(header::HOST)
-                && let Some(v) = req
-                    .uri()
-                    .authority()
-                    .and_then(|a| axum::http::HeaderValue::from_str(a.as_str()).ok())
-            {
-                req.headers_mut().insert(header::HOST, v);
-            }
             self.grpc.call(req)
         } else {
             self.http.call(req)
@@ -457,7 +458,8 @@ impl A2aService for GrpcService {
         &self,
         request: tonic::Request<v1::GetExtendedAgentCardRequest>,
     ) -> Result<tonic::Response<v1::AgentCard>, Status> {
-        let (metadata, _, msg) = request.into_parts();
+        let (metadata, extensions, msg) = request.into_parts();
+        let conn = crate::forwarded::Connection::of(&extensions);
         let req = A2aRequest::GetExtendedAgentCard(decode(msg)?);
         // gRPC has no path: a `tenant` naming an agent selects it, and its card points there.
         let card_path = self.state.handler.card_path(&Caller::anonymous(), &req);
@@ -469,7 +471,7 @@ impl A2aService for GrpcService {
                 let headers = metadata.clone().into_headers();
                 let card = self.state.card.render_at(
                     &c,
-                    &self.state.card.base_url(&headers),
+                    &self.state.card.base_url(&headers, conn),
                     card_path.as_deref(),
                 );
                 Ok(tonic::Response::new(card.into()))

@@ -65,13 +65,14 @@ pub(crate) fn encode_result(
 pub(crate) fn render_card(
     state: &AppState,
     headers: &HeaderMap,
+    conn: crate::forwarded::Connection,
     agent: Option<&str>,
     resp: A2aResponse,
 ) -> A2aResponse {
     match resp {
         A2aResponse::AgentCard(c) => A2aResponse::AgentCard(state.card.render_at(
             &c,
-            &state.card.base_url(headers),
+            &state.card.base_url(headers, conn),
             agent,
         )),
         other => other,
@@ -83,6 +84,7 @@ pub(crate) async fn handle(
     State(state): State<AppState>,
     agent: Option<axum::extract::Path<HashMap<String, String>>>,
     Query(query): Query<HashMap<String, String>>,
+    conn: crate::forwarded::Connection,
     headers: HeaderMap,
     body: Bytes,
 ) -> Response {
@@ -183,7 +185,7 @@ pub(crate) async fn handle(
     match result {
         Ok(Reply::Unary(resp)) => {
             match encode_result(
-                &render_card(&state, &headers, card_path.as_deref(), resp),
+                &render_card(&state, &headers, conn, card_path.as_deref(), resp),
                 version,
             ) {
                 Ok(v) => json_response(StatusCode::OK, &JsonRpcResponse::success(id, v)),

@@ -230,7 +230,7 @@ pub async fn build(config: &Config) -> Result<(AppState, axum::Router)> {
         ),
         card: CardSettings {
             public_url: (!s.public_url.is_empty()).then(|| s.public_url.clone()),
-            trust_forwarded: s.trust_forwarded_headers,
+            trusted_proxies: trusted_proxies(s),
             interfaces: with_grpc(CardSettings::default().interfaces),
             grpc_address: match (s.grpc_listen.as_str(), s.grpc_public_address.as_str()) {
                 ("", _) => None,
@@ -248,6 +248,24 @@ pub async fn build(config: &Config) -> Result<(AppState, axum::Router)> {
     // HTTP (JSON-RPC, REST, card, health) and gRPC on one port, switched on content type.
     let router = telemetry::with_remote_parent(a2agw_server::service(state.clone()));
     Ok((state, router))
+}
+
+/// `server.trusted_proxies`, plus the loopback networks when the deprecated
+/// `server.trust_forwarded_headers` is on (entries were checked by `Config::check`).
+fn trusted_proxies(s: &config::ServerConfig) -> Vec<a2agw_server::IpNet> {
+    let mut nets: Vec<_> = s
+        .trusted_proxies
+        .iter()
+        .filter_map(|p| a2agw_server::parse_trusted_proxy(p).ok())
+        .collect();
+    if s.trust_forwarded_headers {
+        tracing::warn!(
+            "server.trust_forwarded_headers is deprecated: it trusts loopback proxies; \
+             list them in server.trusted_proxies instead"
+        );
+        nets.extend(a2agw_server::loopback_proxies());
+    }
+    nets
 }
 
 /// Declares the gRPC binding (served on the HTTP port by [`a2agw_server::service`]) after
@@ -394,6 +412,7 @@ pub async fn serve_from(
         let stop = state.shutdown.clone();
         let grpc = telemetry::with_remote_parent(a2agw_server::grpc_routes(state.clone()));
         Some(tokio::spawn(async move {
+            let grpc = grpc.into_make_service_with_connect_info::<a2agw_server::Connection>();
             let _ = axum::serve(listener, grpc)
                 .with_graceful_shutdown(stop.wait())
                 .await;
@@ -408,6 +427,8 @@ pub async fn serve_from(
     let grace = Duration::from_secs(config.server.shutdown_grace_secs);
     let signal = state.shutdown.clone();
     let (tx, rx) = tokio::sync::oneshot::channel::<()>();
+    // The TCP peer (`Connection`) decides whether forwarded headers are trusted.
+    let router = router.into_make_service_with_connect_info::<a2agw_server::Connection>();
     let server = axum::serve(listener, router).with_graceful_shutdown(async move {
         shutdown.await;
         signal.begin();
@@ -658,6 +679,86 @@ mod tests {
             a.local_addr().unwrap().port(),
             b.local_addr().unwrap().port(),
         )
+    }
+
+    /// `server.trusted_proxies` and the deprecated `server.trust_forwarded_headers`
+    /// (loopback) reach the card settings; `serve` knows each request's TCP peer, so
+    /// forwarded headers count from a trusted peer (127.0.0.2) and not from another
+    /// (127.0.0.1).
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn trusted_proxies_are_wired() {
+        let (state, _) = build(&config("[server]\ntrusted_proxies = [\"10.0.0.0/8\"]"))
+            .await
+            .unwrap();
+        let nets: Vec<String> = state
+            .card
+            .trusted_proxies
+            .iter()
+            .map(ToString::to_string)
+            .collect();
+        assert_eq!(nets, ["10.0.0.0/8"]);
+        let (state, _) = build(&config(
+            "[server]\ntrust_forwarded_headers = true\ntrusted_proxies = [\"10.0.0.0/8\"]",
+        ))
+        .await
+        .unwrap();
+        let nets: Vec<String> = state
+            .card
+            .trusted_proxies
+            .iter()
+            .map(ToString::to_string)
+            .collect();
+        assert_eq!(nets, ["10.0.0.0/8", "127.0.0.0/8", "::1/128"]);
+
+        let (http, _) = free_ports();
+        let cfg = config(&format!(
+            "[server]\nlisten = \"127.0.0.1:{http}\"\ntrusted_proxies = [\"127.0.0.2\"]"
+        ));
+        let (stop_tx, stop_rx) = tokio::sync::oneshot::channel::<()>();
+        let server = std::thread::spawn(move || {
+            let rt = tokio::runtime::Builder::new_multi_thread()
+                .worker_threads(1)
+                .enable_all()
+                .build()
+                .unwrap();
+            rt.block_on(serve(&cfg, async move {
+                let _ = stop_rx.await;
+            }))
+        });
+        let card_url = format!("http://127.0.0.1:{http}/.well-known/agent-card.json");
+        let card_from = |ip: [u8; 4]| {
+            let client = reqwest::Client::builder()
+                .local_address(std::net::IpAddr::from(ip))
+                .build()
+                .unwrap();
+            let url = card_url.clone();
+            async move {
+                for _ in 0..100 {
+                    if let Ok(r) = client
+                        .get(&url)
+                        .header("x-forwarded-host", "gw.example.com")
+                        .header("x-forwarded-proto", "https")
+                        .send()
+                        .await
+                    {
+                        return r.json::<serde_json::Value>().await.unwrap();
+                    }
+                    tokio::time::sleep(Duration::from_millis(50)).await;
+                }
+                panic!("the gateway does not answer at {url}");
+            }
+        };
+        let first_url = |card: &serde_json::Value| card["supportedInterfaces"][0]["url"].clone();
+        let trusted = card_from([127, 0, 0, 2]).await;
+        assert_eq!(first_url(&trusted), "https://gw.example.com/", "{trusted}");
+        let untrusted = card_from([127, 0, 0, 1]).await;
+        assert_eq!(
+            first_url(&untrusted),
+            format!("http://127.0.0.1:{http}/").as_str(),
+            "{untrusted}"
+        );
+        let _ = stop_tx.send(());
+        server.join().unwrap().unwrap();
     }
 
     /// `server.grpc_listen`: gRPC on its own port, advertised in the card; the HTTP port

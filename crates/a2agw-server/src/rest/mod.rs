@@ -245,6 +245,8 @@ struct RestCall {
     path: HashMap<String, String>,
     query: Vec<(String, String)>,
     headers: HeaderMap,
+    /// The TCP connection (for the card's URLs).
+    conn: crate::forwarded::Connection,
     body: Bytes,
 }
 
@@ -280,6 +282,7 @@ impl FromRequest<AppState> for RestCall {
         let method = parts.method.clone();
         let uri_path = parts.uri.path().to_owned();
         let headers = parts.headers.clone();
+        let conn = crate::forwarded::Connection::of(&parts.extensions);
         let body = Bytes::from_request(Request::from_parts(parts, body), state)
             .await
             .map_err(|e| {
@@ -304,6 +307,7 @@ impl FromRequest<AppState> for RestCall {
             path,
             query,
             headers,
+            conn,
             body,
         })
     }
@@ -576,7 +580,7 @@ async fn serve(call: RestCall, api: Api, route: Route) -> Response {
             let resp = match resp {
                 A2aResponse::AgentCard(card) => A2aResponse::AgentCard(state.card.render_at(
                     &card,
-                    &state.card.base_url(&call.headers),
+                    &state.card.base_url(&call.headers, call.conn),
                     card_path.as_deref(),
                 )),
                 other => other,

@@ -51,7 +51,7 @@ async fn forwarded_headers_give_the_public_urls_when_trusted() {
         [
             ("JSONRPC".into(), "https://gw.example.com/team/a2a/".into()),
             ("HTTP+JSON".into(), "https://gw.example.com/team/a2a".into()),
-            ("GRPC".into(), "gw.example.com".into()),
+            ("GRPC".into(), "gw.example.com:443".into()),
         ]
     );
     // The 0.3 card agrees (no doubled path, no swapped authority).
@@ -111,7 +111,7 @@ async fn a_configured_public_url_wins() {
         .unwrap();
     assert_eq!(urls(&card)[0].1, "https://agents.example.org/a2a/");
     assert_eq!(urls(&card)[1].1, "https://agents.example.org/a2a");
-    assert_eq!(urls(&card)[2].1, "agents.example.org");
+    assert_eq!(urls(&card)[2].1, "agents.example.org:443");
 }
 
 #[tokio::test]

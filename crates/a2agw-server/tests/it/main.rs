@@ -3,6 +3,7 @@
 mod access;
 mod agents;
 mod card;
+mod card_urls;
 mod checklist;
 mod grpc;
 mod jsonrpc;

@@ -1,7 +1,7 @@
 //! A test gateway on a real socket, shared by the binding test modules (REST, JSON-RPC,
 //! gRPC): [`server()`] gives a [`ServerBuilder`] (auth keys, capabilities, store, limits,
 //! card interfaces), [`ServerBuilder::start`] binds `127.0.0.1:0` and serves with
-//! `axum::serve` in a spawned task (HTTP and gRPC on one port); the [`TestServer`] it
+//! `axum::serve` (with the peer's `Connection`) in a spawned task (HTTP and gRPC on one port); the [`TestServer`] it
 //! returns stops serving on drop.
 //! Also: an SSE reader and small JSON helpers.
 
@@ -46,7 +46,9 @@ pub(crate) struct ServerBuilder {
     push_policy: a2agw_server::PushPolicy,
     push_delivery: Option<a2agw_server::PushSettings>,
     public_url: Option<String>,
-    trust_forwarded: bool,
+    trusted_proxies: Vec<a2agw_server::IpNet>,
+    grpc_address: Option<String>,
+    listen: String,
     card_form: a2agw_server::CardForm,
     more_agents: Vec<String>,
     access: HashMap<String, a2agw_registry::Access>,
@@ -77,7 +79,9 @@ pub(crate) fn server() -> ServerBuilder {
         push_policy: a2agw_server::PushPolicy::default(),
         push_delivery: None,
         public_url: None,
-        trust_forwarded: false,
+        trusted_proxies: Vec::new(),
+        grpc_address: None,
+        listen: "127.0.0.1:0".into(),
         card_form: a2agw_server::CardForm::V1_0,
         more_agents: Vec::new(),
         access: HashMap::new(),
@@ -209,9 +213,35 @@ impl ServerBuilder {
         self
     }
 
-    /// Trust `X-Forwarded-*` headers when deriving the card's URLs.
+    /// Trust forwarded headers from loopback peers (every test client) when deriving the
+    /// card's URLs, as the deprecated `server.trust_forwarded_headers` does.
     pub(crate) fn trust_forwarded(mut self, on: bool) -> Self {
-        self.trust_forwarded = on;
+        self.trusted_proxies = if on {
+            a2agw_server::loopback_proxies()
+        } else {
+            Vec::new()
+        };
+        self
+    }
+
+    /// Trust forwarded headers from peers in these networks (CIDRs or addresses).
+    pub(crate) fn trusted_proxies(mut self, nets: &[&str]) -> Self {
+        self.trusted_proxies = nets
+            .iter()
+            .map(|n| a2agw_server::parse_trusted_proxy(n).unwrap())
+            .collect();
+        self
+    }
+
+    /// The gRPC `host:port` the card declares (`server.grpc_address`).
+    pub(crate) fn grpc_address(mut self, address: &str) -> Self {
+        self.grpc_address = Some(address.to_owned());
+        self
+    }
+
+    /// Binds this address instead of `127.0.0.1:0` (`[::1]:0` for IPv6).
+    pub(crate) fn listen(mut self, address: &str) -> Self {
+        self.listen = address.to_owned();
         self
     }
 
@@ -320,7 +350,8 @@ impl ServerBuilder {
             card: CardSettings {
                 interfaces: self.interfaces,
                 public_url: self.public_url,
-                trust_forwarded: self.trust_forwarded,
+                trusted_proxies: self.trusted_proxies,
+                grpc_address: self.grpc_address,
                 unversioned: self.card_form,
                 ..CardSettings::default()
             },
@@ -333,6 +364,7 @@ impl ServerBuilder {
     /// `Content-Type` ([`a2agw_server::service`]), as the binary serves them.
     pub(crate) async fn start(self) -> TestServer {
         let push_delivery = self.push_delivery.clone();
+        let listen = self.listen.clone();
         let state = self.state();
         if let Some(settings) = push_delivery {
             drop(a2agw_server::PushWorker::spawn(
@@ -342,12 +374,15 @@ impl ServerBuilder {
             ));
         }
         let router = a2agw_server::service(state.clone());
-        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let listener = tokio::net::TcpListener::bind(&listen).await.unwrap();
         let addr = listener.local_addr().unwrap();
+        // As the binary serves: the TCP peer decides whether forwarded headers count.
+        let router = router.into_make_service_with_connect_info::<a2agw_server::Connection>();
         let task = tokio::spawn(async move {
             let _ = axum::serve(listener, router).await;
         });
         TestServer {
+            addr,
             base: format!("http://{addr}"),
             state,
             http: reqwest::Client::new(),
@@ -359,6 +394,8 @@ impl ServerBuilder {
 /// A running test server.
 #[derive(Debug)]
 pub(crate) struct TestServer {
+    /// The socket it listens on.
+    pub(crate) addr: std::net::SocketAddr,
     /// `http://127.0.0.1:PORT`, no trailing slash.
     pub(crate) base: String,
     /// The state it serves (to reach the engine or the limits directly).

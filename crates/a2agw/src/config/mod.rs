@@ -42,8 +42,13 @@ pub struct ServerConfig {
     pub listen: String,
     /// Public base URL written into the agent card (derived from requests when empty).
     pub public_url: String,
-    /// Trust `X-Forwarded-*` headers when deriving URLs (only behind a proxy you run).
+    /// Deprecated alias of `trusted_proxies = ["127.0.0.0/8", "::1/128"]`: trust the
+    /// forwarded headers of proxies on the loopback interface.
     pub trust_forwarded_headers: bool,
+    /// Proxies (CIDRs or addresses, IPv4 or IPv6) whose `Forwarded` / `X-Forwarded-*`
+    /// headers make the card's URLs when `public_url` is empty; the TCP peer must be in
+    /// one of them.
+    pub trusted_proxies: Vec<String>,
     /// Largest request body, in bytes.
     pub max_body_bytes: usize,
     /// Most concurrent streams per client.
@@ -91,6 +96,7 @@ impl Default for ServerConfig {
             listen: "127.0.0.1:7420".into(),
             public_url: String::new(),
             trust_forwarded_headers: false,
+            trusted_proxies: Vec::new(),
             max_body_bytes: 4 * 1024 * 1024,
             max_streams_per_client: 64,
             request_timeout_secs: 300,
@@ -532,6 +538,11 @@ impl Config {
                 self.server.listen
             );
         }
+        for (i, p) in self.server.trusted_proxies.iter().enumerate() {
+            if let Err(e) = a2agw_server::parse_trusted_proxy(p) {
+                bail!("server.trusted_proxies[{i}]: {e}");
+            }
+        }
         match self.store.kind.as_str() {
             "sqlite" if self.store.path.is_empty() => {
                 bail!("store.path: required for the sqlite store")
@@ -777,6 +788,36 @@ mod tests {
         let c = Config::load(None, &|_| None).unwrap();
         assert_eq!(c.store.kind, "sqlite");
         assert!(c.auth.anonymous);
+    }
+
+    #[test]
+    fn trusted_proxies_are_checked_entry_by_entry() {
+        let ok: Config = toml::from_str(
+            "[server]\ntrusted_proxies = [\"10.0.0.0/8\", \"::1/128\", \"192.168.1.7\"]",
+        )
+        .unwrap();
+        ok.check().unwrap();
+        assert_eq!(ok.server.trusted_proxies.len(), 3);
+        let bad: Config =
+            toml::from_str("[server]\ntrusted_proxies = [\"10.0.0.0/8\", \"10.0.0.0/40\"]")
+                .unwrap();
+        let e = bad.check().unwrap_err().to_string();
+        assert!(
+            e.contains("server.trusted_proxies[1]") && e.contains("`10.0.0.0/40`"),
+            "{e}"
+        );
+        let name: Config =
+            toml::from_str("[server]\ntrusted_proxies = [\"proxy.internal\"]").unwrap();
+        assert!(
+            name.check()
+                .unwrap_err()
+                .to_string()
+                .contains("proxy.internal")
+        );
+        // The deprecated key still reads.
+        let old: Config = toml::from_str("[server]\ntrust_forwarded_headers = true").unwrap();
+        old.check().unwrap();
+        assert!(old.server.trust_forwarded_headers);
     }
 
     #[test]
