@@ -469,6 +469,7 @@ pub fn router(state: AppState) -> Router {
         .merge(bindings(""))
         .merge(bindings("/agents/{agent}"))
         .fallback(crate::rest::fallback)
+        .route("/.well-known/jwks.json", get(crate::card::serve_jwks))
         .route("/healthz", get(healthz))
         .route("/readyz", get(readyz))
         .route("/metrics", get(crate::metrics::serve))

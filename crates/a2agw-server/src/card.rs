@@ -56,6 +56,10 @@ pub struct CardSettings {
     /// When the card last changed: `Last-Modified`, and the date `If-Modified-Since` is
     /// compared with.
     pub modified: SystemTime,
+    /// Keys every served card is signed with (A2A 1.0 §8.4: one JWS per key, e.g. the
+    /// current key and the next during a rotation); their public keys are served as a
+    /// JWKS at `/.well-known/jwks.json`. Empty: cards are not signed.
+    pub signing: Vec<a2agw_signing::SigningKey>,
 }
 
 impl Default for CardSettings {
@@ -73,6 +77,7 @@ impl Default for CardSettings {
             unversioned: CardForm::V1_0,
             max_age_secs: 300,
             modified: SystemTime::now(),
+            signing: Vec::new(),
         }
     }
 }
@@ -136,8 +141,60 @@ impl CardSettings {
                 protocol_version: (*v).to_owned(),
             })
             .collect();
+        self.sign(card)
+    }
+
+    /// `card` with one signature per signing key over its 1.0 JSON form (any signature it
+    /// carried, e.g. an upstream's, replaced: the gateway rewrote the card).
+    fn sign(&self, mut card: AgentCard) -> AgentCard {
+        if self.signing.is_empty() {
+            return card;
+        }
+        card.signatures.clear();
+        let json = serde_json::to_value(&card).unwrap_or_default();
+        for key in &self.signing {
+            match a2agw_signing::sign_card(&json, key) {
+                Ok(signature) => card.signatures.push(signature),
+                Err(e) => {
+                    tracing::error!(kid = key.kid(), error = %e, "signing the agent card failed")
+                }
+            }
+        }
         card
     }
+
+    /// The served JSON of a card signed again in the form it is served (the 0.3 and
+    /// hybrid forms differ from the 1.0 JSON the typed card's signatures cover).
+    fn signed_json(&self, json: serde_json::Value) -> serde_json::Value {
+        if self.signing.is_empty() {
+            return json;
+        }
+        match a2agw_signing::with_signatures(&json, &self.signing) {
+            Ok(signed) => signed,
+            Err(e) => {
+                tracing::error!(error = %e, "signing the agent card failed");
+                json
+            }
+        }
+    }
+}
+
+/// `GET /.well-known/jwks.json`: the public keys the cards are signed with (404 when
+/// cards are not signed).
+pub(crate) async fn serve_jwks(State(state): State<AppState>) -> Response {
+    if state.card.signing.is_empty() {
+        return StatusCode::NOT_FOUND.into_response();
+    }
+    let jwks = a2agw_signing::Jwks::from_signing_keys(&state.card.signing).to_value();
+    (
+        StatusCode::OK,
+        [
+            (header::CONTENT_TYPE, "application/jwk-set+json"),
+            (header::CACHE_CONTROL, "public, max-age=300"),
+        ],
+        serde_json::to_vec(&jwks).unwrap_or_default(),
+    )
+        .into_response()
 }
 
 /// The gRPC `host:port` of a base URL: its authority, with the scheme's default port
@@ -267,7 +324,8 @@ fn respond(
         return StatusCode::NOT_FOUND.into_response();
     };
     let card = settings.render_at(&entry.card, &settings.base_url(headers, conn), agent);
-    let body = serde_json::to_vec(&card_json(&card, form)).unwrap_or_default();
+    let body =
+        serde_json::to_vec(&settings.signed_json(card_json(&card, form))).unwrap_or_default();
     let digest = Sha256::digest(&body);
     let etag = format!(
         "\"{}\"",

@@ -241,6 +241,7 @@ pub async fn build(config: &Config) -> Result<(AppState, axum::Router)> {
                 config::CardWithoutVersion::V1_0 => CardForm::V1_0,
                 config::CardWithoutVersion::Hybrid => CardForm::Hybrid,
             },
+            signing: signing_keys(config)?,
             ..CardSettings::default()
         },
         shutdown,
@@ -248,6 +249,28 @@ pub async fn build(config: &Config) -> Result<(AppState, axum::Router)> {
     // HTTP (JSON-RPC, REST, card, health) and gRPC on one port, switched on content type.
     let router = telemetry::with_remote_parent(a2agw_server::service(state.clone()));
     Ok((state, router))
+}
+
+/// The card signing key of `[signing]` (none without the section).
+pub fn signing_keys(config: &Config) -> Result<Vec<a2agw_signing::SigningKey>> {
+    let Some(sg) = &config.signing else {
+        return Ok(Vec::new());
+    };
+    let kid = (!sg.kid.is_empty()).then_some(sg.kid.as_str());
+    let key = if sg.key_file.is_empty() {
+        a2agw_signing::SigningKey::from_env(&sg.key_env, kid)
+            .with_context(|| format!("signing.key_env: ${}", sg.key_env))?
+    } else {
+        a2agw_signing::SigningKey::from_pem_file(&sg.key_file, kid)
+            .with_context(|| format!("signing.key_file: {}", sg.key_file))?
+    };
+    let key = if sg.jku.is_empty() {
+        key
+    } else {
+        key.with_jku(sg.jku.clone())
+    };
+    tracing::info!(kid = key.kid(), alg = %key.alg(), "agent cards are signed");
+    Ok(vec![key])
 }
 
 /// `server.trusted_proxies`, plus the loopback networks when the deprecated

@@ -11,4 +11,5 @@ mod jwt;
 mod limits;
 mod push;
 mod rest;
+mod signing;
 mod support;

@@ -52,6 +52,7 @@ pub(crate) struct ServerBuilder {
     card_form: a2agw_server::CardForm,
     more_agents: Vec<String>,
     access: HashMap<String, a2agw_registry::Access>,
+    signing: Vec<a2agw_signing::SigningKey>,
     jwt: Option<JwtConfig>,
 }
 
@@ -85,6 +86,7 @@ pub(crate) fn server() -> ServerBuilder {
         card_form: a2agw_server::CardForm::V1_0,
         more_agents: Vec::new(),
         access: HashMap::new(),
+        signing: Vec::new(),
         jwt: None,
     }
 }
@@ -198,6 +200,12 @@ impl ServerBuilder {
             name.to_owned(),
             a2agw_registry::Access::from_entries(allow).unwrap(),
         );
+        self
+    }
+
+    /// Signs every served card with `key` too.
+    pub(crate) fn signing(mut self, key: a2agw_signing::SigningKey) -> Self {
+        self.signing.push(key);
         self
     }
 
@@ -353,6 +361,7 @@ impl ServerBuilder {
                 trusted_proxies: self.trusted_proxies,
                 grpc_address: self.grpc_address,
                 unversioned: self.card_form,
+                signing: self.signing.clone(),
                 ..CardSettings::default()
             },
             shutdown: a2agw_server::Shutdown::default(),

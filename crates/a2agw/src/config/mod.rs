@@ -32,6 +32,28 @@ pub struct Config {
     pub push: PushConfig,
     /// OpenTelemetry export of the tracing spans.
     pub telemetry: TelemetryConfig,
+    /// Signing of the agent cards the gateway serves (`[signing]`; none by default).
+    pub signing: Option<SigningConfig>,
+}
+
+/// `[signing]`: every agent card the gateway serves (each agent's, each form, the extended
+/// cards) carries a JWS signature (A2A 1.0 §8.4: RFC 8785 canonical JSON, protected header
+/// `alg`, `kid`, `typ: JOSE`, `jku` when set) made with this private key, and the public
+/// key is served as a JWKS at `/.well-known/jwks.json`. The algorithm follows the key:
+/// Ed25519 → EdDSA, P-256 → ES256, P-384 → ES384, RSA → RS256 (PKCS#8 PEM). Exactly one of
+/// `key_file` and `key_env`.
+#[derive(Clone, Debug, Default, Deserialize, PartialEq)]
+#[serde(default, deny_unknown_fields)]
+pub struct SigningConfig {
+    /// A PEM file with the private key.
+    pub key_file: String,
+    /// An environment variable holding the PEM text of the private key.
+    pub key_env: String,
+    /// The key id (`kid`); derived from the public key (its RFC 7638 thumbprint) when empty.
+    pub kid: String,
+    /// `jku`: the URL of the JWKS, e.g. `https://gw.example.com/.well-known/jwks.json`;
+    /// left out when empty.
+    pub jku: String,
 }
 
 /// `[server]`.
@@ -646,6 +668,17 @@ impl Config {
             bail!("push.max_attempts: must be at least 1");
         }
         self.check_telemetry()?;
+        if let Some(sg) = &self.signing {
+            if sg.key_file.is_empty() == sg.key_env.is_empty() {
+                bail!("signing: set exactly one of key_file and key_env");
+            }
+            if !sg.jku.is_empty()
+                && !sg.jku.starts_with("https://")
+                && !sg.jku.starts_with("http://")
+            {
+                bail!("signing.jku: `{}` is not an http(s) URL", sg.jku);
+            }
+        }
         if !self.auth.anonymous && self.auth.api_keys.is_empty() && self.auth.jwt.is_none() {
             bail!(
                 "auth: anonymous access is off and neither API keys nor JWT are configured: nobody could call"

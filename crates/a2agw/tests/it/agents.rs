@@ -143,3 +143,74 @@ fn sighup_reloads_the_agents_without_dropping_a_stream() {
     });
     assert_eq!((card("alpha"), card("gamma")), (200, 200));
 }
+
+/// `[signing]`: the binary signs each agent's card; the official Python SDK's verifier
+/// (`a2a.utils.signing`) accepts the card the gateway serves, with the public key it
+/// publishes at `/.well-known/jwks.json`.
+#[test]
+fn the_official_sdk_verifies_the_cards_the_binary_signs() {
+    use std::io::Write;
+    use std::process::{Command, Stdio};
+    let Some(python) = python() else { return };
+    let keys =
+        std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../a2agw-signing/tests/data/keys");
+    let config = format!(
+        "{CONFIG}\n[signing]\nkey_file = \"{}\"\nkid = \"gw-1\"\n",
+        keys.join("p256.pem").display()
+    );
+    let gateway = Gateway::start_with(Some(&config));
+    let http = reqwest::blocking::Client::new();
+    let jwks: serde_json::Value = http
+        .get(format!("{}/.well-known/jwks.json", gateway.url()))
+        .send()
+        .unwrap()
+        .json()
+        .unwrap();
+    assert_eq!(jwks["keys"][0]["kid"], "gw-1", "{jwks}");
+    assert_eq!(jwks["keys"][0]["crv"], "P-256", "{jwks}");
+    let script = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("../a2agw-signing/tests/interop/sdk_signing.py");
+    for agent in ["alpha", "beta"] {
+        let card = http
+            .get(format!(
+                "{}/agents/{agent}/.well-known/agent-card.json",
+                gateway.url()
+            ))
+            .send()
+            .unwrap()
+            .text()
+            .unwrap();
+        let verify = |card: &str| {
+            let mut child = Command::new(python)
+                .arg(&script)
+                .args(["verify", "--alg", "ES256", "--kid", "gw-1", "--key"])
+                .arg(keys.join("p256.pub.pem"))
+                .env("PYTHONDONTWRITEBYTECODE", "1")
+                .stdin(Stdio::piped())
+                .stdout(Stdio::piped())
+                .stderr(Stdio::piped())
+                .spawn()
+                .unwrap();
+            child
+                .stdin
+                .take()
+                .unwrap()
+                .write_all(card.as_bytes())
+                .unwrap();
+            child.wait_with_output().unwrap()
+        };
+        let out = verify(&card);
+        assert!(
+            out.status.success(),
+            "the SDK refused {agent}'s card: {}{}\n{card}",
+            String::from_utf8_lossy(&out.stdout),
+            String::from_utf8_lossy(&out.stderr)
+        );
+        let changed = card.replacen("demo agent", "other agent", 1);
+        assert_ne!(changed, card);
+        assert!(
+            !verify(&changed).status.success(),
+            "the SDK accepted a changed card"
+        );
+    }
+}
