@@ -470,6 +470,7 @@ pub fn router(state: AppState) -> Router {
         .merge(bindings("/agents/{agent}"))
         .fallback(crate::rest::fallback)
         .route("/.well-known/jwks.json", get(crate::card::serve_jwks))
+        .route("/agents", get(crate::catalog::serve))
         .route("/healthz", get(healthz))
         .route("/readyz", get(readyz))
         .route("/metrics", get(crate::metrics::serve))

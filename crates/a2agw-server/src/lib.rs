@@ -6,6 +6,7 @@
 pub mod app;
 pub mod auth;
 pub mod card;
+mod catalog;
 pub mod error;
 pub mod forwarded;
 pub mod grpc;

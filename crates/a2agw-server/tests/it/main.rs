@@ -4,6 +4,7 @@ mod access;
 mod agents;
 mod card;
 mod card_urls;
+mod catalog;
 mod checklist;
 mod grpc;
 mod jsonrpc;
