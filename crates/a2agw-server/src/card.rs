@@ -111,8 +111,15 @@ impl CardSettings {
 
     /// The card with its interfaces pointing at `base`, or with `agent`, at that agent's
     /// endpoints: JSON-RPC `{base}/agents/{agent}/`, HTTP+JSON `{base}/agents/{agent}`,
-    /// gRPC the gateway's `host:port` with `tenant` = the agent's name.
+    /// gRPC the gateway's `host:port` with `tenant` = the agent's name; signed with
+    /// every signing key.
     pub fn render_at(&self, card: &AgentCard, base: &str, agent: Option<&str>) -> AgentCard {
+        self.sign(self.with_interfaces(card, base, agent))
+    }
+
+    /// [`CardSettings::render_at`] without the signatures (the well-known paths sign the
+    /// JSON they serve instead, in its form).
+    fn with_interfaces(&self, card: &AgentCard, base: &str, agent: Option<&str>) -> AgentCard {
         let grpc = self
             .grpc_address
             .clone()
@@ -141,7 +148,7 @@ impl CardSettings {
                 protocol_version: (*v).to_owned(),
             })
             .collect();
-        self.sign(card)
+        card
     }
 
     /// `card` with one signature per signing key over its 1.0 JSON form (any signature it
@@ -323,7 +330,7 @@ fn respond(
     let Some(entry) = state.visible_agent(headers, agent) else {
         return StatusCode::NOT_FOUND.into_response();
     };
-    let card = settings.render_at(&entry.card, &settings.base_url(headers, conn), agent);
+    let card = settings.with_interfaces(&entry.card, &settings.base_url(headers, conn), agent);
     let body =
         serde_json::to_vec(&settings.signed_json(card_json(&card, form))).unwrap_or_default();
     let digest = Sha256::digest(&body);

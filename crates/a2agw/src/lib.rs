@@ -518,6 +518,28 @@ mod tests {
         c
     }
 
+    /// Serves `cfg` on a runtime of its own thread (`serve`'s future borrows the config)
+    /// until the returned sender fires; the handle gives `serve`'s result.
+    fn serve_on_a_thread(
+        cfg: Config,
+    ) -> (
+        tokio::sync::oneshot::Sender<()>,
+        std::thread::JoinHandle<Result<()>>,
+    ) {
+        let (stop_tx, stop_rx) = tokio::sync::oneshot::channel::<()>();
+        let server = std::thread::spawn(move || {
+            let rt = tokio::runtime::Builder::new_multi_thread()
+                .worker_threads(1)
+                .enable_all()
+                .build()
+                .unwrap();
+            rt.block_on(serve(&cfg, async move {
+                let _ = stop_rx.await;
+            }))
+        });
+        (stop_tx, server)
+    }
+
     fn send_with_webhook(url: &str) -> A2aRequest {
         A2aRequest::SendMessage(SendMessageRequest {
             message: Message::text(Role::User, "m-1", "hello"),
@@ -737,17 +759,7 @@ mod tests {
         let cfg = config(&format!(
             "[server]\nlisten = \"127.0.0.1:{http}\"\ntrusted_proxies = [\"127.0.0.2\"]"
         ));
-        let (stop_tx, stop_rx) = tokio::sync::oneshot::channel::<()>();
-        let server = std::thread::spawn(move || {
-            let rt = tokio::runtime::Builder::new_multi_thread()
-                .worker_threads(1)
-                .enable_all()
-                .build()
-                .unwrap();
-            rt.block_on(serve(&cfg, async move {
-                let _ = stop_rx.await;
-            }))
-        });
+        let (stop_tx, server) = serve_on_a_thread(cfg);
         let card_url = format!("http://127.0.0.1:{http}/.well-known/agent-card.json");
         let card_from = |ip: [u8; 4]| {
             let client = reqwest::Client::builder()
@@ -795,18 +807,7 @@ mod tests {
              [[agent.extended_skills]]\nid = \"x\"\nname = \"X\"\ndescription = \"Extra\"\ntags = [\"t\"]\n"
         );
         let cfg = config(&toml);
-        let (stop_tx, stop_rx) = tokio::sync::oneshot::channel::<()>();
-        // `serve`'s future borrows the config: run it on its own runtime thread.
-        let server = std::thread::spawn(move || {
-            let rt = tokio::runtime::Builder::new_multi_thread()
-                .worker_threads(1)
-                .enable_all()
-                .build()
-                .unwrap();
-            rt.block_on(serve(&cfg, async move {
-                let _ = stop_rx.await;
-            }))
-        });
+        let (stop_tx, server) = serve_on_a_thread(cfg);
         let client = reqwest::Client::new();
         let card_url = format!("http://127.0.0.1:{http}/.well-known/agent-card.json");
         let mut card = None;
