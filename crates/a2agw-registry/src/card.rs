@@ -129,6 +129,28 @@ impl AgentDefinition {
     }
 }
 
+/// The card the gateway serves for an agent whose card it fetched (`upstream`): the
+/// upstream's name, description, version, provider, skills, modes and extensions, with
+/// the capabilities the gateway serves for it (`streaming`, `push_notifications`; no
+/// extended card), the gateway's security schemes instead of the upstream's (callers
+/// authenticate to the gateway), no interfaces (the server adds its own per request) and
+/// no signatures (the gateway signs what it serves, when it has a key).
+pub fn adopt_card(
+    upstream: &AgentCard,
+    streaming: bool,
+    push_notifications: bool,
+    security: &CardSecurity,
+) -> AgentCard {
+    let mut card = upstream.clone();
+    card.supported_interfaces.clear();
+    card.signatures.clear();
+    card.capabilities.streaming = Some(streaming);
+    card.capabilities.push_notifications = Some(push_notifications);
+    card.capabilities.extended_agent_card = Some(false);
+    security.apply(&mut card);
+    card
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -181,5 +203,39 @@ mod tests {
             plain.card(&closed).capabilities.extended_agent_card,
             Some(false)
         );
+    }
+
+    #[test]
+    fn an_adopted_card_keeps_the_upstream_words_and_takes_the_gateway_security() {
+        let mut upstream = AgentDefinition {
+            name: "Travel".into(),
+            description: "Books trips".into(),
+            version: "3.1".into(),
+            skills: vec![skill("book")],
+            ..AgentDefinition::default()
+        }
+        .card(&CardSecurity::new(false).with_api_key("X-Upstream-Key"));
+        upstream
+            .signatures
+            .push(a2agw_types::AgentCardSignature::default());
+        upstream
+            .supported_interfaces
+            .push(a2agw_types::AgentInterface::default());
+        let card = adopt_card(
+            &upstream,
+            true,
+            true,
+            &CardSecurity::new(true).with_jwt_bearer(),
+        );
+        assert_eq!(
+            (card.name.as_str(), card.version.as_str()),
+            ("Travel", "3.1")
+        );
+        assert_eq!(card.skills, upstream.skills);
+        assert!(card.signatures.is_empty() && card.supported_interfaces.is_empty());
+        assert_eq!(card.security_schemes.keys().collect::<Vec<_>>(), ["bearer"]);
+        assert!(card.security_requirements.is_empty());
+        assert_eq!(card.capabilities.streaming, Some(true));
+        assert_eq!(card.capabilities.extended_agent_card, Some(false));
     }
 }

@@ -21,8 +21,8 @@ mod card;
 mod snapshot;
 
 pub use access::{Access, Grant};
-pub use card::{AgentDefinition, CardSecurity};
-pub use snapshot::{AgentRecord, Registry, RegistryError, Snapshot, check_agent_name};
+pub use card::{AgentDefinition, CardSecurity, adopt_card};
+pub use snapshot::{AgentRecord, Origin, Registry, RegistryError, Snapshot, check_agent_name};
 
 #[doc(no_inline)]
 pub use a2agw_provider::Upstreams;

@@ -5,7 +5,21 @@ use a2agw_provider::{Provider, Route, TaskContext, Upstreams};
 use a2agw_types::AgentCard;
 use arc_swap::ArcSwap;
 use std::collections::BTreeMap;
-use std::sync::Arc;
+use std::sync::{Arc, Mutex, PoisonError};
+
+/// Where an agent was defined.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub enum Origin {
+    /// The configuration file (`[agent]`, `[agents.<name>]`): changed by a reload.
+    #[default]
+    Config,
+    /// Registered at run time through the admin API, stored in the task store's
+    /// database; `version` is the stored registration's.
+    Admin {
+        /// The registration's version (1 when created, +1 per write).
+        version: i64,
+    },
+}
 
 /// One agent the gateway serves.
 #[derive(Clone, Debug)]
@@ -22,6 +36,8 @@ pub struct AgentRecord {
     pub access: Access,
     /// What runs its tasks.
     pub provider: Arc<dyn Provider>,
+    /// Where it was defined.
+    pub origin: Origin,
 }
 
 impl AgentRecord {
@@ -34,7 +50,15 @@ impl AgentRecord {
             extended_card: None,
             access: Access::Everyone,
             provider,
+            origin: Origin::Config,
         }
+    }
+
+    /// Defined there.
+    #[must_use]
+    pub fn with_origin(mut self, origin: Origin) -> Self {
+        self.origin = origin;
+        self
     }
 
     /// With this extended card.
@@ -92,10 +116,14 @@ pub struct Snapshot {
 impl Snapshot {
     /// The snapshot of `records`, the first at the root; names must be valid and distinct.
     pub fn new(records: impl IntoIterator<Item = AgentRecord>) -> Result<Self, RegistryError> {
+        Snapshot::of(records.into_iter().map(Arc::new))
+    }
+
+    /// [`Snapshot::new`] of shared records.
+    pub fn of(records: impl IntoIterator<Item = Arc<AgentRecord>>) -> Result<Self, RegistryError> {
         let mut snapshot = Snapshot::default();
         for record in records {
             check_agent_name(&record.name)?;
-            let record = Arc::new(record);
             if snapshot.agents.contains_key(&record.name) {
                 return Err(RegistryError::Duplicate(record.name.clone()));
             }
@@ -159,16 +187,61 @@ impl Snapshot {
 }
 
 /// The current snapshot of the agents, swapped atomically.
+///
+/// It is made of two layers: the configured agents (the configuration file; the first is
+/// the root) and the registered ones (the admin API). A registered agent whose name a
+/// configured one takes is not served (the configuration wins; the admin API refuses such
+/// a name, so this only happens when a reload adds the name later).
 #[derive(Debug)]
 pub struct Registry {
     current: ArcSwap<Snapshot>,
+    layers: Mutex<Layers>,
+}
+
+#[derive(Debug, Default)]
+struct Layers {
+    /// Root first.
+    configured: Vec<Arc<AgentRecord>>,
+    registered: BTreeMap<String, Arc<AgentRecord>>,
+}
+
+impl Layers {
+    /// The snapshot of both layers, and the registered names a configured agent shadows.
+    fn compose(&self) -> (Snapshot, Vec<String>) {
+        let mut snapshot = Snapshot::default();
+        for record in &self.configured {
+            if snapshot.root.is_none() {
+                snapshot.root = Some(Arc::clone(record));
+            }
+            snapshot
+                .agents
+                .insert(record.name.clone(), Arc::clone(record));
+        }
+        let mut shadowed = Vec::new();
+        for (name, record) in &self.registered {
+            if snapshot.agents.contains_key(name) {
+                shadowed.push(name.clone());
+                continue;
+            }
+            if snapshot.root.is_none() {
+                snapshot.root = Some(Arc::clone(record));
+            }
+            snapshot.agents.insert(name.clone(), Arc::clone(record));
+        }
+        (snapshot, shadowed)
+    }
 }
 
 impl Registry {
-    /// A registry serving `snapshot`.
+    /// A registry serving `snapshot` as its configured agents, with none registered.
     pub fn new(snapshot: Snapshot) -> Self {
+        let layers = Layers {
+            configured: configured_of(&snapshot),
+            registered: BTreeMap::new(),
+        };
         Registry {
             current: ArcSwap::from_pointee(snapshot),
+            layers: Mutex::new(layers),
         }
     }
 
@@ -178,11 +251,50 @@ impl Registry {
         self.current.load_full()
     }
 
-    /// Serves `snapshot` from now on, and returns the one it replaces. Requests and
-    /// streams that resolved their agent before keep the record they hold.
+    /// Serves `snapshot` as the configured agents from now on (the registered ones stay),
+    /// and returns the snapshot it replaces. Requests and streams that resolved their
+    /// agent before keep the record they hold.
     pub fn replace(&self, snapshot: Snapshot) -> Arc<Snapshot> {
-        self.current.swap(Arc::new(snapshot))
+        let mut layers = self.layers.lock().unwrap_or_else(PoisonError::into_inner);
+        layers.configured = configured_of(&snapshot);
+        let (next, _) = layers.compose();
+        self.current.swap(Arc::new(next))
     }
+
+    /// Serves `records` as the registered agents from now on (the configured ones stay);
+    /// returns the names not served because a configured agent has them.
+    pub fn set_registered(
+        &self,
+        records: impl IntoIterator<Item = Arc<AgentRecord>>,
+    ) -> Vec<String> {
+        let mut layers = self.layers.lock().unwrap_or_else(PoisonError::into_inner);
+        layers.registered = records.into_iter().map(|r| (r.name.clone(), r)).collect();
+        let (next, shadowed) = layers.compose();
+        self.current.store(Arc::new(next));
+        shadowed
+    }
+
+    /// Whether `name` is a configured agent.
+    pub fn is_configured(&self, name: &str) -> bool {
+        self.layers
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .configured
+            .iter()
+            .any(|r| r.name == name)
+    }
+}
+
+/// The records of `snapshot`, its root first.
+fn configured_of(snapshot: &Snapshot) -> Vec<Arc<AgentRecord>> {
+    let mut records: Vec<_> = snapshot.root().cloned().into_iter().collect();
+    records.extend(
+        snapshot
+            .iter()
+            .filter(|r| !snapshot.is_root(&r.name))
+            .cloned(),
+    );
+    records
 }
 
 impl Upstreams for Registry {
@@ -254,5 +366,25 @@ mod tests {
         assert!(registry.snapshot().get("a").is_none());
         let ctx_agent = |name: &str| registry.resolve(&Route::agent(name)).is_some();
         assert!(ctx_agent("b") && !ctx_agent("a"));
+    }
+
+    #[test]
+    fn registered_agents_survive_a_reload_and_configured_ones_win() {
+        let registry = Registry::new(Snapshot::new([record("a"), record("b")]).unwrap());
+        let reg = |name: &str| Arc::new(record(name).with_origin(Origin::Admin { version: 1 }));
+        assert!(registry.set_registered([reg("c"), reg("b")]) == ["b"]);
+        let s = registry.snapshot();
+        assert_eq!(s.names().collect::<Vec<_>>(), ["a", "b", "c"]);
+        assert_eq!(s.get("b").unwrap().origin, Origin::Config);
+        assert!(s.is_root("a"));
+        // A reload that drops `b` lets the registered `b` through; `c` stays.
+        registry.replace(Snapshot::new([record("a")]).unwrap());
+        let s = registry.snapshot();
+        assert_eq!(s.get("b").unwrap().origin, Origin::Admin { version: 1 });
+        assert!(
+            s.get("c").is_some() && registry.is_configured("a") && !registry.is_configured("c")
+        );
+        registry.set_registered([]);
+        assert_eq!(registry.snapshot().names().collect::<Vec<_>>(), ["a"]);
     }
 }
