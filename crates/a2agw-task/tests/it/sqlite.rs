@@ -145,6 +145,26 @@ impl TaskStore for TempSqlite {
     async fn orphaned(&self, limit: usize) -> StoreResult<Vec<String>> {
         self.store.orphaned(limit).await
     }
+    async fn agents_revision(&self) -> StoreResult<i64> {
+        self.store.agents_revision().await
+    }
+    async fn list_agents(&self) -> StoreResult<(i64, Vec<a2agw_task::StoredAgent>)> {
+        self.store.list_agents().await
+    }
+    async fn get_agent(&self, name: &str) -> StoreResult<Option<a2agw_task::StoredAgent>> {
+        self.store.get_agent(name).await
+    }
+    async fn put_agent(
+        &self,
+        name: &str,
+        doc: &serde_json::Value,
+        expected_version: Option<i64>,
+    ) -> StoreResult<a2agw_task::StoredAgent> {
+        self.store.put_agent(name, doc, expected_version).await
+    }
+    async fn delete_agent(&self, name: &str, expected_version: Option<i64>) -> StoreResult<bool> {
+        self.store.delete_agent(name, expected_version).await
+    }
 }
 
 conformance_tests!(async { Arc::new(TempSqlite::new().await) as Arc<dyn TaskStore> });
