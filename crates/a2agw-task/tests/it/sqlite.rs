@@ -260,15 +260,14 @@ async fn reopen_keeps_everything() {
         assert_eq!(rec.last_seq, record.last_seq + 1 + round);
         store.close().await;
     }
-    // The migrations (0001_init, 0002_push_cursor, 0003_push_claim, 0004_task_agent) were
-    // applied once; the
-    // file is in WAL mode.
+    // The migrations (0001_init, 0002_push_cursor, 0003_push_claim, 0004_task_agent,
+    // 0005_agents) were applied once; the file is in WAL mode.
     let mut conn = raw(&path).await;
     let (migrations,): (i64,) = sqlx::query_as("SELECT COUNT(*) FROM _sqlx_migrations")
         .fetch_one(&mut conn)
         .await
         .unwrap();
-    assert_eq!(migrations, 4);
+    assert_eq!(migrations, 5);
     let (mode,): (String,) = sqlx::query_as("PRAGMA journal_mode")
         .fetch_one(&mut conn)
         .await
