@@ -24,7 +24,8 @@ pub use store::MemoryStore;
 #[cfg(feature = "sqlite")]
 pub use store::SqliteStore;
 pub use store::{
-    Appended, PushBacklog, Scope, StoreError, StoreResult, StoredEvent, TaskOwner, TaskStore,
+    Appended, PushBacklog, Scope, StoreError, StoreResult, StoredAgent, StoredEvent, TaskOwner,
+    TaskStore,
 };
 #[cfg(feature = "postgres")]
 pub use store::{PostgresOptions, PostgresStore};

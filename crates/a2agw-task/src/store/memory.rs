@@ -46,10 +46,18 @@ fn expiry(now: Instant, ttl: Duration) -> Instant {
         .unwrap_or_else(|| now + Duration::from_secs(10 * 365 * 24 * 3600))
 }
 
+/// The registered agents and the registry revision.
+#[derive(Debug, Default)]
+struct Agents {
+    revision: i64,
+    by_name: BTreeMap<String, StoredAgent>,
+}
+
 /// A store that keeps everything in process memory.
 #[derive(Debug)]
 pub struct MemoryStore {
     tasks: Mutex<HashMap<String, Entry>>,
+    agents: Mutex<Agents>,
     tx: broadcast::Sender<Appended>,
 }
 
@@ -57,9 +65,17 @@ impl Default for MemoryStore {
     fn default() -> Self {
         MemoryStore {
             tasks: Mutex::new(HashMap::new()),
+            agents: Mutex::new(Agents::default()),
             tx: broadcast::channel(4096).0,
         }
     }
+}
+
+/// The process clock in Unix milliseconds (agent timestamps).
+fn now_millis() -> i64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| i64::try_from(d.as_millis()).unwrap_or(i64::MAX))
 }
 
 impl MemoryStore {
@@ -72,6 +88,13 @@ impl MemoryStore {
         // A panic while holding the lock cannot leave an entry half-written (every update
         // is computed first and assigned last), so a poisoned lock is safe to reuse.
         self.tasks
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+    }
+
+    fn lock_agents(&self) -> std::sync::MutexGuard<'_, Agents> {
+        // As for tasks: every update is checked first and written last.
+        self.agents
             .lock()
             .unwrap_or_else(std::sync::PoisonError::into_inner)
     }
@@ -404,5 +427,66 @@ impl TaskStore for MemoryStore {
         ids.sort();
         ids.truncate(limit);
         Ok(ids)
+    }
+
+    async fn agents_revision(&self) -> StoreResult<i64> {
+        Ok(self.lock_agents().revision)
+    }
+
+    async fn list_agents(&self) -> StoreResult<(i64, Vec<StoredAgent>)> {
+        let agents = self.lock_agents();
+        Ok((agents.revision, agents.by_name.values().cloned().collect()))
+    }
+
+    async fn get_agent(&self, name: &str) -> StoreResult<Option<StoredAgent>> {
+        Ok(self.lock_agents().by_name.get(name).cloned())
+    }
+
+    async fn put_agent(
+        &self,
+        name: &str,
+        doc: &serde_json::Value,
+        expected_version: Option<i64>,
+    ) -> StoreResult<StoredAgent> {
+        let now = now_millis();
+        let mut agents = self.lock_agents();
+        let stored = match (agents.by_name.get(name), expected_version) {
+            (Some(_), None) => return Err(StoreError::AlreadyExists(name.to_owned())),
+            (None, Some(_)) => return Err(StoreError::NotFound(name.to_owned())),
+            (Some(old), Some(v)) if old.version != v => {
+                return Err(agent_conflict(name, v, old.version));
+            }
+            (Some(old), Some(_)) => StoredAgent {
+                name: name.to_owned(),
+                version: old.version.saturating_add(1),
+                doc: doc.clone(),
+                created_ms: old.created_ms,
+                updated_ms: now,
+            },
+            (None, None) => StoredAgent {
+                name: name.to_owned(),
+                version: 1,
+                doc: doc.clone(),
+                created_ms: now,
+                updated_ms: now,
+            },
+        };
+        agents.by_name.insert(name.to_owned(), stored.clone());
+        agents.revision = agents.revision.saturating_add(1);
+        Ok(stored)
+    }
+
+    async fn delete_agent(&self, name: &str, expected_version: Option<i64>) -> StoreResult<bool> {
+        let mut agents = self.lock_agents();
+        match (agents.by_name.get(name), expected_version) {
+            (None, _) => return Ok(false),
+            (Some(old), Some(v)) if old.version != v => {
+                return Err(agent_conflict(name, v, old.version));
+            }
+            (Some(_), _) => {}
+        }
+        agents.by_name.remove(name);
+        agents.revision = agents.revision.saturating_add(1);
+        Ok(true)
     }
 }

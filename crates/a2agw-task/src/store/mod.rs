@@ -26,6 +26,18 @@
 //!   task lease it expires (by the database's clock where there is one), is taken or
 //!   renewed in one atomic step, is kept when the config is replaced and goes with the
 //!   config when it is deleted.
+//! - Agents registered at run time ([`TaskStore::put_agent`]) are kept by name, each with
+//!   a version: 1 when created, +1 on every update. A create of an existing name fails with
+//!   [`StoreError::AlreadyExists`], an update or a delete naming another version than the
+//!   stored one with [`StoreError::Conflict`], so of writers racing on one name with the
+//!   same expectation exactly one wins. The document is stored as given (compact JSON) and
+//!   never interpreted.
+//! - The registry revision ([`TaskStore::agents_revision`]) increases with every successful
+//!   agent write or delete, in the same transaction as it, on every instance sharing the
+//!   store; reads and refused or no-op writes (a delete that finds nothing) leave it
+//!   unchanged. [`TaskStore::list_agents`] returns the agents with the revision they were
+//!   read at, from one consistent read: a reader that then polls the revision and sees it
+//!   unchanged has missed no write.
 
 use crate::machine::{TaskEvent, TaskRecord, TransitionError};
 use a2agw_provider::Route;
@@ -115,6 +127,23 @@ pub struct PushBacklog {
     pub last_seq: u64,
 }
 
+/// An agent registered at run time (the admin API), as the store keeps it. The store does
+/// not interpret `doc`.
+#[derive(Clone, Debug, PartialEq)]
+pub struct StoredAgent {
+    /// Its name (primary key).
+    pub name: String,
+    /// 1 when created, +1 on every update (optimistic concurrency).
+    pub version: i64,
+    /// The registration document: a JSON object, opaque to the store.
+    pub doc: serde_json::Value,
+    /// When it was created (Unix milliseconds; the database clock where there is one, else
+    /// the process clock).
+    pub created_ms: i64,
+    /// When it was last written (Unix milliseconds, the same clock as `created_ms`).
+    pub updated_ms: i64,
+}
+
 /// Store failures.
 #[derive(Debug, thiserror::Error)]
 #[non_exhaustive]
@@ -134,6 +163,10 @@ pub enum StoreError {
         #[source]
         source: TransitionError,
     },
+    /// A write expected another version of the record than the stored one (optimistic
+    /// concurrency: someone else wrote it meanwhile); nothing was written.
+    #[error("conflict: {0}")]
+    Conflict(String),
     /// A `ListTasks` page token that this store did not issue.
     #[error("invalid page token")]
     InvalidPageToken,
@@ -149,6 +182,17 @@ pub enum StoreError {
 )]
 pub(crate) fn push_config_not_found(task_id: &str, config_id: &str) -> StoreError {
     StoreError::NotFound(format!("{task_id}` push config `{config_id}"))
+}
+
+/// [`StoreError::Conflict`] for an agent written or deleted at a version it no longer has.
+#[cfg_attr(
+    not(any(feature = "memory", feature = "sqlite", feature = "postgres")),
+    allow(dead_code)
+)]
+pub(crate) fn agent_conflict(name: &str, expected: i64, stored: i64) -> StoreError {
+    StoreError::Conflict(format!(
+        "agent `{name}` is at version {stored}, not the expected version {expected}"
+    ))
 }
 
 /// The result type of stores.
@@ -289,6 +333,39 @@ pub trait TaskStore: Send + Sync + Debug + 'static {
     /// Tasks that are SUBMITTED or WORKING and whose lease has expired or that have none:
     /// work that no live instance is driving.
     async fn orphaned(&self, limit: usize) -> StoreResult<Vec<String>>;
+
+    /// The registry revision: a number that changes (increases) with every successful
+    /// [`TaskStore::put_agent`] / [`TaskStore::delete_agent`], on every instance sharing the
+    /// store. A single cheap read (it is polled about once a second by every instance). 0
+    /// for a store where no agent was ever written.
+    async fn agents_revision(&self) -> StoreResult<i64>;
+
+    /// Every registered agent, by name (byte-wise), with the revision they were read at: one
+    /// consistent read, so the revision and the rows belong together and a reader that then
+    /// polls the revision never misses a change.
+    async fn list_agents(&self) -> StoreResult<(i64, Vec<StoredAgent>)>;
+
+    /// One agent.
+    async fn get_agent(&self, name: &str) -> StoreResult<Option<StoredAgent>>;
+
+    /// Writes an agent and bumps the revision, in one transaction. `expected_version: None`
+    /// creates it ([`StoreError::AlreadyExists`] with the name when it exists); `Some(v)`
+    /// replaces the doc only if the stored version is `v` ([`StoreError::Conflict`] when it
+    /// differs, [`StoreError::NotFound`] with the name when there is none). Returns the
+    /// stored agent (new version, timestamps). The doc is stored as compact JSON, of any
+    /// size (limits are the caller's). Nothing is written, and the revision is unchanged,
+    /// when it fails.
+    async fn put_agent(
+        &self,
+        name: &str,
+        doc: &serde_json::Value,
+        expected_version: Option<i64>,
+    ) -> StoreResult<StoredAgent>;
+
+    /// Deletes an agent and bumps the revision, in one transaction; `expected_version:
+    /// Some(v)` deletes only at that version ([`StoreError::Conflict`] otherwise). `false`
+    /// when there was none (then the revision is unchanged).
+    async fn delete_agent(&self, name: &str, expected_version: Option<i64>) -> StoreResult<bool>;
 
     /// Waits until every write accepted before the call is durable (shutdown). Backends
     /// that commit each write before answering have nothing to wait for.

@@ -5,7 +5,9 @@
 //! lock, so instances may start at the same moment. Tables: `tasks` (owner, context, state,
 //! status time, the snapshot — the [`TaskRecord`] as JSON —, the last sequence number and
 //! the lease), `events` (`(task_id, seq)` → the [`TaskEvent`] as JSON) and `push_configs`
-//! (the config as JSON, its delivery cursor and its delivery claim).
+//! (the config as JSON, its delivery cursor and its delivery claim), `agents` (agents
+//! registered at run time: name, version, the document as JSON, times) and the one-row
+//! `agents_revision`.
 //! A store may be given its own schema ([`PostgresOptions::schema`]): it is created when
 //! missing and set as the `search_path` of every pooled connection.
 //!
@@ -48,6 +50,16 @@
 //! Task leases and push delivery claims ([`TaskStore::try_claim_push`]) expire by the
 //! database clock (`now()`), so instances whose clocks differ agree. Each is taken by one
 //! conditional `UPDATE`: of two instances racing, exactly one gets it.
+//!
+//! # Agents
+//! An agent write ([`TaskStore::put_agent`], [`TaskStore::delete_agent`]) is one
+//! transaction: a conditional `INSERT … ON CONFLICT DO NOTHING`, `UPDATE … WHERE version =`
+//! or `DELETE` of the agent's row (of writers racing on one name the row lock lets exactly
+//! one through; the others find the row taken or at another version), then, only when that
+//! changed something, `agents_revision` + 1. Updating that one row last orders the writers'
+//! commits, so revisions become visible in increasing order, each with its write.
+//! [`TaskStore::list_agents`] reads the revision and the rows in one statement (one
+//! snapshot); instances poll [`TaskStore::agents_revision`], a primary-key read.
 
 mod cache;
 mod listener;
@@ -673,7 +685,183 @@ impl TaskStore for PostgresStore {
         .await
         .map_err(backend)
     }
+
+    async fn agents_revision(&self) -> StoreResult<i64> {
+        sqlx::query_scalar("SELECT revision FROM agents_revision WHERE id = 1")
+            .fetch_optional(&self.pool)
+            .await
+            .map_err(backend)?
+            .ok_or_else(revision_missing)
+    }
+
+    async fn list_agents(&self) -> StoreResult<(i64, Vec<StoredAgent>)> {
+        // One statement, so one snapshot: the revision and the rows agree.
+        let rows: Vec<AgentRow> = sqlx::query_as(
+            "SELECT r.revision, a.name, a.version, a.doc::text, a.created_ms, a.updated_ms
+             FROM agents_revision r LEFT JOIN agents a ON true
+             WHERE r.id = 1
+             ORDER BY a.name",
+        )
+        .fetch_all(&self.pool)
+        .await
+        .map_err(backend)?;
+        let revision = rows.first().map(|r| r.0).ok_or_else(revision_missing)?;
+        let agents = rows
+            .into_iter()
+            .filter_map(|(_, name, version, doc, created_ms, updated_ms)| {
+                Some((name?, version?, doc?, created_ms?, updated_ms?))
+            })
+            .map(|(name, version, doc, created_ms, updated_ms)| {
+                Ok(StoredAgent {
+                    doc: parse_agent_doc(&name, &doc)?,
+                    name,
+                    version,
+                    created_ms,
+                    updated_ms,
+                })
+            })
+            .collect::<StoreResult<Vec<_>>>()?;
+        Ok((revision, agents))
+    }
+
+    async fn get_agent(&self, name: &str) -> StoreResult<Option<StoredAgent>> {
+        let row: Option<(i64, String, i64, i64)> = sqlx::query_as(
+            "SELECT version, doc::text, created_ms, updated_ms FROM agents WHERE name = $1",
+        )
+        .bind(name)
+        .fetch_optional(&self.pool)
+        .await
+        .map_err(backend)?;
+        row.map(|(version, doc, created_ms, updated_ms)| {
+            Ok(StoredAgent {
+                name: name.to_owned(),
+                version,
+                doc: parse_agent_doc(name, &doc)?,
+                created_ms,
+                updated_ms,
+            })
+        })
+        .transpose()
+    }
+
+    async fn put_agent(
+        &self,
+        name: &str,
+        doc: &serde_json::Value,
+        expected_version: Option<i64>,
+    ) -> StoreResult<StoredAgent> {
+        let json = to_json(doc)?;
+        // Dropped without commit (an error, a refusal) it rolls back.
+        let mut tx = self.pool.begin().await.map_err(backend)?;
+        let written: Option<(i64, i64, i64)> = match expected_version {
+            None => sqlx::query_as(AssertSqlSafe(format!(
+                "INSERT INTO agents (name, version, doc, created_ms, updated_ms)
+                 VALUES ($1, 1, $2::json, {NOW_MS}, {NOW_MS})
+                 ON CONFLICT (name) DO NOTHING
+                 RETURNING version, created_ms, updated_ms"
+            )))
+            .bind(name)
+            .bind(&json)
+            .fetch_optional(&mut *tx)
+            .await
+            .map_err(backend)?,
+            Some(expected) => sqlx::query_as(AssertSqlSafe(format!(
+                "UPDATE agents SET doc = $2::json, version = version + 1, updated_ms = {NOW_MS}
+                 WHERE name = $1 AND version = $3
+                 RETURNING version, created_ms, updated_ms"
+            )))
+            .bind(name)
+            .bind(&json)
+            .bind(expected)
+            .fetch_optional(&mut *tx)
+            .await
+            .map_err(backend)?,
+        };
+        let Some((version, created_ms, updated_ms)) = written else {
+            return Err(match expected_version {
+                None => StoreError::AlreadyExists(name.to_owned()),
+                Some(expected) => match agent_version(&mut tx, name).await? {
+                    None => StoreError::NotFound(name.to_owned()),
+                    Some(stored) => agent_conflict(name, expected, stored),
+                },
+            });
+        };
+        bump_agents_revision(&mut tx).await?;
+        tx.commit().await.map_err(backend)?;
+        Ok(StoredAgent {
+            name: name.to_owned(),
+            version,
+            doc: doc.clone(),
+            created_ms,
+            updated_ms,
+        })
+    }
+
+    async fn delete_agent(&self, name: &str, expected_version: Option<i64>) -> StoreResult<bool> {
+        let mut tx = self.pool.begin().await.map_err(backend)?;
+        let done = sqlx::query(
+            "DELETE FROM agents WHERE name = $1 AND ($2::int8 IS NULL OR version = $2)",
+        )
+        .bind(name)
+        .bind(expected_version)
+        .execute(&mut *tx)
+        .await
+        .map_err(backend)?;
+        if done.rows_affected() == 0 {
+            return match (agent_version(&mut tx, name).await?, expected_version) {
+                (Some(stored), Some(expected)) => Err(agent_conflict(name, expected, stored)),
+                _ => Ok(false),
+            };
+        }
+        bump_agents_revision(&mut tx).await?;
+        tx.commit().await.map_err(backend)?;
+        Ok(true)
+    }
 }
+
+/// The database clock (transaction start) in Unix milliseconds, for agent timestamps.
+const NOW_MS: &str = "(extract(epoch FROM now()) * 1000)::int8";
+
+/// Bumps the registry revision, in the transaction of the agent write it counts (a missing
+/// row fails the transaction rather than letting the write go unseen).
+async fn bump_agents_revision(conn: &mut PgConnection) -> StoreResult<()> {
+    sqlx::query_scalar::<_, i64>(
+        "UPDATE agents_revision SET revision = revision + 1 WHERE id = 1 RETURNING revision",
+    )
+    .fetch_optional(&mut *conn)
+    .await
+    .map_err(backend)?
+    .ok_or_else(revision_missing)
+    .map(drop)
+}
+
+/// The stored version of an agent, if there is one.
+async fn agent_version(conn: &mut PgConnection, name: &str) -> StoreResult<Option<i64>> {
+    sqlx::query_scalar("SELECT version FROM agents WHERE name = $1")
+        .bind(name)
+        .fetch_optional(&mut *conn)
+        .await
+        .map_err(backend)
+}
+
+fn revision_missing() -> StoreError {
+    StoreError::Backend("the agents_revision row is missing".into())
+}
+
+fn parse_agent_doc(name: &str, text: &str) -> StoreResult<serde_json::Value> {
+    serde_json::from_str(text)
+        .map_err(|e| StoreError::Backend(format!("agent `{name}`: stored doc is unreadable: {e}")))
+}
+
+/// A row of `list_agents`: the revision, then an agent's columns (all NULL without agents).
+type AgentRow = (
+    i64,
+    Option<String>,
+    Option<i64>,
+    Option<String>,
+    Option<i64>,
+    Option<i64>,
+);
 
 /// Creates the schema if needed and applies the migrations, on a connection of its own
 /// that is closed afterwards (closing ends the session, which frees the advisory lock

@@ -1,7 +1,8 @@
 //! SQLite store: one database file in WAL mode, migrations applied at open.
 //!
 //! # Durability and group commit
-//! Every write (create, append, push configs, their cursors and claims, leases) goes to one
+//! Every write (create, append, push configs, their cursors and claims, leases, agents and
+//! the registry revision) goes to one
 //! writer task that owns a dedicated connection. It drains every request pending (up to
 //! [`MAX_BATCH`]), runs them in one `BEGIN IMMEDIATE` transaction and commits once with
 //! `synchronous=FULL`, then announces the appends on [`TaskStore::watch`] and answers each
@@ -566,4 +567,124 @@ impl TaskStore for SqliteStore {
         .map_err(db)?;
         Ok(rows.into_iter().map(|(id,)| id).collect())
     }
+
+    async fn agents_revision(&self) -> StoreResult<i64> {
+        sqlx::query_scalar("SELECT revision FROM agents_revision WHERE id = 1")
+            .fetch_optional(&self.pool)
+            .await
+            .map_err(db)?
+            .ok_or_else(revision_missing)
+    }
+
+    async fn list_agents(&self) -> StoreResult<(i64, Vec<StoredAgent>)> {
+        // One statement, so one read of the database: the revision and the rows agree.
+        let rows: Vec<AgentRow> = sqlx::query_as(
+            "SELECT r.revision, a.name, a.version, a.doc, a.created_ms, a.updated_ms \
+             FROM agents_revision r LEFT JOIN agents a ON 1 = 1 \
+             WHERE r.id = 1 ORDER BY a.name",
+        )
+        .fetch_all(&self.pool)
+        .await
+        .map_err(db)?;
+        let revision = rows.first().map(|r| r.0).ok_or_else(revision_missing)?;
+        let agents = rows
+            .into_iter()
+            .filter_map(|(_, name, version, doc, created_ms, updated_ms)| {
+                Some((name?, version?, doc?, created_ms?, updated_ms?))
+            })
+            .map(|(name, version, doc, created_ms, updated_ms)| {
+                Ok(StoredAgent {
+                    doc: parse_agent_doc(&name, &doc)?,
+                    name,
+                    version,
+                    created_ms,
+                    updated_ms,
+                })
+            })
+            .collect::<StoreResult<Vec<_>>>()?;
+        Ok((revision, agents))
+    }
+
+    async fn get_agent(&self, name: &str) -> StoreResult<Option<StoredAgent>> {
+        let row: Option<(i64, String, i64, i64)> = sqlx::query_as(
+            "SELECT version, doc, created_ms, updated_ms FROM agents WHERE name = ?1",
+        )
+        .bind(name)
+        .fetch_optional(&self.pool)
+        .await
+        .map_err(db)?;
+        row.map(|(version, doc, created_ms, updated_ms)| {
+            Ok(StoredAgent {
+                name: name.to_owned(),
+                version,
+                doc: parse_agent_doc(name, &doc)?,
+                created_ms,
+                updated_ms,
+            })
+        })
+        .transpose()
+    }
+
+    async fn put_agent(
+        &self,
+        name: &str,
+        doc: &serde_json::Value,
+        expected_version: Option<i64>,
+    ) -> StoreResult<StoredAgent> {
+        let json = serde_json::to_string(doc)
+            .map_err(|e| Backend(format!("agent `{name}`: cannot serialize its doc: {e}")))?;
+        match self
+            .submit(Op::PutAgent {
+                name: name.to_owned(),
+                doc: json,
+                expected_version,
+            })
+            .await?
+        {
+            Reply::Agent {
+                version,
+                created_ms,
+                updated_ms,
+            } => Ok(StoredAgent {
+                name: name.to_owned(),
+                version,
+                doc: doc.clone(),
+                created_ms,
+                updated_ms,
+            }),
+            other => Err(unexpected(&other)),
+        }
+    }
+
+    async fn delete_agent(&self, name: &str, expected_version: Option<i64>) -> StoreResult<bool> {
+        match self
+            .submit(Op::DeleteAgent {
+                name: name.to_owned(),
+                expected_version,
+            })
+            .await?
+        {
+            Reply::Flag(deleted) => Ok(deleted),
+            other => Err(unexpected(&other)),
+        }
+    }
+}
+
+/// A row of `list_agents`: the revision, then an agent's columns (all NULL without agents).
+type AgentRow = (
+    i64,
+    Option<String>,
+    Option<i64>,
+    Option<String>,
+    Option<i64>,
+    Option<i64>,
+);
+
+fn revision_missing() -> StoreError {
+    Backend("sqlite: the agents_revision row is missing".into())
+}
+
+fn parse_agent_doc(name: &str, json: &str) -> StoreResult<serde_json::Value> {
+    serde_json::from_str(json)
+        .map_err(|e| Backend(format!("sqlite: agent `{name}`: corrupt doc: {e}")))
 }

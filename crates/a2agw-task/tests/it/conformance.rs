@@ -66,6 +66,16 @@ macro_rules! conformance_tests {
             orphaned,
             concurrent_appends,
             concurrent_illegal_isolated,
+            agents_empty,
+            agents_create_get_list,
+            agents_duplicate_create,
+            agents_update_with_version,
+            agents_update_missing,
+            agents_delete,
+            agents_revision_counts_only_writes,
+            agents_doc_roundtrip,
+            agents_concurrent_create_one_winner,
+            agents_concurrent_update_one_winner,
         );
     };
     (@cases $make:expr; $($case:ident),+ $(,)?) => {
@@ -2414,4 +2424,383 @@ pub(crate) async fn concurrent_illegal_isolated(store: Arc<dyn TaskStore>) {
         assert_eq!(rec.last_seq, 3);
         assert_eq!(rec.task.status.state, TaskState::Working);
     }
+}
+
+// ---------------------------------------------------------------------------------------
+// Agents registered at run time, and the registry revision.
+//
+// Agent names are prefixed with the case's name, like task ids.
+
+/// A registration document.
+fn agent_doc(url: &str) -> serde_json::Value {
+    serde_json::json!({ "url": url, "skills": ["echo"], "hidden": false })
+}
+
+/// The agent as `get_agent` and `list_agents` see it, compared to what `put_agent` returned.
+async fn assert_agent_stored(store: &dyn TaskStore, agent: &StoredAgent) {
+    assert_eq!(
+        store.get_agent(&agent.name).await.unwrap().as_ref(),
+        Some(agent)
+    );
+    let (_, all) = store.list_agents().await.unwrap();
+    assert_eq!(all.iter().filter(|a| a.name == agent.name).count(), 1);
+    assert!(all.contains(agent), "{all:?}");
+}
+
+fn is_conflict(r: &StoreResult<impl std::fmt::Debug>) -> bool {
+    matches!(r, Err(StoreError::Conflict(_)))
+}
+
+pub(crate) async fn agents_empty(store: Arc<dyn TaskStore>) {
+    let revision = store.agents_revision().await.unwrap();
+    assert_eq!(revision, 0);
+    assert_eq!(store.list_agents().await.unwrap(), (revision, vec![]));
+    assert_eq!(store.get_agent("ae-none").await.unwrap(), None);
+    assert!(!store.delete_agent("ae-none", None).await.unwrap());
+    assert!(!store.delete_agent("ae-none", Some(1)).await.unwrap());
+    assert_eq!(store.agents_revision().await.unwrap(), revision);
+}
+
+pub(crate) async fn agents_create_get_list(store: Arc<dyn TaskStore>) {
+    let before = store.agents_revision().await.unwrap();
+    let started = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .as_millis();
+    let b = store
+        .put_agent("acg-b", &agent_doc("https://b.example.com"), None)
+        .await
+        .unwrap();
+    assert_eq!(b.name, "acg-b");
+    assert_eq!(b.version, 1);
+    assert_eq!(b.doc, agent_doc("https://b.example.com"));
+    assert_eq!(b.created_ms, b.updated_ms);
+    // A plausible clock (the database's may differ a little from ours).
+    let skew = i64::try_from(started).unwrap() - b.created_ms;
+    assert!(
+        skew.abs() < 60_000,
+        "created_ms {} vs {started}",
+        b.created_ms
+    );
+    assert_agent_stored(&*store, &b).await;
+
+    let a = store
+        .put_agent("acg-a", &agent_doc("https://a.example.com"), None)
+        .await
+        .unwrap();
+    let c = store
+        .put_agent("acg-c", &agent_doc("https://c.example.com"), None)
+        .await
+        .unwrap();
+    // By name, with the revision of the read, which is the current one.
+    let (revision, all) = store.list_agents().await.unwrap();
+    assert_eq!(all, vec![a.clone(), b.clone(), c.clone()]);
+    assert_eq!(revision, store.agents_revision().await.unwrap());
+    assert!(revision >= before + 3, "{before} -> {revision}");
+    // Byte-wise order: upper case before lower case, `é` after `z`.
+    for name in ["acg-Z", "acg-é", "acg-z"] {
+        store
+            .put_agent(name, &agent_doc("https://x.example.com"), None)
+            .await
+            .unwrap();
+    }
+    let names: Vec<String> = store
+        .list_agents()
+        .await
+        .unwrap()
+        .1
+        .into_iter()
+        .map(|a| a.name)
+        .collect();
+    assert_eq!(
+        names,
+        ["acg-Z", "acg-a", "acg-b", "acg-c", "acg-z", "acg-é"],
+        "byte-wise order"
+    );
+}
+
+pub(crate) async fn agents_duplicate_create(store: Arc<dyn TaskStore>) {
+    let first = store
+        .put_agent("adc-1", &agent_doc("https://one.example.com"), None)
+        .await
+        .unwrap();
+    let revision = store.agents_revision().await.unwrap();
+    let again = store
+        .put_agent("adc-1", &agent_doc("https://two.example.com"), None)
+        .await;
+    assert!(
+        matches!(&again, Err(StoreError::AlreadyExists(n)) if n == "adc-1"),
+        "{again:?}"
+    );
+    // Nothing written, the revision unchanged.
+    assert_agent_stored(&*store, &first).await;
+    assert_eq!(store.agents_revision().await.unwrap(), revision);
+}
+
+pub(crate) async fn agents_update_with_version(store: Arc<dyn TaskStore>) {
+    let v1 = store
+        .put_agent("auv-1", &agent_doc("https://v1.example.com"), None)
+        .await
+        .unwrap();
+    let r1 = store.agents_revision().await.unwrap();
+    tokio::time::sleep(Duration::from_millis(5)).await;
+    let v2 = store
+        .put_agent("auv-1", &agent_doc("https://v2.example.com"), Some(1))
+        .await
+        .unwrap();
+    assert_eq!(v2.version, 2);
+    assert_eq!(v2.doc, agent_doc("https://v2.example.com"));
+    assert_eq!(v2.created_ms, v1.created_ms, "creation time kept");
+    assert!(v2.updated_ms > v1.updated_ms, "{v1:?} -> {v2:?}");
+    assert_agent_stored(&*store, &v2).await;
+    let r2 = store.agents_revision().await.unwrap();
+    assert!(r2 > r1);
+
+    // A stale version: refused with a message naming both versions, nothing written.
+    for stale in [1, 3, 0, -1] {
+        let r = store
+            .put_agent(
+                "auv-1",
+                &agent_doc("https://stale.example.com"),
+                Some(stale),
+            )
+            .await;
+        assert!(is_conflict(&r), "{r:?}");
+        let message = r.unwrap_err().to_string();
+        assert!(
+            message.contains("auv-1") && message.contains(&format!("version {stale}")),
+            "{message}"
+        );
+        assert!(message.contains("version 2"), "{message}");
+    }
+    assert_agent_stored(&*store, &v2).await;
+    assert_eq!(store.agents_revision().await.unwrap(), r2);
+
+    // The same doc again is still a write: new version, new revision.
+    let v3 = store.put_agent("auv-1", &v2.doc, Some(2)).await.unwrap();
+    assert_eq!((v3.version, &v3.doc), (3, &v2.doc));
+    assert!(store.agents_revision().await.unwrap() > r2);
+    assert_agent_stored(&*store, &v3).await;
+}
+
+pub(crate) async fn agents_update_missing(store: Arc<dyn TaskStore>) {
+    let revision = store.agents_revision().await.unwrap();
+    let r = store
+        .put_agent("aum-none", &agent_doc("https://x.example.com"), Some(1))
+        .await;
+    assert!(
+        matches!(&r, Err(StoreError::NotFound(n)) if n == "aum-none"),
+        "{r:?}"
+    );
+    assert_eq!(store.get_agent("aum-none").await.unwrap(), None);
+    assert_eq!(store.agents_revision().await.unwrap(), revision);
+    // Deleted, then updated: not found either.
+    store
+        .put_agent("aum-1", &agent_doc("https://x.example.com"), None)
+        .await
+        .unwrap();
+    assert!(store.delete_agent("aum-1", None).await.unwrap());
+    let r = store
+        .put_agent("aum-1", &agent_doc("https://y.example.com"), Some(1))
+        .await;
+    assert!(matches!(&r, Err(StoreError::NotFound(_))), "{r:?}");
+}
+
+pub(crate) async fn agents_delete(store: Arc<dyn TaskStore>) {
+    let a = store
+        .put_agent("ad-1", &agent_doc("https://x.example.com"), None)
+        .await
+        .unwrap();
+    let a = store.put_agent("ad-1", &a.doc, Some(1)).await.unwrap();
+    store
+        .put_agent("ad-2", &agent_doc("https://y.example.com"), None)
+        .await
+        .unwrap();
+    let r0 = store.agents_revision().await.unwrap();
+    // At another version: refused, nothing deleted.
+    let r = store.delete_agent("ad-1", Some(1)).await;
+    assert!(is_conflict(&r), "{r:?}");
+    assert_agent_stored(&*store, &a).await;
+    assert_eq!(store.agents_revision().await.unwrap(), r0);
+    // At its version.
+    assert!(store.delete_agent("ad-1", Some(2)).await.unwrap());
+    let r1 = store.agents_revision().await.unwrap();
+    assert!(r1 > r0);
+    assert_eq!(store.get_agent("ad-1").await.unwrap(), None);
+    let (revision, all) = store.list_agents().await.unwrap();
+    assert_eq!(revision, r1);
+    assert_eq!(
+        all.iter().map(|a| a.name.as_str()).collect::<Vec<_>>(),
+        ["ad-2"]
+    );
+    // Gone: `false`, whatever the version, and no new revision.
+    assert!(!store.delete_agent("ad-1", None).await.unwrap());
+    assert!(!store.delete_agent("ad-1", Some(2)).await.unwrap());
+    assert_eq!(store.agents_revision().await.unwrap(), r1);
+    // Unconditionally.
+    assert!(store.delete_agent("ad-2", None).await.unwrap());
+    let r2 = store.agents_revision().await.unwrap();
+    assert!(r2 > r1);
+    assert_eq!(store.list_agents().await.unwrap(), (r2, vec![]));
+    // Re-created after a delete: version 1 again.
+    let again = store
+        .put_agent("ad-1", &agent_doc("https://z.example.com"), None)
+        .await
+        .unwrap();
+    assert_eq!(again.version, 1);
+    assert!(store.agents_revision().await.unwrap() > r2);
+}
+
+pub(crate) async fn agents_revision_counts_only_writes(store: Arc<dyn TaskStore>) {
+    let mut last = store.agents_revision().await.unwrap();
+    let mut next = async |store: &Arc<dyn TaskStore>, changed: bool, what: &str| {
+        let now = store.agents_revision().await.unwrap();
+        if changed {
+            assert!(now > last, "{what}: {last} -> {now}");
+        } else {
+            assert_eq!(now, last, "{what}");
+        }
+        last = now;
+    };
+    let doc = agent_doc("https://x.example.com");
+    store.put_agent("arc-1", &doc, None).await.unwrap();
+    next(&store, true, "create").await;
+    store.get_agent("arc-1").await.unwrap();
+    store.list_agents().await.unwrap();
+    store.agents_revision().await.unwrap();
+    next(&store, false, "reads").await;
+    store.put_agent("arc-1", &doc, Some(1)).await.unwrap();
+    next(&store, true, "update").await;
+    assert!(store.put_agent("arc-1", &doc, None).await.is_err());
+    assert!(store.put_agent("arc-1", &doc, Some(1)).await.is_err());
+    assert!(store.put_agent("arc-none", &doc, Some(1)).await.is_err());
+    assert!(store.delete_agent("arc-1", Some(1)).await.is_err());
+    assert!(!store.delete_agent("arc-none", None).await.unwrap());
+    next(&store, false, "failed writes").await;
+    store.put_agent("arc-2", &doc, None).await.unwrap();
+    next(&store, true, "another create").await;
+    assert!(store.delete_agent("arc-1", None).await.unwrap());
+    next(&store, true, "delete").await;
+    // Task writes do not touch the registry.
+    store
+        .create("alice", &route(), new_task("arc-t", "c"))
+        .await
+        .unwrap();
+    store
+        .append("arc-t", &[status(TaskState::Working)])
+        .await
+        .unwrap();
+    next(&store, false, "task writes").await;
+    // The list's revision is the current one.
+    let (revision, all) = store.list_agents().await.unwrap();
+    assert_eq!(revision, last);
+    assert_eq!(all.len(), 1);
+}
+
+pub(crate) async fn agents_doc_roundtrip(store: Arc<dyn TaskStore>) {
+    let doc = serde_json::json!({
+        "zeta": 1,
+        "alpha": { "nested": [1, 2.5, -3, null, true, "x"], "empty": {} },
+        "text": "naïve 日本 \u{0} \"quoted\" \\ \n tab\t",
+        "big": 9_007_199_254_740_993_u64,
+        "neg": i64::MIN,
+        "long": "x".repeat(100_000),
+    });
+    let put = store.put_agent("adr-1", &doc, None).await.unwrap();
+    assert_eq!(put.doc, doc);
+    let got = store.get_agent("adr-1").await.unwrap().unwrap();
+    assert_eq!(got.doc, doc);
+    // Key order kept (the documents are shown to people).
+    let keys: Vec<&String> = got.doc.as_object().unwrap().keys().collect();
+    assert_eq!(keys, ["zeta", "alpha", "text", "big", "neg", "long"]);
+    assert_eq!(store.list_agents().await.unwrap().1[0].doc, doc);
+    // Not only objects: the store does not interpret the document.
+    let other = serde_json::json!(["a", 1]);
+    let put = store.put_agent("adr-1", &other, Some(1)).await.unwrap();
+    assert_eq!(store.get_agent("adr-1").await.unwrap().unwrap(), put);
+}
+
+pub(crate) async fn agents_concurrent_create_one_winner(store: Arc<dyn TaskStore>) {
+    let before = store.agents_revision().await.unwrap();
+    let names: Vec<String> = (0..8).map(|i| format!("acc-{i}")).collect();
+    let races = names.iter().flat_map(|name| {
+        let store = &store;
+        (0..2).map(move |contender| {
+            let store = Arc::clone(store);
+            let name = name.clone();
+            tokio::spawn(async move {
+                let doc = agent_doc(&format!("https://{contender}.example.com"));
+                let r = store.put_agent(&name, &doc, None).await;
+                (name, doc, r)
+            })
+        })
+    });
+    let results = futures::future::join_all(races).await;
+    let mut winners: HashMap<String, Vec<StoredAgent>> = HashMap::new();
+    for r in results {
+        let (name, doc, r) = r.unwrap();
+        match r {
+            Ok(agent) => {
+                assert_eq!((agent.version, &agent.doc), (1, &doc));
+                winners.entry(name).or_default().push(agent);
+            }
+            Err(StoreError::AlreadyExists(n)) => assert_eq!(n, name),
+            Err(e) => panic!("{name}: {e}"),
+        }
+    }
+    for name in &names {
+        let won = winners.get(name).cloned().unwrap_or_default();
+        assert_eq!(won.len(), 1, "{name}: winners {won:?}");
+        assert_agent_stored(&*store, &won[0]).await;
+    }
+    // One revision step (at least) per successful write.
+    let after = store.agents_revision().await.unwrap();
+    assert!(after >= before + 8, "{before} -> {after}");
+    let (revision, all) = store.list_agents().await.unwrap();
+    assert_eq!((revision, all.len()), (after, 8));
+}
+
+pub(crate) async fn agents_concurrent_update_one_winner(store: Arc<dyn TaskStore>) {
+    store
+        .put_agent("acu-1", &agent_doc("https://v1.example.com"), None)
+        .await
+        .unwrap();
+    for round in 1..=4_i64 {
+        let races = (0..4).map(|contender| {
+            let store = Arc::clone(&store);
+            tokio::spawn(async move {
+                let doc = agent_doc(&format!("https://r{round}-{contender}.example.com"));
+                let r = store.put_agent("acu-1", &doc, Some(round)).await;
+                (doc, r)
+            })
+        });
+        let results = futures::future::join_all(races).await;
+        let mut won = Vec::new();
+        for r in results {
+            let (doc, r) = r.unwrap();
+            match r {
+                Ok(agent) => {
+                    assert_eq!((agent.version, &agent.doc), (round + 1, &doc));
+                    won.push(agent);
+                }
+                Err(StoreError::Conflict(_)) => {}
+                Err(e) => panic!("round {round}: {e}"),
+            }
+        }
+        assert_eq!(won.len(), 1, "round {round}: winners {won:?}");
+        assert_agent_stored(&*store, &won[0]).await;
+    }
+    // Concurrent deletes at one version: one deletes, the others find nothing or a conflict.
+    let races = (0..4).map(|_| {
+        let store = Arc::clone(&store);
+        tokio::spawn(async move { store.delete_agent("acu-1", Some(5)).await })
+    });
+    let deleted = futures::future::join_all(races)
+        .await
+        .into_iter()
+        .map(|r| r.unwrap().unwrap())
+        .filter(|d| *d)
+        .count();
+    assert_eq!(deleted, 1);
+    assert_eq!(store.get_agent("acu-1").await.unwrap(), None);
 }

@@ -2,7 +2,8 @@
 //! databases written by the code before it (`tests/data/`, see its README): every task
 //! keeps its agent and is found in its scope only, an interrupted task resumes on the
 //! provider its log names, push configs and logs are intact, and new tasks work beside
-//! the old ones.
+//! the old ones. Migration 0005 (agents registered at run time) gives them an empty agent
+//! registry at revision 0, which then works.
 
 use a2agw_provider::{DemoProvider, Provider, Route};
 use a2agw_task::{Engine, EngineConfig, Scope, SendOutcome, TaskStore, fold};
@@ -16,6 +17,16 @@ const OWNER: &str = "anonymous";
 const AGENT: &str = "demo";
 
 async fn check_migrated(store: Arc<dyn TaskStore>) {
+    // No agents registered yet, the revision readable; the registry works.
+    assert_eq!(store.agents_revision().await.unwrap(), 0);
+    assert_eq!(store.list_agents().await.unwrap(), (0, vec![]));
+    assert_eq!(store.get_agent(AGENT).await.unwrap(), None);
+    let doc = serde_json::json!({ "url": "https://agent.example.com" });
+    let agent = store.put_agent("registered", &doc, None).await.unwrap();
+    let revision = store.agents_revision().await.unwrap();
+    assert!(revision > 0);
+    assert_eq!(store.list_agents().await.unwrap(), (revision, vec![agent]));
+
     let scope = Scope::new(OWNER, AGENT);
     let all = store
         .list(scope, &ListTasksRequest::default())

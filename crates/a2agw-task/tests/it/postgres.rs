@@ -1,6 +1,6 @@
 //! The PostgreSQL store: the conformance suite, then what only a shared database does —
 //! two independent instances (two pools) on one schema, group commit under concurrency,
-//! the listener's reconnection.
+//! the listener's reconnection, registered agents shared by instances.
 //!
 //! The server is `A2AGW_TEST_POSTGRES_URL` (default `postgres://postgres@127.0.0.1:5432/test`);
 //! it must be reachable: these tests fail, not skip, without it. Each test has a schema of
@@ -589,4 +589,111 @@ async fn list_orders_ids_bytewise() {
     assert_eq!(ids(&pg, 100).await, expected);
     assert_eq!(ids(&pg, 3).await, expected);
     assert_eq!(ids(&pg, 1).await, expected);
+}
+
+/// Polls `store`'s registry revision until it differs from `seen` (at most 2 s, the bound
+/// instances promise each other), and returns it.
+async fn revision_after(store: &dyn TaskStore, seen: i64) -> i64 {
+    let deadline = Instant::now() + Duration::from_secs(2);
+    loop {
+        let now = store.agents_revision().await.unwrap();
+        if now != seen {
+            assert!(now > seen, "the revision went back: {seen} -> {now}");
+            return now;
+        }
+        assert!(Instant::now() < deadline, "revision still {seen} after 2s");
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+}
+
+/// Two instances (two pools) on one schema: each sees the other's agent writes — the
+/// revision moves and the list shows them —, races between them have one winner, and docs
+/// are stored as compact JSON.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn agents_are_shared_by_instances() {
+    let schema = fresh_schema();
+    let a = Arc::new(open(&schema).await);
+    let b = Arc::new(open(&schema).await);
+    let seen = b.agents_revision().await.unwrap();
+    assert_eq!(b.list_agents().await.unwrap(), (seen, vec![]));
+
+    let doc = serde_json::json!({ "url": "https://x.example.com", "skills": ["echo"] });
+    let created = a.put_agent("shared", &doc, None).await.unwrap();
+    let seen = revision_after(&*b, seen).await;
+    assert_eq!(
+        b.list_agents().await.unwrap(),
+        (seen, vec![created.clone()])
+    );
+    assert_eq!(b.get_agent("shared").await.unwrap(), Some(created.clone()));
+
+    // B updates, A sees it; A's stale update is a conflict.
+    let seen_a = a.agents_revision().await.unwrap();
+    assert_eq!(seen_a, seen);
+    let doc2 = serde_json::json!({ "url": "https://y.example.com" });
+    let updated = b.put_agent("shared", &doc2, Some(1)).await.unwrap();
+    assert_eq!(updated.version, 2);
+    let seen_a = revision_after(&*a, seen_a).await;
+    assert_eq!(
+        a.list_agents().await.unwrap(),
+        (seen_a, vec![updated.clone()])
+    );
+    let r = a.put_agent("shared", &doc, Some(1)).await;
+    assert!(matches!(r, Err(StoreError::Conflict(_))), "{r:?}");
+
+    // Stored compact, by the database clock near ours.
+    let text: String = sqlx::query_scalar("SELECT doc::text FROM agents WHERE name = 'shared'")
+        .fetch_one(a.pool())
+        .await
+        .unwrap();
+    assert_eq!(text, r#"{"url":"https://y.example.com"}"#);
+    let ours = SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .unwrap()
+        .as_millis();
+    let skew = i64::try_from(ours).unwrap() - updated.updated_ms;
+    assert!(
+        skew.abs() < 60_000,
+        "updated_ms {} vs {ours}",
+        updated.updated_ms
+    );
+
+    // Races across the instances: one create wins, one update at a version wins.
+    for round in 0..8 {
+        let name = format!("race-{round}");
+        let (ra, rb) = tokio::join!(
+            a.put_agent(&name, &doc, None),
+            b.put_agent(&name, &doc2, None)
+        );
+        let winner = match (ra, rb) {
+            (Ok(w), Err(StoreError::AlreadyExists(_)))
+            | (Err(StoreError::AlreadyExists(_)), Ok(w)) => w,
+            other => panic!("{name}: {other:?}"),
+        };
+        let (ra, rb) = tokio::join!(
+            a.put_agent(&name, &doc, Some(1)),
+            b.put_agent(&name, &doc2, Some(1))
+        );
+        let updated = match (ra, rb) {
+            (Ok(w), Err(StoreError::Conflict(_))) | (Err(StoreError::Conflict(_)), Ok(w)) => w,
+            other => panic!("{name}: {other:?}"),
+        };
+        assert_eq!(
+            (updated.version, updated.created_ms),
+            (2, winner.created_ms)
+        );
+        assert_eq!(a.get_agent(&name).await.unwrap(), Some(updated.clone()));
+        assert_eq!(b.get_agent(&name).await.unwrap(), Some(updated));
+    }
+
+    // A delete through A: B's list no longer has it.
+    let before = b.agents_revision().await.unwrap();
+    assert!(a.delete_agent("shared", Some(2)).await.unwrap());
+    let seen = revision_after(&*b, before).await;
+    let (revision, all) = b.list_agents().await.unwrap();
+    assert_eq!(revision, seen);
+    assert!(all.iter().all(|x| x.name != "shared"), "{all:?}");
+    assert_eq!(all.len(), 8);
+    // Another schema is another registry.
+    let other = store().await;
+    assert_eq!(other.list_agents().await.unwrap(), (0, vec![]));
 }

@@ -1,6 +1,6 @@
 //! The conformance suite on the SQLite store (a real file in a temporary directory per
 //! test), plus what only SQLite has: persistence across reopen, migrations, corruption,
-//! two stores on one file.
+//! two stores on one file, agents across reopen and stores.
 
 // Test helpers outside #[test] functions may unwrap: a failure is a test failure.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
@@ -145,6 +145,26 @@ impl TaskStore for TempSqlite {
     async fn orphaned(&self, limit: usize) -> StoreResult<Vec<String>> {
         self.store.orphaned(limit).await
     }
+    async fn agents_revision(&self) -> StoreResult<i64> {
+        self.store.agents_revision().await
+    }
+    async fn list_agents(&self) -> StoreResult<(i64, Vec<a2agw_task::StoredAgent>)> {
+        self.store.list_agents().await
+    }
+    async fn get_agent(&self, name: &str) -> StoreResult<Option<a2agw_task::StoredAgent>> {
+        self.store.get_agent(name).await
+    }
+    async fn put_agent(
+        &self,
+        name: &str,
+        doc: &serde_json::Value,
+        expected_version: Option<i64>,
+    ) -> StoreResult<a2agw_task::StoredAgent> {
+        self.store.put_agent(name, doc, expected_version).await
+    }
+    async fn delete_agent(&self, name: &str, expected_version: Option<i64>) -> StoreResult<bool> {
+        self.store.delete_agent(name, expected_version).await
+    }
 }
 
 conformance_tests!(async { Arc::new(TempSqlite::new().await) as Arc<dyn TaskStore> });
@@ -240,15 +260,14 @@ async fn reopen_keeps_everything() {
         assert_eq!(rec.last_seq, record.last_seq + 1 + round);
         store.close().await;
     }
-    // The migrations (0001_init, 0002_push_cursor, 0003_push_claim, 0004_task_agent) were
-    // applied once; the
-    // file is in WAL mode.
+    // The migrations (0001_init, 0002_push_cursor, 0003_push_claim, 0004_task_agent,
+    // 0005_agents) were applied once; the file is in WAL mode.
     let mut conn = raw(&path).await;
     let (migrations,): (i64,) = sqlx::query_as("SELECT COUNT(*) FROM _sqlx_migrations")
         .fetch_one(&mut conn)
         .await
         .unwrap();
-    assert_eq!(migrations, 4);
+    assert_eq!(migrations, 5);
     let (mode,): (String,) = sqlx::query_as("PRAGMA journal_mode")
         .fetch_one(&mut conn)
         .await
@@ -536,4 +555,54 @@ async fn push_cursor_survives_reopen() {
     let store = SqliteStore::open(&path).await.unwrap();
     assert!(store.push_backlog("worker", 10).await.unwrap().is_empty());
     store.close().await;
+}
+
+/// Registered agents and the revision survive a reopen; the doc is stored as compact JSON;
+/// a second store on the file sees the first one's writes (revision and rows), and the
+/// writes of both stay atomic with their revision bump.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn agents_survive_reopen_and_are_shared_by_stores_on_one_file() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("tasks.db");
+    let doc = serde_json::json!({ "url": "https://a.example.com", "tags": ["x", "y"] });
+    let (agent, revision) = {
+        let store = SqliteStore::open(&path).await.unwrap();
+        store.put_agent("a1", &doc, None).await.unwrap();
+        let agent = store.put_agent("a1", &doc, Some(1)).await.unwrap();
+        store.put_agent("a2", &doc, None).await.unwrap();
+        assert!(store.delete_agent("a2", None).await.unwrap());
+        let revision = store.agents_revision().await.unwrap();
+        store.close().await;
+        (agent, revision)
+    };
+    let mut conn = raw(&path).await;
+    let (text,): (String,) = sqlx::query_as("SELECT doc FROM agents WHERE name = 'a1'")
+        .fetch_one(&mut conn)
+        .await
+        .unwrap();
+    assert_eq!(text, r#"{"url":"https://a.example.com","tags":["x","y"]}"#);
+    conn.close().await.unwrap();
+
+    let one = Arc::new(SqliteStore::open(&path).await.unwrap());
+    assert_eq!(
+        one.list_agents().await.unwrap(),
+        (revision, vec![agent.clone()])
+    );
+    let two = Arc::new(SqliteStore::open(&path).await.unwrap());
+    let b = two.put_agent("b", &doc, None).await.unwrap();
+    let seen = one.agents_revision().await.unwrap();
+    assert!(seen > revision);
+    assert_eq!(one.list_agents().await.unwrap(), (seen, vec![agent, b]));
+    // A create race between the two stores: one wins.
+    let r = tokio::join!(
+        one.put_agent("c", &doc, None),
+        two.put_agent("c", &doc, None)
+    );
+    assert!(
+        matches!(
+            r,
+            (Ok(_), Err(StoreError::AlreadyExists(_))) | (Err(StoreError::AlreadyExists(_)), Ok(_))
+        ),
+        "{r:?}"
+    );
 }

@@ -2,7 +2,7 @@
 
 use super::{MAX_BATCH, clamp_i64, now_millis, parse_snapshot, status_millis, to_json};
 use crate::machine::{TaskEvent, TaskRecord, apply};
-use crate::store::{Appended, StoreError, StoreResult, push_config_not_found};
+use crate::store::{Appended, StoreError, StoreResult, agent_conflict, push_config_not_found};
 use sqlx::Connection as _;
 use sqlx::sqlite::SqliteConnection;
 use std::collections::HashMap;
@@ -60,6 +60,19 @@ pub(super) enum Op {
     },
     /// Give a lease up.
     Release { task_id: String, holder: String },
+    /// Create (`expected_version: None`) or update (at that version) an agent, and bump the
+    /// registry revision.
+    PutAgent {
+        name: String,
+        /// The document, compact JSON.
+        doc: String,
+        expected_version: Option<i64>,
+    },
+    /// Delete an agent (at that version, when given), and bump the registry revision.
+    DeleteAgent {
+        name: String,
+        expected_version: Option<i64>,
+    },
     /// Nothing: answered once every request queued before it is committed (a flush).
     Barrier,
 }
@@ -75,6 +88,12 @@ pub(super) enum Reply {
     Flag(bool),
     /// A push claim: the config's delivery cursor when taken, `None` when held by another.
     Claim(Option<u64>),
+    /// An agent written: its new version and timestamps.
+    Agent {
+        version: i64,
+        created_ms: i64,
+        updated_ms: i64,
+    },
 }
 
 /// A request and where to answer it.
@@ -360,6 +379,15 @@ impl Batch {
                 .await?;
                 Ok(Ok(Reply::Done))
             }
+            Op::PutAgent {
+                name,
+                doc,
+                expected_version,
+            } => put_agent(conn, name, doc, *expected_version, now).await,
+            Op::DeleteAgent {
+                name,
+                expected_version,
+            } => delete_agent(conn, name, *expected_version).await,
             Op::Barrier => Ok(Ok(Reply::Done)),
         }
     }
@@ -480,4 +508,100 @@ impl Batch {
         }
         Ok(Ok(Reply::Record(Box::new(next))))
     }
+}
+
+/// Bumps the registry revision (in the transaction of the agent write it counts). A missing
+/// row is a database failure: the batch is rolled back rather than the write going unseen.
+async fn bump_agents_revision(conn: &mut SqliteConnection) -> Result<(), sqlx::Error> {
+    sqlx::query_scalar::<_, i64>(
+        "UPDATE agents_revision SET revision = revision + 1 WHERE id = 1 RETURNING revision",
+    )
+    .fetch_one(&mut *conn)
+    .await?;
+    Ok(())
+}
+
+/// The stored version of an agent, if there is one.
+async fn agent_version(
+    conn: &mut SqliteConnection,
+    name: &str,
+) -> Result<Option<i64>, sqlx::Error> {
+    sqlx::query_scalar("SELECT version FROM agents WHERE name = ?1")
+        .bind(name)
+        .fetch_optional(&mut *conn)
+        .await
+}
+
+async fn put_agent(
+    conn: &mut SqliteConnection,
+    name: &str,
+    doc: &str,
+    expected_version: Option<i64>,
+    now: i64,
+) -> Outcome {
+    let written = match expected_version {
+        None => {
+            let done = sqlx::query(
+                "INSERT INTO agents (name, version, doc, created_ms, updated_ms) \
+                 VALUES (?1, 1, ?2, ?3, ?3) ON CONFLICT (name) DO NOTHING",
+            )
+            .bind(name)
+            .bind(doc)
+            .bind(now)
+            .execute(&mut *conn)
+            .await?;
+            if done.rows_affected() == 0 {
+                return Ok(Err(StoreError::AlreadyExists(name.to_owned())));
+            }
+            (1, now)
+        }
+        Some(expected) => {
+            let row: Option<(i64, i64)> = sqlx::query_as(
+                "UPDATE agents SET doc = ?2, version = version + 1, updated_ms = ?3 \
+                 WHERE name = ?1 AND version = ?4 RETURNING version, created_ms",
+            )
+            .bind(name)
+            .bind(doc)
+            .bind(now)
+            .bind(expected)
+            .fetch_optional(&mut *conn)
+            .await?;
+            match row {
+                Some(written) => written,
+                None => {
+                    return Ok(Err(match agent_version(conn, name).await? {
+                        None => StoreError::NotFound(name.to_owned()),
+                        Some(stored) => agent_conflict(name, expected, stored),
+                    }));
+                }
+            }
+        }
+    };
+    bump_agents_revision(conn).await?;
+    let (version, created_ms) = written;
+    Ok(Ok(Reply::Agent {
+        version,
+        created_ms,
+        updated_ms: now,
+    }))
+}
+
+async fn delete_agent(
+    conn: &mut SqliteConnection,
+    name: &str,
+    expected_version: Option<i64>,
+) -> Outcome {
+    let done = sqlx::query("DELETE FROM agents WHERE name = ?1 AND (?2 IS NULL OR version = ?2)")
+        .bind(name)
+        .bind(expected_version)
+        .execute(&mut *conn)
+        .await?;
+    if done.rows_affected() == 0 {
+        return Ok(match (agent_version(conn, name).await?, expected_version) {
+            (Some(stored), Some(expected)) => Err(agent_conflict(name, expected, stored)),
+            _ => Ok(Reply::Flag(false)),
+        });
+    }
+    bump_agents_revision(conn).await?;
+    Ok(Ok(Reply::Flag(true)))
 }
