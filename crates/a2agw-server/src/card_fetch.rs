@@ -1,43 +1,7 @@
 //! Fetching an upstream agent's card by URL, safely: for registering agents by the URL of
 //! their card.
 //!
-//! [`CardFetcher::fetch`] sends one `GET` with `Accept: application/json` (and
-//! `If-None-Match` when the caller has an `ETag` from an earlier fetch) and gives back the
-//! card in its A2A 1.0 form together with the JSON exactly as received.
-//!
-//! # Safety
-//! The URL is chosen by someone else, and the gateway requests it from inside its network,
-//! so unless [`FetchSettings::allow_private`] is set the SSRF guard shared with push
-//! delivery ([`crate::push`]'s "SSRF guard") applies: `http`/`https` only, no
-//! `localhost` names, no IP literal in a non-public range ([`crate::push::forbidden_range`]);
-//! host names are resolved by the guard's resolver, which refuses a name when any of its
-//! addresses is non-public and pins the checked addresses for the connection. Every
-//! redirect hop is checked the same way (its literal and `localhost` name by the redirect
-//! policy, its name by the resolver when connecting), and at most
-//! [`FetchSettings::max_redirects`] are followed. No proxy is used.
-//!
-//! The whole request — connection, headers and body — must finish within
-//! [`FetchSettings::timeout`], and the body is read as a stream and given up as soon as it
-//! passes [`FetchSettings::max_bytes`] (at once when `Content-Length` announces more). The
-//! client asks for no compression, so the limit is the size of the JSON itself.
-//!
-//! # Versions
-//! A card with `supportedInterfaces` is read as 1.0 (also a "hybrid" card, which carries
-//! the 0.3 top-level fields too). A card without it whose `protocolVersion` starts with
-//! `0.` — or, without `protocolVersion`, that has a top-level `url` — is read as a 0.3 card
-//! and converted (its `url`/`preferredTransport` and `additionalInterfaces` become
-//! `supportedInterfaces` with protocol version `0.3`). Anything else is read as 1.0 and
-//! then fails validation.
-//!
-//! A card must have every REQUIRED field: `name`, `description`, `version`,
-//! `supportedInterfaces` (0.3: `url`, `protocolVersion`), `capabilities`,
-//! `defaultInputModes`, `defaultOutputModes` and `skills`, and whatever the nested objects
-//! require ([`a2agw_types::Validate`]). [`FetchError::InvalidCard`] lists every broken rule
-//! by field path, in the names of the version the card was written in.
-//!
-//! # Errors
-//! Every [`FetchError`] names the host (and port) it is about, never the URL's path or
-//! query, which may carry secrets.
+//! Everything is described on [`CardFetcher`] (this module is private).
 
 use crate::outbound::{self, Blocked, GuardedResolver, Purpose};
 use a2agw_types::{AgentCard, DecodeError, FieldViolation, Validate, json_type_name, v03};
@@ -71,8 +35,47 @@ impl Default for FetchSettings {
     }
 }
 
-/// Fetches agent cards by URL (see the module docs). Cheap to clone: clones share one
-/// HTTP client and its connection pool.
+/// Fetches agent cards by URL: for registering upstream agents by the URL of their card.
+/// Cheap to clone: clones share one HTTP client and its connection pool.
+///
+/// [`CardFetcher::fetch`] sends one `GET` with `Accept: application/json` (and
+/// `If-None-Match` when the caller has an `ETag` from an earlier fetch) and gives back the
+/// card in its A2A 1.0 form together with the JSON exactly as received.
+///
+/// # The SSRF guard
+/// The URL is chosen by someone else, and the gateway requests it from inside its network,
+/// so unless [`FetchSettings::allow_private`] is set the SSRF guard shared with push
+/// delivery ([`crate::push`]'s "SSRF guard") applies: `http`/`https` only, no
+/// `localhost` names, no IP literal in a non-public range ([`crate::push::forbidden_range`]);
+/// host names are resolved by the guard's resolver, which refuses a name when any of its
+/// addresses is non-public and pins the checked addresses for the connection. Every
+/// redirect hop is checked the same way (its literal and `localhost` name by the redirect
+/// policy, its name by the resolver when connecting), and at most
+/// [`FetchSettings::max_redirects`] are followed. No proxy is used.
+///
+/// The whole request — connection, headers and body — must finish within
+/// [`FetchSettings::timeout`], and the body is read as a stream and given up as soon as it
+/// passes [`FetchSettings::max_bytes`] (at once when `Content-Length` announces more). The
+/// client never asks for (nor decodes) compression, so the limit is the size of the JSON
+/// itself.
+///
+/// # Card versions
+/// A card with `supportedInterfaces` is read as 1.0 (also a "hybrid" card, which carries
+/// the 0.3 top-level fields too). A card without it whose `protocolVersion` starts with
+/// `0.` — or, without a string `protocolVersion`, that has a top-level `url` — is read as
+/// a 0.3 card and converted (its `url`/`preferredTransport` and `additionalInterfaces`
+/// become `supportedInterfaces` with protocol version `0.3`). Anything else is read as 1.0
+/// and then fails validation.
+///
+/// A card must have every REQUIRED field: `name`, `description`, `version`,
+/// `supportedInterfaces` (0.3: `url`, `protocolVersion`), `capabilities`,
+/// `defaultInputModes`, `defaultOutputModes` and `skills`, and whatever the nested objects
+/// require ([`a2agw_types::Validate`]). [`FetchError::InvalidCard`] lists every broken rule
+/// by field path, in the names of the version the card was written in.
+///
+/// # Error messages
+/// Every [`FetchError`] names the host (and port) it is about, never the URL's path or
+/// query, which may carry secrets.
 #[derive(Clone, Debug)]
 pub struct CardFetcher {
     client: reqwest::Client,
@@ -242,6 +245,11 @@ impl CardFetcher {
             .connect_timeout(settings.timeout)
             .redirect(policy)
             .no_proxy()
+            // Whatever features other crates turn on: the size limit is on what is sent.
+            .no_gzip()
+            .no_brotli()
+            .no_zstd()
+            .no_deflate()
             .user_agent(concat!("a2a-gateway/", env!("CARGO_PKG_VERSION")));
         if !allow_private {
             builder = builder.dns_resolver(GuardedResolver::new(Purpose::AgentCard));
@@ -258,7 +266,7 @@ impl CardFetcher {
     }
 
     /// GETs `url` with `Accept: application/json`, and `If-None-Match: etag` when given;
-    /// reads, parses and validates the card (see the module docs).
+    /// reads, parses and validates the card (see [`CardFetcher`]).
     pub async fn fetch(&self, url: &str, etag: Option<&str>) -> Result<Fetched, FetchError> {
         let (parsed, _) =
             outbound::check_literal(url, self.settings.allow_private, Purpose::AgentCard).map_err(
