@@ -1,11 +1,13 @@
 //! The A2A server shell: JSON-RPC + SSE, HTTP+JSON and gRPC bindings that all decode into
 //! one internal request and call one handler; the agent card; authentication; limits;
-//! health and readiness; push notification delivery. This is the only crate that knows
+//! health and readiness; push notification delivery; fetching upstream agents' cards
+//! ([`CardFetcher`]). This is the only crate that knows
 //! HTTP status codes, SSE framing and gRPC status; it never names a concrete provider.
 
 pub mod app;
 pub mod auth;
 pub mod card;
+mod card_fetch;
 mod catalog;
 pub mod error;
 pub mod forwarded;
@@ -13,6 +15,7 @@ pub mod grpc;
 pub mod handler;
 mod jsonrpc;
 pub mod metrics;
+mod outbound;
 pub mod push;
 mod rest;
 mod sse;
@@ -22,6 +25,7 @@ pub use app::{AppState, Limits, Shutdown, router};
 pub use auth::{ApiKeyAuth, Authenticator, Principal, hash_key};
 pub use auth::{CompositeAuth, CredentialKind, JwtAuth, JwtConfig, JwtKeySource, JwtSetupError};
 pub use card::{CardForm, CardSettings};
+pub use card_fetch::{CardFetcher, FetchError, FetchSettings, Fetched, FetchedCard};
 pub use forwarded::{Connection, loopback_proxies, parse_trusted_proxy};
 pub use grpc::{grpc_routes, service};
 pub use handler::{CallError, Caller, Handler, Reply, StreamItem, StreamPolicy};

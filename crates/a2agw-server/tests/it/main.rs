@@ -3,6 +3,7 @@
 mod access;
 mod agents;
 mod card;
+mod card_fetch;
 mod card_urls;
 mod catalog;
 mod checklist;
