@@ -165,6 +165,18 @@ impl Snapshot {
         self.agents.is_empty()
     }
 
+    /// Its records, the root first.
+    pub fn into_records(self) -> Vec<Arc<AgentRecord>> {
+        let root = self.root;
+        let mut records: Vec<_> = root.iter().cloned().collect();
+        records.extend(
+            self.agents
+                .into_values()
+                .filter(|r| root.as_ref().is_none_or(|root| root.name != r.name)),
+        );
+        records
+    }
+
     /// Whether `name` is the root agent.
     pub fn is_root(&self, name: &str) -> bool {
         self.root.as_ref().is_some_and(|r| r.name == name)
@@ -256,7 +268,7 @@ impl Registry {
     /// agent before keep the record they hold.
     pub fn replace(&self, snapshot: Snapshot) -> Arc<Snapshot> {
         let mut layers = self.layers.lock().unwrap_or_else(PoisonError::into_inner);
-        layers.configured = configured_of(&snapshot);
+        layers.configured = snapshot.into_records();
         let (next, _) = layers.compose();
         self.current.swap(Arc::new(next))
     }
@@ -287,14 +299,7 @@ impl Registry {
 
 /// The records of `snapshot`, its root first.
 fn configured_of(snapshot: &Snapshot) -> Vec<Arc<AgentRecord>> {
-    let mut records: Vec<_> = snapshot.root().cloned().into_iter().collect();
-    records.extend(
-        snapshot
-            .iter()
-            .filter(|r| !snapshot.is_root(&r.name))
-            .cloned(),
-    );
-    records
+    snapshot.clone().into_records()
 }
 
 impl Upstreams for Registry {

@@ -154,6 +154,8 @@ pub struct AppState {
     pub card: CardSettings,
     /// Shutdown: readiness turns false and open streams end cleanly.
     pub shutdown: Shutdown,
+    /// The admin API (`/admin/v1/agents`), when one is configured.
+    pub admin: Option<Arc<crate::admin::Admin>>,
 }
 
 /// What the bindings learn from headers before they decode the request.
@@ -471,6 +473,7 @@ pub fn router(state: AppState) -> Router {
         .fallback(crate::rest::fallback)
         .route("/.well-known/jwks.json", get(crate::card::serve_jwks))
         .route("/agents", get(crate::catalog::serve))
+        .merge(crate::admin::routes())
         .route("/healthz", get(healthz))
         .route("/readyz", get(readyz))
         .route("/metrics", get(crate::metrics::serve))

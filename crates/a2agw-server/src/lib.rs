@@ -4,6 +4,7 @@
 //! ([`CardFetcher`]). This is the only crate that knows
 //! HTTP status codes, SSE framing and gRPC status; it never names a concrete provider.
 
+mod admin;
 pub mod app;
 pub mod auth;
 pub mod card;
@@ -21,6 +22,7 @@ mod rest;
 mod sse;
 
 pub use a2agw_registry::{AgentRecord, Registry, Snapshot};
+pub use admin::{Admin, AdminAgent, AdminAuth, AdminError, AgentAdmin};
 pub use app::{AppState, Limits, Shutdown, router};
 pub use auth::{ApiKeyAuth, Authenticator, Principal, hash_key};
 pub use auth::{CompositeAuth, CredentialKind, JwtAuth, JwtConfig, JwtKeySource, JwtSetupError};

@@ -245,6 +245,7 @@ pub async fn build(config: &Config) -> Result<(AppState, axum::Router)> {
             ..CardSettings::default()
         },
         shutdown,
+        admin: None,
     };
     // HTTP (JSON-RPC, REST, card, health) and gRPC on one port, switched on content type.
     let router = telemetry::with_remote_parent(a2agw_server::service(state.clone()));

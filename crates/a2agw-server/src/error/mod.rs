@@ -2,7 +2,8 @@
 
 mod respond;
 
+pub(crate) use respond::admin_denied_response;
 pub use respond::{
-    RpcCode, http_layer_error, http_status, jsonrpc_error_body, rest_error_body, rpc_code,
-    unauthenticated_body,
+    RpcCode, admin_error_response, http_layer_error, http_status, jsonrpc_error_body,
+    rest_error_body, rpc_code, unauthenticated_body,
 };

@@ -127,6 +127,80 @@ pub fn unauthenticated_body(message: &str) -> Value {
     json!({"error": {"code": 401, "status": RpcCode::Unauthenticated.name(), "message": message, "details": []}})
 }
 
+/// An admin API failure ([`crate::admin::AdminError`]): its status and a
+/// `google.rpc.Status` body; a field at fault is also named in a `BadRequest` detail.
+pub fn admin_error_response(err: &crate::admin::AdminError) -> axum::response::Response {
+    use crate::admin::AdminError as E;
+    let (status, rpc) = match err {
+        E::Invalid { .. } => (StatusCode::BAD_REQUEST, "INVALID_ARGUMENT"),
+        E::Upstream { .. } => (StatusCode::BAD_GATEWAY, "UNAVAILABLE"),
+        E::NotFound(_) => (StatusCode::NOT_FOUND, "NOT_FOUND"),
+        E::Conflict(_) => (StatusCode::CONFLICT, "ALREADY_EXISTS"),
+        E::PreconditionFailed(_) => (StatusCode::PRECONDITION_FAILED, "FAILED_PRECONDITION"),
+        E::Internal(_) => (StatusCode::INTERNAL_SERVER_ERROR, "INTERNAL"),
+    };
+    let details = match err {
+        E::Invalid { field, message } | E::Upstream { field, message } if !field.is_empty() => {
+            vec![json!({
+                "@type": "type.googleapis.com/google.rpc.BadRequest",
+                "fieldViolations": [{"field": field, "description": message}],
+            })]
+        }
+        _ => Vec::new(),
+    };
+    let message = match err {
+        E::Invalid { field, message } | E::Upstream { field, message } if field.is_empty() => {
+            message.clone()
+        }
+        other => other.to_string(),
+    };
+    let body = json!({"error": {
+        "code": status.as_u16(),
+        "status": rpc,
+        "message": message,
+        "details": details,
+    }});
+    axum::response::IntoResponse::into_response((status, axum::Json(body)))
+}
+
+/// A request refused the admin API: 404 (no admin API), 401 with `challenge`, or 403.
+pub(crate) fn admin_denied_response(
+    denied: &crate::admin::Denied,
+    challenge: &str,
+) -> axum::response::Response {
+    use crate::admin::Denied;
+    use axum::response::IntoResponse;
+    match denied {
+        Denied::Off => {
+            let body = json!({"error": {"code": 404, "status": "NOT_FOUND",
+                "message": "No admin API is configured on this gateway ([admin] in the configuration)",
+                "details": []}});
+            (StatusCode::NOT_FOUND, axum::Json(body)).into_response()
+        }
+        Denied::Unauthenticated(message) => {
+            let mut resp = (
+                StatusCode::UNAUTHORIZED,
+                axum::Json(unauthenticated_body(message)),
+            )
+                .into_response();
+            let challenge = if challenge.is_empty() {
+                "AdminKey header=\"x-admin-key\"".to_owned()
+            } else {
+                format!("AdminKey header=\"x-admin-key\", {challenge}")
+            };
+            if let Ok(v) = http::HeaderValue::from_str(&challenge) {
+                resp.headers_mut().insert(http::header::WWW_AUTHENTICATE, v);
+            }
+            resp
+        }
+        Denied::Forbidden(message) => {
+            let body = json!({"error": {"code": 403, "status": "PERMISSION_DENIED",
+                "message": message, "details": []}});
+            (StatusCode::FORBIDDEN, axum::Json(body)).into_response()
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -53,6 +53,7 @@ pub(crate) struct ServerBuilder {
     more_agents: Vec<String>,
     access: HashMap<String, a2agw_registry::Access>,
     signing: Vec<a2agw_signing::SigningKey>,
+    admin: Option<Arc<a2agw_server::Admin>>,
     jwt: Option<JwtConfig>,
 }
 
@@ -87,6 +88,7 @@ pub(crate) fn server() -> ServerBuilder {
         more_agents: Vec::new(),
         access: HashMap::new(),
         signing: Vec::new(),
+        admin: None,
         jwt: None,
     }
 }
@@ -204,6 +206,11 @@ impl ServerBuilder {
     }
 
     /// Signs every served card with `key` too.
+    pub(crate) fn admin(mut self, admin: a2agw_server::Admin) -> Self {
+        self.admin = Some(Arc::new(admin));
+        self
+    }
+
     pub(crate) fn signing(mut self, key: a2agw_signing::SigningKey) -> Self {
         self.signing.push(key);
         self
@@ -365,6 +372,7 @@ impl ServerBuilder {
                 ..CardSettings::default()
             },
             shutdown: a2agw_server::Shutdown::default(),
+            admin: self.admin.clone(),
         }
     }
 

@@ -1,0 +1,390 @@
+//! The admin API, `/admin/v1/agents`: list, get, create (by card URL or inline
+//! definition), replace, delete, enable, disable and refresh the agents registered at run
+//! time. The HTTP surface and the admin credential are here; what a registration means
+//! (parsing it, fetching cards, building providers, storing it) is the [`AgentAdmin`]
+//! the binary gives.
+//!
+//! | method and path | what |
+//! |---|---|
+//! | `GET /admin/v1/agents` | every agent, configured and registered |
+//! | `POST /admin/v1/agents` | register one (`201`, `Location`, `ETag`) |
+//! | `GET /admin/v1/agents/{name}` | one (`ETag: "<version>"`) |
+//! | `PUT /admin/v1/agents/{name}` | replace its registration (`If-Match` optional) |
+//! | `DELETE /admin/v1/agents/{name}` | remove it (`204`; `If-Match` optional) |
+//! | `POST /admin/v1/agents/{name}/enable`, `…/disable` | serve it, or stop serving it |
+//! | `POST /admin/v1/agents/{name}/refresh` | fetch its card again now |
+//!
+//! **The admin credential is not a caller's.** An admin key (`X-Admin-Key: <key>`, or
+//! `Authorization: Bearer <key>`; stored as SHA-256 like callers' keys), or a JWT that the
+//! gateway's JWT authentication accepts and whose roles claim holds the admin role. No
+//! credential, or one that is not valid: 401. A valid caller credential without the admin
+//! role: 403. Without an admin configured the API answers 404, as for any unknown path.
+
+use crate::app::AppState;
+use crate::auth::{Principal, hash_key, looks_like_jwt};
+use axum::Router;
+use axum::extract::{Path, State};
+use axum::http::{HeaderMap, StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use axum::routing::{get, post};
+use serde_json::Value;
+use std::collections::HashMap;
+use std::fmt::Debug;
+use std::sync::Arc;
+
+/// Who may call the admin API.
+#[derive(Clone, Debug, Default)]
+pub struct AdminAuth {
+    /// SHA-256 (hex, lower case) of each admin key → the admin it names (for logs).
+    pub keys: HashMap<String, String>,
+    /// A JWT accepted by the gateway's authentication whose roles claim holds this role is
+    /// an admin (`None`: no JWT is).
+    pub role: Option<String>,
+}
+
+/// The admin API: its credential and what carries out its operations.
+#[derive(Clone, Debug)]
+pub struct Admin {
+    /// Who may call it.
+    pub auth: AdminAuth,
+    /// What it does.
+    pub agents: Arc<dyn AgentAdmin>,
+}
+
+/// One agent as the admin API shows it.
+#[derive(Clone, Debug, PartialEq)]
+pub struct AdminAgent {
+    /// Its name.
+    pub name: String,
+    /// Its registration's version (`None` for a configured agent): the `ETag`.
+    pub version: Option<i64>,
+    /// The JSON shown.
+    pub view: Value,
+}
+
+/// Why an admin operation failed; each kind has its HTTP status
+/// ([`crate::error::admin_error_response`]).
+#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
+pub enum AdminError {
+    /// The request is wrong: `field` names what (`card_url`, `skills[0].tags`, or `""`
+    /// for the body as a whole). 400.
+    #[error("{field}: {message}")]
+    Invalid {
+        /// The field at fault.
+        field: String,
+        /// What is wrong with it.
+        message: String,
+    },
+    /// The upstream the registration points at failed (unreachable, timeout, 5xx). 502.
+    #[error("{field}: {message}")]
+    Upstream {
+        /// The field that names the upstream.
+        field: String,
+        /// What failed.
+        message: String,
+    },
+    /// No such agent. 404.
+    #[error("no agent named `{0}` is registered")]
+    NotFound(String),
+    /// The name is taken, or the agent is configured (not registered) and so read-only
+    /// here. 409.
+    #[error("{0}")]
+    Conflict(String),
+    /// `If-Match` names another version. 412.
+    #[error("{0}")]
+    PreconditionFailed(String),
+    /// Something on our side failed (the store). 500.
+    #[error("{0}")]
+    Internal(String),
+}
+
+impl AdminError {
+    /// [`AdminError::Invalid`].
+    pub fn invalid(field: impl Into<String>, message: impl Into<String>) -> Self {
+        AdminError::Invalid {
+            field: field.into(),
+            message: message.into(),
+        }
+    }
+}
+
+/// The admin API's operations. Every mutation either happens whole (stored, then served)
+/// or not at all.
+#[async_trait::async_trait]
+pub trait AgentAdmin: Send + Sync + Debug + 'static {
+    /// Every agent, by name.
+    async fn list(&self) -> Result<Vec<AdminAgent>, AdminError>;
+    /// One agent.
+    async fn get(&self, name: &str) -> Result<AdminAgent, AdminError>;
+    /// Registers the agent `body` describes (a JSON object with its `name`).
+    async fn create(&self, body: Value) -> Result<AdminAgent, AdminError>;
+    /// Replaces `name`'s registration with `body`, at version `if_match` when given.
+    async fn replace(
+        &self,
+        name: &str,
+        body: Value,
+        if_match: Option<i64>,
+    ) -> Result<AdminAgent, AdminError>;
+    /// Removes `name`, at version `if_match` when given.
+    async fn delete(&self, name: &str, if_match: Option<i64>) -> Result<(), AdminError>;
+    /// Serves `name` (`true`) or stops serving it (`false`), keeping its registration.
+    async fn set_enabled(&self, name: &str, enabled: bool) -> Result<AdminAgent, AdminError>;
+    /// Fetches `name`'s card again now.
+    async fn refresh(&self, name: &str) -> Result<AdminAgent, AdminError>;
+}
+
+/// The admin routes (answering 404 when [`AppState::admin`] is `None`).
+pub(crate) fn routes() -> Router<AppState> {
+    Router::new()
+        .route("/admin/v1/agents", get(list).post(create))
+        .route(
+            "/admin/v1/agents/{name}",
+            get(get_one).put(replace).delete(delete),
+        )
+        .route("/admin/v1/agents/{name}/enable", post(enable))
+        .route("/admin/v1/agents/{name}/disable", post(disable))
+        .route("/admin/v1/agents/{name}/refresh", post(refresh))
+}
+
+/// Why a request may not use the admin API.
+#[derive(Debug)]
+pub(crate) enum Denied {
+    /// No admin API here: 404.
+    Off,
+    /// No valid credential: 401.
+    Unauthenticated(String),
+    /// A valid credential that is not an admin's: 403.
+    Forbidden(String),
+}
+
+/// The admin API of `state`, if the request's credential is an admin's.
+fn admit<'a>(state: &'a AppState, headers: &HeaderMap) -> Result<&'a Admin, Denied> {
+    let Some(admin) = state.admin.as_deref() else {
+        return Err(Denied::Off);
+    };
+    let header_key = headers
+        .get("x-admin-key")
+        .and_then(|v| v.to_str().ok())
+        .map(str::trim);
+    let bearer = headers
+        .get(header::AUTHORIZATION)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| {
+            v.get(..7)
+                .filter(|s| s.eq_ignore_ascii_case("bearer "))
+                .map(|_| v[7..].trim())
+        });
+    for key in header_key
+        .into_iter()
+        .chain(bearer.filter(|b| !looks_like_jwt(b)))
+    {
+        if let Some(who) = admin.auth.keys.get(&hash_key(key)) {
+            tracing::debug!(admin = %who, "admin API call");
+            return Ok(admin);
+        }
+    }
+    if header_key.is_some() {
+        return Err(Denied::Unauthenticated("the admin key is not valid".into()));
+    }
+    match state.auth.authenticate(headers) {
+        Ok(Some(principal @ Principal::Jwt { .. }))
+            if admin
+                .auth
+                .role
+                .as_ref()
+                .is_some_and(|role| principal.roles().contains(role)) =>
+        {
+            tracing::debug!(admin = %principal, "admin API call");
+            Ok(admin)
+        }
+        Ok(Some(principal)) => Err(Denied::Forbidden(format!(
+            "`{principal}` is a caller, not an admin: the admin API needs an admin key{}",
+            match &admin.auth.role {
+                Some(role) => format!(" or a JWT with the `{role}` role"),
+                None => String::new(),
+            }
+        ))),
+        Ok(None) => Err(Denied::Unauthenticated(
+            "the admin API needs an admin credential (X-Admin-Key)".into(),
+        )),
+        Err(e) => Err(Denied::Unauthenticated(e)),
+    }
+}
+
+/// `If-Match: "<version>"` (or a bare number); `*` and no header: `None`.
+fn if_match(headers: &HeaderMap) -> Result<Option<i64>, AdminError> {
+    let Some(v) = headers.get(header::IF_MATCH) else {
+        return Ok(None);
+    };
+    let text = v.to_str().unwrap_or("").trim();
+    if text == "*" {
+        return Ok(None);
+    }
+    let bare = text.trim_start_matches("W/").trim_matches('"');
+    bare.parse::<i64>().map(Some).map_err(|_| {
+        AdminError::invalid(
+            "If-Match",
+            format!("`{text}` is not an ETag this API gave (\"<version>\")"),
+        )
+    })
+}
+
+/// The JSON body, which must be an object.
+fn object(body: &[u8]) -> Result<Value, AdminError> {
+    match serde_json::from_slice::<Value>(body) {
+        Ok(v @ Value::Object(_)) => Ok(v),
+        Ok(_) => Err(AdminError::invalid("", "the body must be a JSON object")),
+        Err(e) => Err(AdminError::invalid(
+            "",
+            format!("the body is not JSON: {e}"),
+        )),
+    }
+}
+
+fn answer(status: StatusCode, agent: &AdminAgent) -> Response {
+    let mut resp = (status, axum::Json(&agent.view)).into_response();
+    if let Some(v) = agent.version
+        && let Ok(etag) = format!("\"{v}\"").parse()
+    {
+        resp.headers_mut().insert(header::ETAG, etag);
+    }
+    if status == StatusCode::CREATED
+        && let Ok(location) = format!("/admin/v1/agents/{}", agent.name).parse()
+    {
+        resp.headers_mut().insert(header::LOCATION, location);
+    }
+    resp
+}
+
+fn failed(e: &AdminError) -> Response {
+    crate::error::admin_error_response(e)
+}
+
+fn denied(state: &AppState, d: &Denied) -> Response {
+    crate::error::admin_denied_response(d, &state.auth.challenge())
+}
+
+async fn list(State(state): State<AppState>, headers: HeaderMap) -> Response {
+    let admin = match admit(&state, &headers) {
+        Ok(a) => a,
+        Err(d) => return denied(&state, &d),
+    };
+    match admin.agents.list().await {
+        Ok(agents) => {
+            let views: Vec<&Value> = agents.iter().map(|a| &a.view).collect();
+            axum::Json(serde_json::json!({ "agents": views })).into_response()
+        }
+        Err(e) => failed(&e),
+    }
+}
+
+async fn get_one(
+    State(state): State<AppState>,
+    Path(name): Path<String>,
+    headers: HeaderMap,
+) -> Response {
+    let admin = match admit(&state, &headers) {
+        Ok(a) => a,
+        Err(d) => return denied(&state, &d),
+    };
+    match admin.agents.get(&name).await {
+        Ok(agent) => answer(StatusCode::OK, &agent),
+        Err(e) => failed(&e),
+    }
+}
+
+async fn create(State(state): State<AppState>, headers: HeaderMap, body: bytes::Bytes) -> Response {
+    let admin = match admit(&state, &headers) {
+        Ok(a) => a,
+        Err(d) => return denied(&state, &d),
+    };
+    let result = match object(&body) {
+        Ok(body) => admin.agents.create(body).await,
+        Err(e) => Err(e),
+    };
+    match result {
+        Ok(agent) => answer(StatusCode::CREATED, &agent),
+        Err(e) => failed(&e),
+    }
+}
+
+async fn replace(
+    State(state): State<AppState>,
+    Path(name): Path<String>,
+    headers: HeaderMap,
+    body: bytes::Bytes,
+) -> Response {
+    let admin = match admit(&state, &headers) {
+        Ok(a) => a,
+        Err(d) => return denied(&state, &d),
+    };
+    let result = match (object(&body), if_match(&headers)) {
+        (Ok(body), Ok(version)) => admin.agents.replace(&name, body, version).await,
+        (Err(e), _) | (_, Err(e)) => Err(e),
+    };
+    match result {
+        Ok(agent) => answer(StatusCode::OK, &agent),
+        Err(e) => failed(&e),
+    }
+}
+
+async fn delete(
+    State(state): State<AppState>,
+    Path(name): Path<String>,
+    headers: HeaderMap,
+) -> Response {
+    let admin = match admit(&state, &headers) {
+        Ok(a) => a,
+        Err(d) => return denied(&state, &d),
+    };
+    let result = match if_match(&headers) {
+        Ok(version) => admin.agents.delete(&name, version).await,
+        Err(e) => Err(e),
+    };
+    match result {
+        Ok(()) => StatusCode::NO_CONTENT.into_response(),
+        Err(e) => failed(&e),
+    }
+}
+
+async fn switch(state: &AppState, name: &str, headers: &HeaderMap, on: bool) -> Response {
+    let admin = match admit(state, headers) {
+        Ok(a) => a,
+        Err(d) => return denied(state, &d),
+    };
+    match admin.agents.set_enabled(name, on).await {
+        Ok(agent) => answer(StatusCode::OK, &agent),
+        Err(e) => failed(&e),
+    }
+}
+
+async fn enable(
+    State(state): State<AppState>,
+    Path(name): Path<String>,
+    headers: HeaderMap,
+) -> Response {
+    switch(&state, &name, &headers, true).await
+}
+
+async fn disable(
+    State(state): State<AppState>,
+    Path(name): Path<String>,
+    headers: HeaderMap,
+) -> Response {
+    switch(&state, &name, &headers, false).await
+}
+
+async fn refresh(
+    State(state): State<AppState>,
+    Path(name): Path<String>,
+    headers: HeaderMap,
+) -> Response {
+    let admin = match admit(&state, &headers) {
+        Ok(a) => a,
+        Err(d) => return denied(&state, &d),
+    };
+    match admin.agents.refresh(&name).await {
+        Ok(agent) => answer(StatusCode::OK, &agent),
+        Err(e) => failed(&e),
+    }
+}
