@@ -442,6 +442,17 @@ fn check_hop(
 // ---------------------------------------------------------------------------------------
 // Reading a card
 
+/// The A2A 1.0 card of a card as received (1.0, hybrid or 0.3, as [`CardFetcher::fetch`]
+/// reads it), or the list of what is wrong with it.
+pub fn card_from_json(raw: &Value) -> Result<AgentCard, String> {
+    let Value::Object(object) = raw else {
+        return Err("the card is not a JSON object".into());
+    };
+    read_card(object)
+        .map(|(card, _)| card)
+        .map_err(|(version, problems)| format!("invalid {version} card: {}", list(&problems)))
+}
+
 /// Which card shape an object is.
 fn is_v03(object: &Map<String, Value>) -> bool {
     if present(object, "supportedInterfaces") || present(object, "supported_interfaces") {

@@ -27,7 +27,9 @@ pub use app::{AppState, Limits, Shutdown, router};
 pub use auth::{ApiKeyAuth, Authenticator, Principal, hash_key};
 pub use auth::{CompositeAuth, CredentialKind, JwtAuth, JwtConfig, JwtKeySource, JwtSetupError};
 pub use card::{CardForm, CardSettings};
-pub use card_fetch::{CardFetcher, FetchError, FetchSettings, Fetched, FetchedCard};
+pub use card_fetch::{
+    CardFetcher, FetchError, FetchSettings, Fetched, FetchedCard, card_from_json,
+};
 pub use forwarded::{Connection, loopback_proxies, parse_trusted_proxy};
 pub use grpc::{grpc_routes, service};
 pub use handler::{CallError, Caller, Handler, Reply, StreamItem, StreamPolicy};

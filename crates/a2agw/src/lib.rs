@@ -12,6 +12,7 @@
 //! | `provider-vertex` | the Vertex AI Agent Engine adapter (`[agent.vertex]`) |
 //! | `all-providers` | all four |
 
+pub mod admin;
 pub mod config;
 pub mod providers;
 pub mod telemetry;
@@ -58,9 +59,13 @@ pub async fn open_store(config: &Config) -> Result<Arc<dyn TaskStore>> {
 
 /// What the operator says about an agent, as the registry builds its cards from it.
 fn definition(def: &config::AgentDef) -> AgentDefinition {
-    let a = &def.card;
+    definition_of(&def.name, &def.card)
+}
+
+/// [`definition`] of the agent `name` that `a` describes.
+pub(crate) fn definition_of(name: &str, a: &config::AgentSection) -> AgentDefinition {
     AgentDefinition {
-        name: def.name.clone(),
+        name: name.to_owned(),
         description: a.description.clone(),
         version: a.version.clone(),
         streaming: a.streaming,
@@ -199,7 +204,12 @@ pub async fn build(config: &Config) -> Result<(AppState, axum::Router)> {
     engine.start();
     let shutdown = Shutdown::default();
     let push = push_settings(config);
-    if config.any_push() {
+    let admin = match &config.admin {
+        Some(a) => Some(start_admin(config, a, engine.store(), &registry, &shutdown).await?),
+        None => None,
+    };
+    // A registered agent may declare push notifications at any time.
+    if config.any_push() || admin.is_some() {
         start_push_delivery(
             config,
             engine.store(),
@@ -245,11 +255,53 @@ pub async fn build(config: &Config) -> Result<(AppState, axum::Router)> {
             ..CardSettings::default()
         },
         shutdown,
-        admin: None,
+        admin,
     };
     // HTTP (JSON-RPC, REST, card, health) and gRPC on one port, switched on content type.
     let router = telemetry::with_remote_parent(a2agw_server::service(state.clone()));
     Ok((state, router))
+}
+
+/// Starts the registrations of the admin API: the agents registered in the store served
+/// from now on, and polled for changes until shutdown.
+async fn start_admin(
+    config: &Config,
+    a: &config::AdminConfig,
+    store: &Arc<dyn TaskStore>,
+    registry: &Arc<Registry>,
+    shutdown: &Shutdown,
+) -> Result<Arc<a2agw_server::Admin>> {
+    let fetcher = a2agw_server::CardFetcher::new(a2agw_server::FetchSettings {
+        allow_private: a.allow_private_card_urls,
+        timeout: Duration::from_secs(a.card_timeout_secs),
+        max_bytes: a.max_card_bytes,
+        ..a2agw_server::FetchSettings::default()
+    })
+    .context("admin: the card fetcher")?;
+    let registrations = Arc::new(admin::Registrations::new(
+        Arc::clone(store),
+        Arc::clone(registry),
+        fetcher,
+        card_security(config),
+        a.max_agents,
+    ));
+    registrations
+        .sync()
+        .await
+        .context("admin: reading the registered agents")?;
+    registrations.spawn(shutdown);
+    let auth = a2agw_server::AdminAuth {
+        keys: a
+            .api_keys
+            .iter()
+            .map(|(who, hash)| (hash.to_ascii_lowercase(), who.clone()))
+            .collect(),
+        role: (!a.jwt_role.is_empty()).then(|| a.jwt_role.clone()),
+    };
+    Ok(Arc::new(a2agw_server::Admin {
+        auth,
+        agents: registrations,
+    }))
 }
 
 /// The card signing key of `[signing]` (none without the section).
@@ -343,6 +395,8 @@ pub async fn reload(state: &AppState, running: &Config, path: Option<&Path>) -> 
         ("auth", fresh.auth != running.auth),
         ("push", fresh.push != running.push),
         ("telemetry", fresh.telemetry != running.telemetry),
+        ("admin", fresh.admin != running.admin),
+        ("signing", fresh.signing != running.signing),
     ] {
         if changed {
             restart.push(section);

@@ -34,6 +34,71 @@ pub struct Config {
     pub telemetry: TelemetryConfig,
     /// Signing of the agent cards the gateway serves (`[signing]`; none by default).
     pub signing: Option<SigningConfig>,
+    /// The admin API (`[admin]`; off by default).
+    pub admin: Option<AdminConfig>,
+}
+
+/// `[admin]`: the admin API at `/admin/v1/agents`, which registers agents at run time.
+/// Registrations are kept in the store's database and served by every instance sharing
+/// it (each polls for changes once a second).
+#[derive(Clone, Debug, Deserialize, PartialEq)]
+#[serde(default, deny_unknown_fields)]
+pub struct AdminConfig {
+    /// Admin keys: a name → the SHA-256 of the key in hex (as `auth.api_keys`). Sent as
+    /// `X-Admin-Key: <key>` or `Authorization: Bearer <key>`. Not callers' keys.
+    pub api_keys: BTreeMap<String, String>,
+    /// A JWT accepted by `[auth.jwt]` whose roles claim (`auth.jwt.roles_claim`) holds
+    /// this role is an admin. Empty: no JWT is.
+    pub jwt_role: String,
+    /// Most agents that may be registered.
+    pub max_agents: usize,
+    /// Allow card URLs on loopback, private and link-local addresses (tests, or agents
+    /// on a private network you trust). Default `false`: refused like private webhooks.
+    pub allow_private_card_urls: bool,
+    /// How long fetching a card may take, in seconds.
+    pub card_timeout_secs: u64,
+    /// Largest card accepted, in bytes.
+    pub max_card_bytes: usize,
+}
+
+impl Default for AdminConfig {
+    fn default() -> Self {
+        AdminConfig {
+            api_keys: BTreeMap::new(),
+            jwt_role: String::new(),
+            max_agents: 1000,
+            allow_private_card_urls: false,
+            card_timeout_secs: 10,
+            max_card_bytes: 512 * 1024,
+        }
+    }
+}
+
+/// `trusted_keys` of an agent whose card is fetched from `card_url`: the keys its card's
+/// signatures must verify with (spec §8.4.3), and when.
+#[derive(Clone, Debug, Default, Deserialize, PartialEq)]
+#[serde(default, deny_unknown_fields)]
+pub struct TrustedKeysConfig {
+    /// `off` (signatures are not looked at), `verify-if-present` (the default: an
+    /// unsigned card passes, a signed one must verify) or `require`.
+    pub policy: TrustPolicyConfig,
+    /// The trusted public keys as a JWKS (`{"keys": [...]}`), inline.
+    pub jwks: Option<serde_json::Value>,
+    /// Or a file holding that JWKS.
+    pub jwks_file: String,
+}
+
+/// [`TrustedKeysConfig::policy`].
+#[derive(Clone, Copy, Debug, Default, Deserialize, PartialEq, Eq)]
+#[serde(rename_all = "kebab-case")]
+pub enum TrustPolicyConfig {
+    /// Signatures are not looked at.
+    Off,
+    /// An unsigned card passes; a signed one must verify.
+    #[default]
+    VerifyIfPresent,
+    /// The card must carry a signature that verifies.
+    Require,
 }
 
 /// `[signing]`: every agent card the gateway serves (each agent's, each form, the extended
@@ -330,6 +395,7 @@ impl AgentConfig {
                 extensions: self.extensions.clone(),
                 allow: self.allow.clone(),
                 provider,
+                ..AgentSection::default()
             },
         }
     }
@@ -372,6 +438,113 @@ pub struct AgentSection {
     pub allow: Vec<String>,
     /// What runs it.
     pub provider: ProviderConfig,
+    /// The agent's own card, fetched from this URL (admin API registrations): its name,
+    /// description, version, skills and modes are served (with the gateway's interfaces
+    /// and security), so `description` and the skills are not given. Empty: the card is
+    /// described here.
+    pub card_url: String,
+    /// How often the card at `card_url` is fetched again (`If-None-Match`), in seconds.
+    pub refresh_secs: u64,
+    /// The keys the card at `card_url` must be signed with.
+    pub trusted_keys: TrustedKeysConfig,
+}
+
+impl AgentSection {
+    /// The first thing wrong with the section: the field (relative to the section) and
+    /// why.
+    pub fn problem(&self) -> Option<(String, String)> {
+        let bad = |field: &str, why: &str| Some((field.to_owned(), why.to_owned()));
+        if self.card_url.is_empty() {
+            if self.description.trim().is_empty() {
+                return bad(
+                    "description",
+                    "required (the card tells clients what the agent does)",
+                );
+            }
+            if self.skills.is_empty() {
+                return bad(
+                    "skills",
+                    "at least one skill is required (the card must list one)",
+                );
+            }
+        } else {
+            if !self.card_url.starts_with("https://") && !self.card_url.starts_with("http://") {
+                return bad("card_url", "must be an http:// or https:// URL");
+            }
+            for (field, set) in [
+                ("description", !self.description.is_empty()),
+                ("skills", !self.skills.is_empty()),
+                ("extended_skills", !self.extended_skills.is_empty()),
+                ("extensions", !self.extensions.is_empty()),
+            ] {
+                if set {
+                    return bad(field, "comes from the card at card_url: leave it out");
+                }
+            }
+            if self.refresh_secs < 10 {
+                return bad("refresh_secs", "at least 10");
+            }
+        }
+        if self.card_url.is_empty() && self.trusted_keys != TrustedKeysConfig::default() {
+            return bad(
+                "trusted_keys",
+                "only for an agent whose card is fetched (card_url)",
+            );
+        }
+        if let Some(jwks) = &self.trusted_keys.jwks {
+            if !self.trusted_keys.jwks_file.is_empty() {
+                return bad("trusted_keys", "set jwks or jwks_file, not both");
+            }
+            if let Err(e) = a2agw_signing::TrustedKeys::from_jwks_json(&jwks.to_string()) {
+                return Some(("trusted_keys.jwks".into(), e.to_string()));
+            }
+        }
+        if self.trusted_keys.policy == TrustPolicyConfig::Require
+            && self.trusted_keys.jwks.is_none()
+            && self.trusted_keys.jwks_file.is_empty()
+        {
+            return bad("trusted_keys", "policy `require` needs jwks or jwks_file");
+        }
+        let skills = self.skills.iter().map(|s| ("skills", s));
+        let extended = self.extended_skills.iter().map(|s| ("extended_skills", s));
+        let mut index: BTreeMap<&str, usize> = BTreeMap::new();
+        for (list, s) in skills.chain(extended) {
+            let i = index.entry(list).or_insert(0);
+            let at = format!("{list}[{i}]");
+            *i += 1;
+            if s.id.is_empty() || s.name.is_empty() || s.description.is_empty() || s.tags.is_empty()
+            {
+                return Some((
+                    at,
+                    format!(
+                        "({}): id, name, description and at least one tag are required",
+                        s.id
+                    ),
+                ));
+            }
+        }
+        for (i, e) in self.extensions.iter().enumerate() {
+            if e.uri.trim().is_empty() {
+                return Some((format!("extensions[{i}].uri"), "required".into()));
+            }
+        }
+        for (i, entry) in self.allow.iter().enumerate() {
+            if let Err(e) = a2agw_registry::Grant::parse(entry) {
+                return Some((format!("allow[{i}]"), e));
+            }
+        }
+        if let Err(e) = self.provider.check("provider") {
+            let text = format!("{e:#}");
+            let (field, why) = match text.split_once(": ") {
+                Some((f, w)) if f.starts_with("provider") && !f.contains(' ') => {
+                    (f.to_owned(), w.to_owned())
+                }
+                _ => ("provider".to_owned(), text),
+            };
+            return Some((field, why));
+        }
+        None
+    }
 }
 
 impl Default for AgentSection {
@@ -386,6 +559,9 @@ impl Default for AgentSection {
             extensions: Vec::new(),
             allow: Vec::new(),
             provider: ProviderConfig::Demo,
+            card_url: String::new(),
+            refresh_secs: 300,
+            trusted_keys: TrustedKeysConfig::default(),
         }
     }
 }
@@ -581,31 +757,14 @@ impl Config {
         for (name, a) in &self.agents {
             check_agent_name(name)?;
             let at = format!("agents.{name}");
-            if a.description.trim().is_empty() {
-                bail!("{at}.description: required (the card tells clients what the agent does)");
+            if !a.card_url.is_empty() {
+                bail!(
+                    "{at}.card_url: an agent whose card is fetched is registered through the admin API (/admin/v1/agents)"
+                );
             }
-            if a.skills.is_empty() {
-                bail!("{at}.skills: at least one skill is required (the card must list one)");
+            if let Some((field, why)) = a.problem() {
+                bail!("{at}.{field}: {why}");
             }
-            for (i, s) in a.skills.iter().chain(&a.extended_skills).enumerate() {
-                if s.id.is_empty()
-                    || s.name.is_empty()
-                    || s.description.is_empty()
-                    || s.tags.is_empty()
-                {
-                    bail!(
-                        "{at}: skill {i} ({}): id, name, description and at least one tag are required",
-                        s.id
-                    );
-                }
-            }
-            for (i, e) in a.extensions.iter().enumerate() {
-                if e.uri.trim().is_empty() {
-                    bail!("{at}.extensions[{i}].uri: required");
-                }
-            }
-            check_allow(&at, &a.allow)?;
-            a.provider.check(&format!("{at}.provider"))?;
             if self.uses_shorthand() && *name == self.agent.name {
                 bail!("{at}: `{name}` is also the name of [agent]; agent names must differ");
             }
@@ -662,6 +821,42 @@ impl Config {
                 .count();
             if sources != 1 {
                 bail!("auth.jwt: set exactly one of jwks_url, public_key_file, hmac_secret_env");
+            }
+        }
+        if let Some(admin) = &self.admin {
+            for (who, hash) in &admin.api_keys {
+                if hash.len() != 64 || !hash.bytes().all(|b| b.is_ascii_hexdigit()) {
+                    bail!(
+                        "admin.api_keys.{who}: must be the SHA-256 of the key in hex (64 characters), not the key"
+                    );
+                }
+                if self
+                    .auth
+                    .api_keys
+                    .values()
+                    .any(|h| h.eq_ignore_ascii_case(hash))
+                {
+                    bail!(
+                        "admin.api_keys.{who}: is also a caller's key (auth.api_keys); admin keys must differ"
+                    );
+                }
+            }
+            if !admin.jwt_role.is_empty()
+                && self
+                    .auth
+                    .jwt
+                    .as_ref()
+                    .is_none_or(|j| j.roles_claim.is_empty())
+            {
+                bail!(
+                    "admin.jwt_role: needs [auth.jwt] with roles_claim set (the claim that carries the role)"
+                );
+            }
+            if admin.api_keys.is_empty() && admin.jwt_role.is_empty() {
+                bail!("admin: set api_keys or jwt_role, or nobody could call the admin API");
+            }
+            if admin.max_agents == 0 || admin.card_timeout_secs == 0 || admin.max_card_bytes == 0 {
+                bail!("admin: max_agents, card_timeout_secs and max_card_bytes must be at least 1");
             }
         }
         if self.push.max_attempts == 0 {

@@ -5,6 +5,7 @@
 //! `~/.cache/a2a-gateway/venv/bin/python`, with `a2a-sdk[http-server,grpc]`); without it
 //! they are skipped with a note, and fail when `CI` is set.
 
+mod admin;
 mod agents;
 mod interop;
 #[cfg(feature = "otel")]
