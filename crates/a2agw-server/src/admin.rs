@@ -256,56 +256,51 @@ fn answer(status: StatusCode, agent: &AdminAgent) -> Response {
     resp
 }
 
-fn failed(e: &AdminError) -> Response {
-    crate::error::admin_error_response(e)
+/// An operation's answer: `status` with the agent, or the error's.
+fn respond(status: StatusCode, result: Result<AdminAgent, AdminError>) -> Response {
+    match result {
+        Ok(agent) => answer(status, &agent),
+        Err(e) => crate::error::admin_error_response(&e),
+    }
 }
 
-fn denied(state: &AppState, d: &Denied) -> Response {
-    crate::error::admin_denied_response(d, &state.auth.challenge())
+/// The admin API for this request, or the answer refusing it.
+#[allow(clippy::result_large_err)] // the error is the response to send, built once
+fn admin_for<'a>(state: &'a AppState, headers: &HeaderMap) -> Result<&'a Admin, Response> {
+    admit(state, headers)
+        .map_err(|d| crate::error::admin_denied_response(&d, &state.auth.challenge()))
 }
 
-async fn list(State(state): State<AppState>, headers: HeaderMap) -> Response {
-    let admin = match admit(&state, &headers) {
-        Ok(a) => a,
-        Err(d) => return denied(&state, &d),
-    };
-    match admin.agents.list().await {
+/// Handlers answer `Err` with the refusal, `Ok` with the operation's answer.
+type Answer = Result<Response, Response>;
+
+async fn list(State(state): State<AppState>, headers: HeaderMap) -> Answer {
+    let admin = admin_for(&state, &headers)?;
+    Ok(match admin.agents.list().await {
         Ok(agents) => {
             let views: Vec<&Value> = agents.iter().map(|a| &a.view).collect();
             axum::Json(serde_json::json!({ "agents": views })).into_response()
         }
-        Err(e) => failed(&e),
-    }
+        Err(e) => crate::error::admin_error_response(&e),
+    })
 }
 
 async fn get_one(
     State(state): State<AppState>,
     Path(name): Path<String>,
     headers: HeaderMap,
-) -> Response {
-    let admin = match admit(&state, &headers) {
-        Ok(a) => a,
-        Err(d) => return denied(&state, &d),
-    };
-    match admin.agents.get(&name).await {
-        Ok(agent) => answer(StatusCode::OK, &agent),
-        Err(e) => failed(&e),
-    }
+) -> Answer {
+    let admin = admin_for(&state, &headers)?;
+    Ok(respond(StatusCode::OK, admin.agents.get(&name).await))
 }
 
-async fn create(State(state): State<AppState>, headers: HeaderMap, body: bytes::Bytes) -> Response {
-    let admin = match admit(&state, &headers) {
-        Ok(a) => a,
-        Err(d) => return denied(&state, &d),
-    };
+async fn create(State(state): State<AppState>, headers: HeaderMap, body: bytes::Bytes) -> Answer {
+    let admin = admin_for(&state, &headers)?;
     let result = match object(&body) {
         Ok(body) => admin.agents.create(body).await,
         Err(e) => Err(e),
     };
-    match result {
-        Ok(agent) => answer(StatusCode::CREATED, &agent),
-        Err(e) => failed(&e),
-    }
+    Ok(respond(StatusCode::CREATED, result))
 }
 
 async fn replace(
@@ -313,78 +308,60 @@ async fn replace(
     Path(name): Path<String>,
     headers: HeaderMap,
     body: bytes::Bytes,
-) -> Response {
-    let admin = match admit(&state, &headers) {
-        Ok(a) => a,
-        Err(d) => return denied(&state, &d),
-    };
+) -> Answer {
+    let admin = admin_for(&state, &headers)?;
     let result = match (object(&body), if_match(&headers)) {
         (Ok(body), Ok(version)) => admin.agents.replace(&name, body, version).await,
         (Err(e), _) | (_, Err(e)) => Err(e),
     };
-    match result {
-        Ok(agent) => answer(StatusCode::OK, &agent),
-        Err(e) => failed(&e),
-    }
+    Ok(respond(StatusCode::OK, result))
 }
 
 async fn delete(
     State(state): State<AppState>,
     Path(name): Path<String>,
     headers: HeaderMap,
-) -> Response {
-    let admin = match admit(&state, &headers) {
-        Ok(a) => a,
-        Err(d) => return denied(&state, &d),
-    };
+) -> Answer {
+    let admin = admin_for(&state, &headers)?;
     let result = match if_match(&headers) {
         Ok(version) => admin.agents.delete(&name, version).await,
         Err(e) => Err(e),
     };
-    match result {
+    Ok(match result {
         Ok(()) => StatusCode::NO_CONTENT.into_response(),
-        Err(e) => failed(&e),
-    }
-}
-
-async fn switch(state: &AppState, name: &str, headers: &HeaderMap, on: bool) -> Response {
-    let admin = match admit(state, headers) {
-        Ok(a) => a,
-        Err(d) => return denied(state, &d),
-    };
-    match admin.agents.set_enabled(name, on).await {
-        Ok(agent) => answer(StatusCode::OK, &agent),
-        Err(e) => failed(&e),
-    }
+        Err(e) => crate::error::admin_error_response(&e),
+    })
 }
 
 async fn enable(
     State(state): State<AppState>,
     Path(name): Path<String>,
     headers: HeaderMap,
-) -> Response {
-    switch(&state, &name, &headers, true).await
+) -> Answer {
+    let admin = admin_for(&state, &headers)?;
+    Ok(respond(
+        StatusCode::OK,
+        admin.agents.set_enabled(&name, true).await,
+    ))
 }
 
 async fn disable(
     State(state): State<AppState>,
     Path(name): Path<String>,
     headers: HeaderMap,
-) -> Response {
-    switch(&state, &name, &headers, false).await
+) -> Answer {
+    let admin = admin_for(&state, &headers)?;
+    Ok(respond(
+        StatusCode::OK,
+        admin.agents.set_enabled(&name, false).await,
+    ))
 }
 
 async fn refresh(
     State(state): State<AppState>,
     Path(name): Path<String>,
     headers: HeaderMap,
-) -> Response {
-    let admin = match admit(&state, &headers) {
-        Ok(a) => a,
-        Err(d) => return denied(&state, &d),
-    };
-    match admin.agents.refresh(&name).await {
-        Ok(agent) => answer(StatusCode::OK, &agent),
-        Err(e) => failed(&e),
-    }
+) -> Answer {
+    let admin = admin_for(&state, &headers)?;
+    Ok(respond(StatusCode::OK, admin.agents.refresh(&name).await))
 }

@@ -582,10 +582,7 @@ impl Registrations {
         if unchanged {
             self.mark_checked(&row.name, None).await;
             let built = self.built.lock().await;
-            if let Some(e) = built.agents.get(&row.name) {
-                return Ok(view(row, Some(e)));
-            }
-            return Ok(view(row, None));
+            return Ok(view(row, built.agents.get(&row.name)));
         }
         let (next, record) = self.prepare(&reg, Some(&doc)).await?;
         tracing::info!(agent = %row.name, "the agent's card changed upstream; serving the new one");
