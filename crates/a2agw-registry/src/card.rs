@@ -151,6 +151,41 @@ pub fn adopt_card(
     card
 }
 
+/// The gateway's own card, served at its root when it serves several agents: the card of
+/// the root agent (`root`: its name, description, capabilities and security — what the
+/// root endpoint does with a request that names no agent) with, instead of its skills,
+/// the skills of every agent in `agents` (name, public card), each skill's id qualified by its agent
+/// (`{agent}/{skill}`: the agent is reached at `/agents/{agent}`, or at the root with
+/// `tenant` = `{agent}`), tagged `agent:{agent}`, and its input and output modes made
+/// explicit (a skill that names none takes its own agent's defaults, not the root's).
+pub fn gateway_card<'a>(
+    root: &AgentCard,
+    agents: impl IntoIterator<Item = (&'a str, &'a AgentCard)>,
+) -> AgentCard {
+    let mut card = root.clone();
+    card.skills = agents
+        .into_iter()
+        .flat_map(|(name, agent)| {
+            agent.skills.iter().map(move |skill| {
+                let mut skill = skill.clone();
+                skill.id = format!("{name}/{}", skill.id);
+                let tag = format!("agent:{name}");
+                if !skill.tags.contains(&tag) {
+                    skill.tags.push(tag);
+                }
+                if skill.input_modes.is_empty() {
+                    skill.input_modes.clone_from(&agent.default_input_modes);
+                }
+                if skill.output_modes.is_empty() {
+                    skill.output_modes.clone_from(&agent.default_output_modes);
+                }
+                skill
+            })
+        })
+        .collect();
+    card
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -237,5 +272,38 @@ mod tests {
         assert!(card.security_requirements.is_empty());
         assert_eq!(card.capabilities.streaming, Some(true));
         assert_eq!(card.capabilities.extended_agent_card, Some(false));
+    }
+
+    #[test]
+    fn the_gateway_card_qualifies_every_agents_skills() {
+        let echo = AgentDefinition {
+            name: "echo".into(),
+            description: "Echoes".into(),
+            streaming: true,
+            skills: vec![skill("echo"), skill("shout")],
+            ..AgentDefinition::default()
+        }
+        .card(&CardSecurity::new(true));
+        let mut images = AgentDefinition {
+            name: "images".into(),
+            skills: vec![skill("draw")],
+            ..AgentDefinition::default()
+        }
+        .card(&CardSecurity::new(true));
+        images.default_output_modes = vec!["image/png".into()];
+        images.skills[0].input_modes = vec!["text/markdown".into()];
+        let card = gateway_card(&echo, [("echo", &echo), ("images", &images)]);
+        assert_eq!(
+            (card.name.as_str(), card.description.as_str()),
+            ("echo", "Echoes")
+        );
+        assert_eq!(card.capabilities, echo.capabilities);
+        let ids: Vec<_> = card.skills.iter().map(|s| s.id.as_str()).collect();
+        assert_eq!(ids, ["echo/echo", "echo/shout", "images/draw"]);
+        let draw = &card.skills[2];
+        assert_eq!(draw.tags, ["t", "agent:images"]);
+        assert_eq!(draw.input_modes, ["text/markdown"]);
+        assert_eq!(draw.output_modes, ["image/png"]);
+        assert_eq!(card.skills[0].output_modes, ["text/plain"]);
     }
 }

@@ -21,7 +21,7 @@ mod card;
 mod snapshot;
 
 pub use access::{Access, Grant};
-pub use card::{AgentDefinition, CardSecurity, adopt_card};
+pub use card::{AgentDefinition, CardSecurity, adopt_card, gateway_card};
 pub use snapshot::{AgentRecord, Origin, Registry, RegistryError, Snapshot, check_agent_name};
 
 #[doc(no_inline)]
