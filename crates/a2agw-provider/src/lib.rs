@@ -24,6 +24,7 @@
 mod conformance;
 mod demo;
 pub mod drive;
+mod echo;
 mod error;
 #[cfg(feature = "http")]
 pub mod http;
@@ -31,6 +32,7 @@ mod route;
 
 pub use conformance::ConformanceProvider;
 pub use demo::DemoProvider;
+pub use echo::EchoProvider;
 pub use error::{ProviderError, ProviderErrorKind, Result};
 pub use route::{Route, StaticUpstreams, Upstreams};
 

@@ -4,7 +4,7 @@
 //! environment variables the file names.
 
 use crate::config::ProviderConfig;
-use a2agw_provider::{ConformanceProvider, DemoProvider, Provider};
+use a2agw_provider::{ConformanceProvider, DemoProvider, EchoProvider, Provider};
 use anyhow::{Result, bail};
 use std::sync::Arc;
 
@@ -15,6 +15,7 @@ pub async fn build(config: &ProviderConfig) -> Result<Arc<dyn Provider>> {
         ProviderConfig::Demo => Arc::new(DemoProvider::default()),
         // The test agent of the official TCK's scenarios (`cargo xtask tck`).
         ProviderConfig::Conformance => Arc::new(ConformanceProvider::default()),
+        ProviderConfig::Echo => Arc::new(EchoProvider),
         #[cfg(feature = "provider-langgraph")]
         ProviderConfig::Langgraph(s) => Arc::new(langgraph::build(s)?),
         #[cfg(feature = "provider-azure")]

@@ -365,6 +365,7 @@ impl AgentConfig {
     pub fn def(&self) -> AgentDef {
         let provider = match self.provider.as_str() {
             "conformance" => ProviderConfig::Conformance,
+            "echo" => ProviderConfig::Echo,
             "langgraph" => self
                 .langgraph
                 .clone()
@@ -415,7 +416,7 @@ pub struct ExtensionConfig {
 
 /// `[agents.<name>]`: one agent of several, served at `/agents/<name>` (the first by name
 /// also at the root when there is no `[agent]`). The same card keys as `[agent]`; the
-/// provider in `[agents.<name>.provider]` (`kind = "demo" | "conformance" | "langgraph" |
+/// provider in `[agents.<name>.provider]` (`kind = "demo" | "conformance" | "echo" | "langgraph" |
 /// "azure" | "bedrock" | "vertex"`, with that adapter's keys).
 #[derive(Clone, Debug, Deserialize, PartialEq)]
 #[serde(default, deny_unknown_fields)]
@@ -1187,7 +1188,7 @@ mod tests {
     fn provider_selection() {
         assert!(
             err(provider_config("openai", ""))
-                .contains("is not one of demo, conformance, langgraph")
+                .contains("is not one of demo, conformance, echo, langgraph")
         );
         let sections = [
             (

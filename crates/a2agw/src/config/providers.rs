@@ -13,6 +13,7 @@ use serde::Deserialize;
 pub const AVAILABLE: &[&str] = &[
     "demo",
     "conformance",
+    "echo",
     #[cfg(feature = "provider-langgraph")]
     "langgraph",
     #[cfg(feature = "provider-azure")]
@@ -27,6 +28,7 @@ pub const AVAILABLE: &[&str] = &[
 pub const KNOWN: &[(&str, &str)] = &[
     ("demo", ""),
     ("conformance", ""),
+    ("echo", ""),
     ("langgraph", "provider-langgraph"),
     ("azure", "provider-azure"),
     ("bedrock", "provider-bedrock"),
@@ -43,6 +45,9 @@ pub enum ProviderConfig {
     Demo,
     /// The built-in TCK conformance agent.
     Conformance,
+    /// The built-in echo agent: completes every task at once with one artifact (the
+    /// benchmarks' agent).
+    Echo,
     /// LangGraph Platform / Agent Server (feature `provider-langgraph`).
     Langgraph(LangGraphSection),
     /// Azure AI Foundry Agent Service (feature `provider-azure`).
@@ -59,6 +64,7 @@ impl ProviderConfig {
         match self {
             ProviderConfig::Demo => "demo",
             ProviderConfig::Conformance => "conformance",
+            ProviderConfig::Echo => "echo",
             ProviderConfig::Langgraph(_) => "langgraph",
             ProviderConfig::Azure(_) => "azure",
             ProviderConfig::Bedrock(_) => "bedrock",
@@ -68,7 +74,10 @@ impl ProviderConfig {
 
     /// Whether it is built in (needs no card of its own to be told apart from the demo).
     pub fn is_builtin(&self) -> bool {
-        matches!(self, ProviderConfig::Demo | ProviderConfig::Conformance)
+        matches!(
+            self,
+            ProviderConfig::Demo | ProviderConfig::Conformance | ProviderConfig::Echo
+        )
     }
 
     /// Built into this binary, and its section complete; `at` names it in errors
@@ -87,7 +96,7 @@ impl ProviderConfig {
             );
         }
         let checked = match self {
-            ProviderConfig::Demo | ProviderConfig::Conformance => Ok(()),
+            ProviderConfig::Demo | ProviderConfig::Conformance | ProviderConfig::Echo => Ok(()),
             ProviderConfig::Langgraph(s) => s.check(),
             ProviderConfig::Azure(s) => s.check(),
             ProviderConfig::Bedrock(s) => s.check(),
