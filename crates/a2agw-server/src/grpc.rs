@@ -56,7 +56,7 @@ pub type GrpcStream = BoxStream<'static, Result<v1::StreamResponse, Status>>;
 /// The gateway on one port: gRPC requests (by `Content-Type`) to [`grpc_routes`],
 /// everything else to the HTTP router ([`crate::router`]). Serve it with `axum::serve`.
 pub fn service(state: AppState) -> Router {
-    let http = crate::app::router(state.clone());
+    let http = crate::router::router(state.clone());
     let grpc = grpc_routes(state);
     Router::new().fallback_service(Dispatch { http, grpc })
 }
@@ -66,7 +66,7 @@ pub fn service(state: AppState) -> Router {
 pub fn grpc_routes(state: AppState) -> Router {
     let max = state.limits.max_body_bytes;
     let extensions =
-        axum::middleware::from_fn_with_state(state.clone(), crate::app::activated_extensions);
+        axum::middleware::from_fn_with_state(state.clone(), crate::router::activated_extensions);
     let a2a = A2aServiceServer::new(GrpcService { state }).max_decoding_message_size(max);
     let mut routes = tonic::service::Routes::builder();
     routes.add_service(a2a);

@@ -5,6 +5,7 @@
 //! HTTP status codes, SSE framing and gRPC status; it never names a concrete provider.
 
 mod admin;
+mod admin_api;
 pub mod app;
 pub mod auth;
 pub mod card;
@@ -19,11 +20,14 @@ pub mod metrics;
 mod outbound;
 pub mod push;
 mod rest;
+mod router;
+mod shutdown;
 mod sse;
+mod well_known;
 
 pub use a2agw_registry::{AgentRecord, Registry, Snapshot};
-pub use admin::{Admin, AdminAgent, AdminAuth, AdminError, AgentAdmin};
-pub use app::{AppState, Limits, Shutdown, router};
+pub use admin_api::{Admin, AdminAgent, AdminAuth, AdminError, AgentAdmin};
+pub use app::{AppState, Limits};
 pub use auth::{ApiKeyAuth, Authenticator, Principal, hash_key};
 pub use auth::{CompositeAuth, CredentialKind, JwtAuth, JwtConfig, JwtKeySource, JwtSetupError};
 pub use card::{CardForm, CardSettings};
@@ -35,3 +39,5 @@ pub use grpc::{grpc_routes, service};
 pub use handler::{CallError, Caller, Handler, Reply, StreamItem, StreamPolicy};
 pub use ipnet::IpNet;
 pub use push::{PushPolicy, PushSettings, PushWorker, check_webhook_url};
+pub use router::router;
+pub use shutdown::Shutdown;

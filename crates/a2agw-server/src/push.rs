@@ -100,8 +100,8 @@
 //!    rebinding) is therefore refused when it matters. A refused send is not retried: the
 //!    event is given up at once (and counted with `reason="refused"`).
 
-use crate::app::Shutdown;
 use crate::outbound::{GuardedResolver, Purpose, check_literal, describe, refused_by_guard};
+use crate::shutdown::Shutdown;
 use a2agw_task::{PushBacklog, StoreError, TaskEvent, TaskStore};
 use a2agw_types::{StreamResponse, TaskPushNotificationConfig};
 use bytes::Bytes;

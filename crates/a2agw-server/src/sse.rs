@@ -1,6 +1,7 @@
 //! Server-sent events framing shared by the JSON-RPC and HTTP+JSON bindings.
 
-use crate::app::{Shutdown, StreamGuard};
+use crate::app::StreamGuard;
+use crate::shutdown::Shutdown;
 use axum::response::sse::{Event, KeepAlive, Sse};
 use axum::response::{IntoResponse, Response};
 use futures::{Stream, StreamExt};

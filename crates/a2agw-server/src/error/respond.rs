@@ -127,10 +127,10 @@ pub fn unauthenticated_body(message: &str) -> Value {
     json!({"error": {"code": 401, "status": RpcCode::Unauthenticated.name(), "message": message, "details": []}})
 }
 
-/// An admin API failure ([`crate::admin::AdminError`]): its status and a
+/// An admin API failure ([`crate::admin_api::AdminError`]): its status and a
 /// `google.rpc.Status` body; a field at fault is also named in a `BadRequest` detail.
-pub fn admin_error_response(err: &crate::admin::AdminError) -> axum::response::Response {
-    use crate::admin::AdminError as E;
+pub fn admin_error_response(err: &crate::admin_api::AdminError) -> axum::response::Response {
+    use crate::admin_api::AdminError as E;
     let (status, rpc) = match err {
         E::Invalid { .. } => (StatusCode::BAD_REQUEST, "INVALID_ARGUMENT"),
         E::Upstream { .. } => (StatusCode::BAD_GATEWAY, "UNAVAILABLE"),
@@ -165,10 +165,10 @@ pub fn admin_error_response(err: &crate::admin::AdminError) -> axum::response::R
 
 /// A request refused the admin API: 404 (no admin API), 401 with `challenge`, or 403.
 pub(crate) fn admin_denied_response(
-    denied: &crate::admin::Denied,
+    denied: &crate::admin_api::Denied,
     challenge: &str,
 ) -> axum::response::Response {
-    use crate::admin::Denied;
+    use crate::admin_api::Denied;
     use axum::response::IntoResponse;
     match denied {
         Denied::Off => {

@@ -626,7 +626,7 @@ fn stream_response(
     api: Api,
     keep_alive: Duration,
     guard: StreamGuard,
-    shutdown: &crate::app::Shutdown,
+    shutdown: &crate::shutdown::Shutdown,
     items: crate::handler::ItemStream,
 ) -> Response {
     // An error is sent as one final `event: error` (the REST framing of the official SDKs).
@@ -885,7 +885,7 @@ mod tests {
             Api::V1_0,
             Duration::from_secs(60),
             guard,
-            &crate::app::Shutdown::default(),
+            &crate::shutdown::Shutdown::default(),
             items,
         );
         let body = axum::body::to_bytes(resp.into_body(), usize::MAX)
