@@ -1,16 +1,20 @@
 //! The application: shared state, caller extraction (auth, version, extensions) and
 //! limits.
 
+use crate::admin_api::Admin;
 use crate::auth::{Authenticator, Principal};
-use crate::card::CardSettings;
-use crate::handler::{Caller, Handler};
+use crate::card::{CardForm, CardSettings};
+use crate::forwarded::Connection;
+use crate::handler::{CallError, Caller, Handler, Reply};
 use crate::shutdown::Shutdown;
-use a2agw_types::{A2aError, ProtocolVersion};
-use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
-use axum::response::{IntoResponse, Response};
+use a2agw_types::{A2aError, A2aRequest, A2aResponse, Method, ProtocolVersion};
+use axum::http::HeaderMap;
+use axum::response::Response;
+use futures::StreamExt;
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
+use tracing::Instrument;
 
 /// Limits that protect the gateway.
 #[derive(Clone, Debug)]
@@ -38,16 +42,18 @@ impl Default for Limits {
     }
 }
 
-/// Holds one of a principal's stream slots; released on drop.
+/// Holds one of a principal's stream slots, counted in `a2agw_open_streams{agent}`;
+/// released on drop.
 #[derive(Debug)]
 pub(crate) struct StreamGuard {
     principal: String,
+    agent: String,
     open: Arc<Mutex<HashMap<String, usize>>>,
 }
 
 impl Drop for StreamGuard {
     fn drop(&mut self) {
-        metrics::gauge!("a2agw_open_streams").decrement(1.0);
+        metrics::gauge!("a2agw_open_streams", "agent" => self.agent.clone()).decrement(1.0);
         let mut open = self
             .open
             .lock()
@@ -78,8 +84,9 @@ impl Limits {
         }
     }
 
-    /// Takes a stream slot for `principal`, or `None` when it has too many open.
-    pub(crate) fn stream_guard(&self, principal: &str) -> Option<StreamGuard> {
+    /// Takes a stream slot for `principal` on `agent` (the gauge's label; empty when no
+    /// agent is served), or `None` when it has too many open.
+    pub(crate) fn stream_guard(&self, principal: &str, agent: &str) -> Option<StreamGuard> {
         let mut open = self
             .open_streams
             .lock()
@@ -89,9 +96,10 @@ impl Limits {
             return None;
         }
         *n += 1;
-        metrics::gauge!("a2agw_open_streams").increment(1.0);
+        metrics::gauge!("a2agw_open_streams", "agent" => agent.to_owned()).increment(1.0);
         Some(StreamGuard {
             principal: principal.to_owned(),
+            agent: agent.to_owned(),
             open: Arc::clone(&self.open_streams),
         })
     }
@@ -120,7 +128,7 @@ pub struct AppState {
     /// Shutdown: readiness turns false and open streams end cleanly.
     pub shutdown: Shutdown,
     /// The admin API (`/admin/v1/agents`), when one is configured.
-    pub admin: Option<Arc<crate::admin_api::Admin>>,
+    pub admin: Option<Arc<Admin>>,
 }
 
 /// What the bindings learn from headers before they decode the request.
@@ -133,21 +141,6 @@ pub(crate) struct CallerInfo {
 
 pub(crate) fn header_str<'a>(headers: &'a HeaderMap, name: &str) -> Option<&'a str> {
     headers.get(name).and_then(|v| v.to_str().ok())
-}
-
-/// A 401 with `WWW-Authenticate`, in the JSON-RPC (`rest = false`) or REST body form.
-pub(crate) fn unauthorized(state: &AppState, message: &str, rest: bool) -> Response {
-    let body = if rest {
-        crate::error::unauthenticated_body(message)
-    } else {
-        let err = A2aError::new(a2agw_types::ErrorCode::InvalidRequest, message.to_owned());
-        crate::error::jsonrpc_error_body(&err)
-    };
-    let mut resp = (StatusCode::UNAUTHORIZED, axum::Json(body)).into_response();
-    if let Ok(v) = HeaderValue::from_str(&state.auth.challenge()) {
-        resp.headers_mut().insert(header::WWW_AUTHENTICATE, v);
-    }
-    resp
 }
 
 /// Authenticates and reads the service parameters (`A2A-Version`, `A2A-Extensions`,
@@ -174,18 +167,12 @@ pub(crate) fn caller_from_headers_as(
     let binding = if rest { "rest" } else { "jsonrpc" };
     match read_caller(state, headers, query_version, binding) {
         Ok(info) => Ok(info),
-        Err(CallerError::Unauthenticated(msg)) => Err(unauthorized(state, &msg, rest)),
-        Err(CallerError::Version(e)) if rest => {
-            let body = crate::error::rest_error_body(&e);
-            Err((crate::error::http_status(e.code), axum::Json(body)).into_response())
-        }
-        Err(CallerError::Version(e)) => {
-            let body = a2agw_types::JsonRpcResponse::error(
-                a2agw_types::RequestId::Null,
-                e.to_jsonrpc(ProtocolVersion::V1_0),
-            );
-            Err((StatusCode::OK, axum::Json(body)).into_response())
-        }
+        Err(CallerError::Unauthenticated(msg)) => Err(crate::error::unauthorized(
+            &state.auth.challenge(),
+            &msg,
+            rest,
+        )),
+        Err(CallerError::Version(e)) => Err(crate::error::version_error(&e, rest)),
     }
 }
 
@@ -199,6 +186,72 @@ pub(crate) enum CallerError {
 }
 
 impl AppState {
+    /// Serves one decoded request: the one call path of every binding, which only decodes
+    /// the wire form into `request`, calls this and encodes the reply.
+    ///
+    /// Resolves the request's agent ([`Handler::route`]); for a streaming method takes one
+    /// of the caller's stream slots ([`Limits::stream_guard`]; none left is
+    /// [`CallError::TooManyStreams`]), held by the reply's stream until it ends or is
+    /// dropped; runs [`Handler::call_agent`] in the request span (named after the binding,
+    /// with the method, the version and the agent); and renders an agent card answered
+    /// ([`CardSettings::render_at`]) for where the request reached the gateway (`headers`,
+    /// `conn`): the extended card's `supportedInterfaces` is REQUIRED, like the public
+    /// card's.
+    pub(crate) async fn call(
+        &self,
+        caller: &Caller,
+        request: A2aRequest,
+        headers: &HeaderMap,
+        conn: Connection,
+    ) -> Result<Reply, CallError> {
+        let (agent, card_path) = self.handler.route(caller, &request);
+        let agent_name = agent.as_ref().map_or("", |a| a.name.as_str()).to_owned();
+        let guard = if request.method().is_streaming() {
+            let guard = self.limits.stream_guard(&caller.owner, &agent_name);
+            Some(guard.ok_or(CallError::TooManyStreams)?)
+        } else {
+            None
+        };
+        let span = request_span(caller, request.method(), &agent_name);
+        let reply = self
+            .handler
+            .call_agent(caller, agent, request)
+            .instrument(span)
+            .await?;
+        match (reply, guard) {
+            (Reply::Unary(A2aResponse::AgentCard(card)), _) => {
+                let base = self.card.base_url(headers, conn);
+                let card = self.card.render_at(&card, &base, card_path.as_deref());
+                Ok(Reply::Unary(A2aResponse::AgentCard(card)))
+            }
+            (Reply::Unary(other), _) => Ok(Reply::Unary(other)),
+            (Reply::Stream(items), Some(guard)) => Ok(Reply::Stream(
+                items
+                    .map(move |item| {
+                        let _held = &guard;
+                        item
+                    })
+                    .boxed(),
+            )),
+            (Reply::Stream(_), None) => Err(A2aError::internal("stream without a slot").into()),
+        }
+    }
+
+    /// The JSON a well-known path serves for the agent named `name` (the root agent for
+    /// `None`) in `form`, for where the request reached the gateway; `None` when no such
+    /// agent is served to this request ([`AppState::visible_agent`]).
+    pub(crate) fn well_known_card(
+        &self,
+        headers: &HeaderMap,
+        conn: Connection,
+        name: Option<&str>,
+        form: CardForm,
+    ) -> Option<serde_json::Value> {
+        let agent = self.visible_agent(headers, name)?;
+        let base = self.card.base_url(headers, conn);
+        Some(self.card.served_json(&agent.card, &base, name, form))
+    }
+
     /// The agent named `name` (the root agent for `None`), if it is served and the
     /// request's credentials may use it. An agent open to every caller needs no
     /// authentication here; for a restricted one, missing or invalid credentials may not
@@ -292,4 +345,15 @@ pub(crate) fn agent_of_path(path: &str) -> Option<&str> {
     let rest = path.strip_prefix("/agents/")?;
     let name = rest.split('/').next()?;
     (!name.is_empty()).then_some(name)
+}
+
+/// The span of one request, named after its binding (`jsonrpc`, `rest`, `grpc`), with the
+/// method, the protocol version and the agent (empty when none is served).
+fn request_span(caller: &Caller, method: Method, agent: &str) -> tracing::Span {
+    let version = caller.version;
+    match caller.binding {
+        "rest" => tracing::info_span!("rest", method = %method, %version, agent),
+        "grpc" => tracing::info_span!("grpc", method = %method, %version, agent),
+        _ => tracing::info_span!("jsonrpc", method = %method, %version, agent),
+    }
 }

@@ -3,7 +3,6 @@
 //! agents, body limit, activated extensions, request timeout).
 
 use crate::app::{AppState, agent_of_path, header_str, is_jsonrpc_path};
-use a2agw_types::A2aError;
 use axum::Router;
 use axum::extract::DefaultBodyLimit;
 use axum::http::{HeaderValue, StatusCode};
@@ -16,13 +15,13 @@ async fn healthz() -> &'static str {
 
 async fn readyz(axum::extract::State(state): axum::extract::State<AppState>) -> Response {
     if state.shutdown.is_begun() {
-        return (StatusCode::SERVICE_UNAVAILABLE, "shutting down").into_response();
+        return crate::error::unavailable("shutting down");
     }
     match state.handler.engine().store().orphaned(1).await {
         Ok(_) => (StatusCode::OK, "ready").into_response(),
         Err(e) => {
             tracing::warn!(error = %e, "readiness: store unavailable");
-            (StatusCode::SERVICE_UNAVAILABLE, "store unavailable").into_response()
+            crate::error::unavailable("store unavailable")
         }
     }
 }
@@ -32,20 +31,11 @@ async fn readyz(axum::extract::State(state): axum::extract::State<AppState>) -> 
 async fn body_too_large(request: axum::extract::Request, next: axum::middleware::Next) -> Response {
     let jsonrpc = is_jsonrpc_path(request.uri().path());
     let resp = next.run(request).await;
-    if resp.status() != StatusCode::PAYLOAD_TOO_LARGE {
-        return resp;
+    if crate::error::is_body_too_large(&resp) {
+        crate::error::body_too_large(jsonrpc)
+    } else {
+        resp
     }
-    let err = A2aError::new(
-        a2agw_types::ErrorCode::InvalidRequest,
-        "Request body is larger than the gateway accepts",
-    );
-    let (status, body) = crate::error::http_layer_error(
-        StatusCode::PAYLOAD_TOO_LARGE,
-        crate::error::RpcCode::InvalidArgument,
-        &err,
-        jsonrpc,
-    );
-    (status, axum::Json(body)).into_response()
 }
 
 /// Lists, in an `A2A-Extensions` response header, the extensions the request activated:
@@ -91,19 +81,7 @@ async fn request_timeout(
     let jsonrpc = is_jsonrpc_path(request.uri().path());
     match tokio::time::timeout(limit, next.run(request)).await {
         Ok(resp) => resp,
-        Err(_) => {
-            let err = A2aError::internal(format!(
-                "The request took longer than {} s",
-                limit.as_secs()
-            ));
-            let (status, body) = crate::error::http_layer_error(
-                StatusCode::GATEWAY_TIMEOUT,
-                crate::error::RpcCode::DeadlineExceeded,
-                &err,
-                jsonrpc,
-            );
-            (status, axum::Json(body)).into_response()
-        }
+        Err(_) => crate::error::timed_out(limit, jsonrpc),
     }
 }
 
@@ -117,13 +95,7 @@ async fn known_agent(
 ) -> Response {
     match agent_of_path(request.uri().path()) {
         Some(name) if state.visible_agent(request.headers(), Some(name)).is_none() => {
-            let body = serde_json::json!({"error": {
-                "code": 404,
-                "status": "NOT_FOUND",
-                "message": format!("No agent named `{name}` is served here"),
-                "details": [],
-            }});
-            (StatusCode::NOT_FOUND, axum::Json(body)).into_response()
+            crate::error::unknown_agent(name)
         }
         _ => next.run(request).await,
     }

@@ -18,7 +18,7 @@ use std::time::SystemTime;
 /// cards are not signed).
 pub(crate) async fn serve_jwks(State(state): State<AppState>) -> Response {
     if state.card.signing.is_empty() {
-        return StatusCode::NOT_FOUND.into_response();
+        return crate::error::bare_not_found();
     }
     let jwks = a2agw_signing::Jwks::from_signing_keys(&state.card.signing).to_value();
     (
@@ -118,10 +118,9 @@ fn respond(
     agent: Option<&str>,
 ) -> Response {
     let settings = &state.card;
-    let Some(entry) = state.visible_agent(headers, agent) else {
-        return StatusCode::NOT_FOUND.into_response();
+    let Some(json) = state.well_known_card(headers, conn, agent, form) else {
+        return crate::error::bare_not_found();
     };
-    let json = settings.served_json(&entry.card, &settings.base_url(headers, conn), agent, form);
     let body = serde_json::to_vec(&json).unwrap_or_default();
     let digest = Sha256::digest(&body);
     let etag = format!(
