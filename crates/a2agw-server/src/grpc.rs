@@ -50,7 +50,7 @@ use tonic::metadata::MetadataMap;
 use tower_service::Service;
 
 /// The stream type of the two server-streaming RPCs.
-pub type GrpcStream = BoxStream<'static, Result<v1::StreamResponse, Status>>;
+pub(crate) type GrpcStream = BoxStream<'static, Result<v1::StreamResponse, Status>>;
 
 /// The gateway on one port: gRPC requests (by `Content-Type`) to [`grpc_routes`],
 /// everything else to the HTTP router ([`crate::router`]). Serve it with `axum::serve`.
@@ -151,15 +151,8 @@ impl Service<Request<Body>> for Dispatch {
 
 /// `A2AService` on the handler of [`AppState`].
 #[derive(Clone, Debug)]
-pub struct GrpcService {
+pub(crate) struct GrpcService {
     state: AppState,
-}
-
-impl GrpcService {
-    /// The service for `state`.
-    pub fn new(state: AppState) -> Self {
-        GrpcService { state }
-    }
 }
 
 fn invalid(e: &ConvertError) -> Status {

@@ -180,7 +180,7 @@ impl Handler {
     /// Where webhooks may point: checked (with DNS resolution) when a push config is
     /// created, by `CreateTaskPushNotificationConfig` or inline with `SendMessage`, before
     /// the engine sees it; a refused URL is `-32602` naming the field. The default refuses
-    /// loopback, private and link-local targets (see [`crate::push`]).
+    /// loopback, private and link-local targets (see [`PushPolicy`]).
     #[must_use]
     pub fn with_push_policy(mut self, policy: PushPolicy) -> Self {
         self.push_policy = policy;
@@ -317,7 +317,7 @@ impl Handler {
     }
 
     /// Serves one request: [`Handler::resolve`]s its agent, records it in the current
-    /// span's `agent` field, and serves it ([`Handler::call_agent`]).
+    /// span's `agent` field, and serves it (`Handler::call_agent`).
     ///
     /// The agent is [`Handler::resolve`]d from the caller and the request; one that is not
     /// served makes every operation fail as for a missing task (`TaskNotFound`), so an
