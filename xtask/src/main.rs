@@ -2,7 +2,7 @@
 //!
 //! - `codegen [--check]`: regenerate `crates/a2agw-proto/src/generated/` from
 //!   `proto/` with protox (no system `protoc`); `--check` only compares.
-//! - `tidy`: layering table, Cargo.toml hygiene and crate-doc checks (also
+//! - `tidy`: layering table, Cargo.toml hygiene, crate-doc and server-shape checks (also
 //!   run by `cargo test` through `tidy::tests`).
 //! - `tck [--report] [--store LIST]`: the official A2A TCK against the gateway with
 //!   the conformance agent, on every binding and store (see [`tck`]).
@@ -23,7 +23,8 @@ usage: cargo xtask <command>
 commands:
   codegen [--check]   regenerate crates/a2agw-proto/src/generated/ from proto/
                       (--check: fail if the checked-in files are stale)
-  tidy                check the layering table and Cargo.toml hygiene
+  tidy                check the layering table, Cargo.toml hygiene and the
+                      server's shape
   tck [--report] [--store memory,sqlite,postgres]
                       run the official A2A TCK (../shared/tck) against the gateway
                       with the conformance agent, once per store (--report: write

@@ -7,6 +7,9 @@
 //! - Cargo.toml hygiene: workspace-inherited `version` (0.0.0), `publish =
 //!   false`, `[lints] workspace = true`.
 //! - Each crate root (`src/lib.rs` / `src/main.rs`) opens with a `//!` line.
+//! - The server's shape ([`shape`]): errors turned into wire responses only in
+//!   `error/respond.rs`, one call path for the three bindings, no cycle between its
+//!   modules, no `pub mod` in its `lib.rs`.
 //!
 //! The same checks run as the `tidy` unit test, so `cargo test --workspace`
 //! fails on a violation.
@@ -18,6 +21,7 @@ use std::path::Path;
 use anyhow::{Context, Result, bail};
 use cargo_metadata::{DependencyKind, Metadata, MetadataCommand, Package, PackageId};
 
+mod shape;
 #[cfg(test)]
 mod tests;
 
@@ -69,6 +73,7 @@ pub(crate) fn check(root: &Path) -> Result<Vec<String>> {
         check_hygiene(package, &mut violations)?;
     }
     check_provider_features(&metadata, &mut violations);
+    shape::check(root, &mut violations)?;
     Ok(violations)
 }
 

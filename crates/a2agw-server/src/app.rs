@@ -1,18 +1,20 @@
-//! The HTTP application: shared state, caller extraction (auth, version, extensions),
-//! limits, the router, and serving with graceful shutdown.
+//! The application: shared state, caller extraction (auth, version, extensions) and
+//! limits.
 
+use crate::admin_api::Admin;
 use crate::auth::{Authenticator, Principal};
-use crate::card::CardSettings;
-use crate::handler::{Caller, Handler};
-use a2agw_types::{A2aError, ProtocolVersion};
-use axum::Router;
-use axum::extract::DefaultBodyLimit;
-use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
-use axum::response::{IntoResponse, Response};
-use axum::routing::{get, post};
+use crate::card::{CardForm, CardSettings};
+use crate::forwarded::Connection;
+use crate::handler::{CallError, Caller, Handler, Reply};
+use crate::shutdown::Shutdown;
+use a2agw_types::{A2aError, A2aRequest, A2aResponse, Method, ProtocolVersion};
+use axum::http::HeaderMap;
+use axum::response::Response;
+use futures::StreamExt;
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
+use tracing::Instrument;
 
 /// Limits that protect the gateway.
 #[derive(Clone, Debug)]
@@ -40,16 +42,18 @@ impl Default for Limits {
     }
 }
 
-/// Holds one of a principal's stream slots; released on drop.
+/// Holds one of a principal's stream slots, counted in `a2agw_open_streams{agent}`;
+/// released on drop.
 #[derive(Debug)]
 pub(crate) struct StreamGuard {
     principal: String,
+    agent: String,
     open: Arc<Mutex<HashMap<String, usize>>>,
 }
 
 impl Drop for StreamGuard {
     fn drop(&mut self) {
-        metrics::gauge!("a2agw_open_streams").decrement(1.0);
+        metrics::gauge!("a2agw_open_streams", "agent" => self.agent.clone()).decrement(1.0);
         let mut open = self
             .open
             .lock()
@@ -80,8 +84,9 @@ impl Limits {
         }
     }
 
-    /// Takes a stream slot for `principal`, or `None` when it has too many open.
-    pub(crate) fn stream_guard(&self, principal: &str) -> Option<StreamGuard> {
+    /// Takes a stream slot for `principal` on `agent` (the gauge's label; empty when no
+    /// agent is served), or `None` when it has too many open.
+    pub(crate) fn stream_guard(&self, principal: &str, agent: &str) -> Option<StreamGuard> {
         let mut open = self
             .open_streams
             .lock()
@@ -91,9 +96,10 @@ impl Limits {
             return None;
         }
         *n += 1;
-        metrics::gauge!("a2agw_open_streams").increment(1.0);
+        metrics::gauge!("a2agw_open_streams", "agent" => agent.to_owned()).increment(1.0);
         Some(StreamGuard {
             principal: principal.to_owned(),
+            agent: agent.to_owned(),
             open: Arc::clone(&self.open_streams),
         })
     }
@@ -105,39 +111,6 @@ impl Limits {
             .unwrap_or_else(std::sync::PoisonError::into_inner)
             .values()
             .sum()
-    }
-}
-
-/// The gateway's shutdown signal, shared by everything that must react to it.
-#[derive(Clone, Debug)]
-pub struct Shutdown(Arc<tokio::sync::watch::Sender<bool>>);
-
-impl Default for Shutdown {
-    fn default() -> Self {
-        Shutdown(Arc::new(tokio::sync::watch::channel(false).0))
-    }
-}
-
-impl Shutdown {
-    /// Begins shutdown: readiness fails and open streams end after their current event.
-    pub fn begin(&self) {
-        self.0.send_replace(true);
-    }
-
-    /// Whether shutdown has begun.
-    pub fn is_begun(&self) -> bool {
-        *self.0.borrow()
-    }
-
-    /// Resolves once shutdown has begun.
-    pub fn wait(&self) -> impl std::future::Future<Output = ()> + Send + 'static {
-        let mut rx = self.0.subscribe();
-        async move {
-            if rx.wait_for(|begun| *begun).await.is_err() {
-                // Every handle is gone: no shutdown can come any more.
-                std::future::pending::<()>().await;
-            }
-        }
     }
 }
 
@@ -155,7 +128,7 @@ pub struct AppState {
     /// Shutdown: readiness turns false and open streams end cleanly.
     pub shutdown: Shutdown,
     /// The admin API (`/admin/v1/agents`), when one is configured.
-    pub admin: Option<Arc<crate::admin::Admin>>,
+    pub admin: Option<Arc<Admin>>,
 }
 
 /// What the bindings learn from headers before they decode the request.
@@ -166,23 +139,8 @@ pub(crate) struct CallerInfo {
     pub(crate) version_header: Option<ProtocolVersion>,
 }
 
-fn header_str<'a>(headers: &'a HeaderMap, name: &str) -> Option<&'a str> {
+pub(crate) fn header_str<'a>(headers: &'a HeaderMap, name: &str) -> Option<&'a str> {
     headers.get(name).and_then(|v| v.to_str().ok())
-}
-
-/// A 401 with `WWW-Authenticate`, in the JSON-RPC (`rest = false`) or REST body form.
-pub(crate) fn unauthorized(state: &AppState, message: &str, rest: bool) -> Response {
-    let body = if rest {
-        crate::error::unauthenticated_body(message)
-    } else {
-        let err = A2aError::new(a2agw_types::ErrorCode::InvalidRequest, message.to_owned());
-        crate::error::jsonrpc_error_body(&err)
-    };
-    let mut resp = (StatusCode::UNAUTHORIZED, axum::Json(body)).into_response();
-    if let Ok(v) = HeaderValue::from_str(&state.auth.challenge()) {
-        resp.headers_mut().insert(header::WWW_AUTHENTICATE, v);
-    }
-    resp
 }
 
 /// Authenticates and reads the service parameters (`A2A-Version`, `A2A-Extensions`,
@@ -209,18 +167,12 @@ pub(crate) fn caller_from_headers_as(
     let binding = if rest { "rest" } else { "jsonrpc" };
     match read_caller(state, headers, query_version, binding) {
         Ok(info) => Ok(info),
-        Err(CallerError::Unauthenticated(msg)) => Err(unauthorized(state, &msg, rest)),
-        Err(CallerError::Version(e)) if rest => {
-            let body = crate::error::rest_error_body(&e);
-            Err((crate::error::http_status(e.code), axum::Json(body)).into_response())
-        }
-        Err(CallerError::Version(e)) => {
-            let body = a2agw_types::JsonRpcResponse::error(
-                a2agw_types::RequestId::Null,
-                e.to_jsonrpc(ProtocolVersion::V1_0),
-            );
-            Err((StatusCode::OK, axum::Json(body)).into_response())
-        }
+        Err(CallerError::Unauthenticated(msg)) => Err(crate::error::unauthorized(
+            &state.auth.challenge(),
+            &msg,
+            rest,
+        )),
+        Err(CallerError::Version(e)) => Err(crate::error::version_error(&e, rest)),
     }
 }
 
@@ -233,10 +185,73 @@ pub(crate) enum CallerError {
     Version(a2agw_types::A2aError),
 }
 
-/// Authenticates and reads the service parameters (`A2A-Version`, else `query_version`;
-/// `A2A-Extensions`; `Last-Event-ID`) from HTTP headers or gRPC metadata: the one reading
-/// every binding shares.
 impl AppState {
+    /// Serves one decoded request: the one call path of every binding, which only decodes
+    /// the wire form into `request`, calls this and encodes the reply.
+    ///
+    /// Resolves the request's agent ([`Handler::route`]); for a streaming method takes one
+    /// of the caller's stream slots ([`Limits::stream_guard`]; none left is
+    /// [`CallError::TooManyStreams`]), held by the reply's stream until it ends or is
+    /// dropped; runs [`Handler::call_agent`] in the request span (named after the binding,
+    /// with the method, the version and the agent); and renders an agent card answered
+    /// ([`CardSettings::render_at`]) for where the request reached the gateway (`headers`,
+    /// `conn`): the extended card's `supportedInterfaces` is REQUIRED, like the public
+    /// card's.
+    pub(crate) async fn call(
+        &self,
+        caller: &Caller,
+        request: A2aRequest,
+        headers: &HeaderMap,
+        conn: Connection,
+    ) -> Result<Reply, CallError> {
+        let (agent, card_path) = self.handler.route(caller, &request);
+        let agent_name = agent.as_ref().map_or("", |a| a.name.as_str()).to_owned();
+        let guard = if request.method().is_streaming() {
+            let guard = self.limits.stream_guard(&caller.owner, &agent_name);
+            Some(guard.ok_or(CallError::TooManyStreams)?)
+        } else {
+            None
+        };
+        let span = request_span(caller, request.method(), &agent_name);
+        let reply = self
+            .handler
+            .call_agent(caller, agent, request)
+            .instrument(span)
+            .await?;
+        match (reply, guard) {
+            (Reply::Unary(A2aResponse::AgentCard(card)), _) => {
+                let base = self.card.base_url(headers, conn);
+                let card = self.card.render_at(&card, &base, card_path.as_deref());
+                Ok(Reply::Unary(A2aResponse::AgentCard(card)))
+            }
+            (Reply::Unary(other), _) => Ok(Reply::Unary(other)),
+            (Reply::Stream(items), Some(guard)) => Ok(Reply::Stream(
+                items
+                    .map(move |item| {
+                        let _held = &guard;
+                        item
+                    })
+                    .boxed(),
+            )),
+            (Reply::Stream(_), None) => Err(A2aError::internal("stream without a slot").into()),
+        }
+    }
+
+    /// The JSON a well-known path serves for the agent named `name` (the root agent for
+    /// `None`) in `form`, for where the request reached the gateway; `None` when no such
+    /// agent is served to this request ([`AppState::visible_agent`]).
+    pub(crate) fn well_known_card(
+        &self,
+        headers: &HeaderMap,
+        conn: Connection,
+        name: Option<&str>,
+        form: CardForm,
+    ) -> Option<serde_json::Value> {
+        let agent = self.visible_agent(headers, name)?;
+        let base = self.card.base_url(headers, conn);
+        Some(self.card.served_json(&agent.card, &base, name, form))
+    }
+
     /// The agent named `name` (the root agent for `None`), if it is served and the
     /// request's credentials may use it. An agent open to every caller needs no
     /// authentication here; for a restricted one, missing or invalid credentials may not
@@ -266,6 +281,9 @@ impl AppState {
     }
 }
 
+/// Authenticates and reads the service parameters (`A2A-Version`, else `query_version`;
+/// `A2A-Extensions`; `Last-Event-ID`) from HTTP headers or gRPC metadata: the one reading
+/// every binding shares.
 pub(crate) fn read_caller(
     state: &AppState,
     headers: &HeaderMap,
@@ -313,103 +331,6 @@ pub(crate) fn read_caller(
     })
 }
 
-async fn healthz() -> &'static str {
-    "ok"
-}
-
-async fn readyz(axum::extract::State(state): axum::extract::State<AppState>) -> Response {
-    if state.shutdown.is_begun() {
-        return (StatusCode::SERVICE_UNAVAILABLE, "shutting down").into_response();
-    }
-    match state.handler.engine().store().orphaned(1).await {
-        Ok(_) => (StatusCode::OK, "ready").into_response(),
-        Err(e) => {
-            tracing::warn!(error = %e, "readiness: store unavailable");
-            (StatusCode::SERVICE_UNAVAILABLE, "store unavailable").into_response()
-        }
-    }
-}
-
-/// A 413 in the body form of the binding the request was for: a JSON-RPC error object on
-/// the JSON-RPC endpoint (`POST /`), the `google.rpc.Status` body elsewhere.
-async fn body_too_large(request: axum::extract::Request, next: axum::middleware::Next) -> Response {
-    let jsonrpc = is_jsonrpc_path(request.uri().path());
-    let resp = next.run(request).await;
-    if resp.status() != StatusCode::PAYLOAD_TOO_LARGE {
-        return resp;
-    }
-    let err = A2aError::new(
-        a2agw_types::ErrorCode::InvalidRequest,
-        "Request body is larger than the gateway accepts",
-    );
-    let (status, body) = crate::error::http_layer_error(
-        StatusCode::PAYLOAD_TOO_LARGE,
-        crate::error::RpcCode::InvalidArgument,
-        &err,
-        jsonrpc,
-    );
-    (status, axum::Json(body)).into_response()
-}
-
-/// Lists, in an `A2A-Extensions` response header, the extensions the request activated:
-/// those it asked for (`A2A-Extensions` or the 0.3 `X-A2A-Extensions`) that the agent's
-/// card declares. Unknown ones are ignored, as the extensions guide says.
-pub(crate) async fn activated_extensions(
-    axum::extract::State(state): axum::extract::State<AppState>,
-    request: axum::extract::Request,
-    next: axum::middleware::Next,
-) -> Response {
-    let agent = match agent_of_path(request.uri().path()) {
-        Some(name) => state.handler.agent_named(name),
-        None => state.handler.root(),
-    };
-    let declared = agent
-        .as_ref()
-        .map_or(&[][..], |a| &a.card.capabilities.extensions[..]);
-    let asked = header_str(request.headers(), "a2a-extensions")
-        .or_else(|| header_str(request.headers(), "x-a2a-extensions"))
-        .unwrap_or_default();
-    let activated: Vec<&str> = asked
-        .split(',')
-        .map(str::trim)
-        .filter(|uri| declared.iter().any(|e| e.uri == *uri))
-        .collect();
-    let value = (!activated.is_empty()).then(|| activated.join(", "));
-    let mut resp = next.run(request).await;
-    if let Some(v) = value.and_then(|v| HeaderValue::from_str(&v).ok()) {
-        resp.headers_mut().insert("a2a-extensions", v);
-    }
-    resp
-}
-
-/// Bounds the time to produce a response head (`Limits::request_timeout`, plus a margin:
-/// a blocking `SendMessage` answers by itself at the timeout with the task as it is).
-/// Streams are not cut: their head is sent at once and their events are not covered.
-async fn request_timeout(
-    axum::extract::State(state): axum::extract::State<AppState>,
-    request: axum::extract::Request,
-    next: axum::middleware::Next,
-) -> Response {
-    let limit = state.limits.request_timeout + std::time::Duration::from_secs(5);
-    let jsonrpc = is_jsonrpc_path(request.uri().path());
-    match tokio::time::timeout(limit, next.run(request)).await {
-        Ok(resp) => resp,
-        Err(_) => {
-            let err = A2aError::internal(format!(
-                "The request took longer than {} s",
-                limit.as_secs()
-            ));
-            let (status, body) = crate::error::http_layer_error(
-                StatusCode::GATEWAY_TIMEOUT,
-                crate::error::RpcCode::DeadlineExceeded,
-                &err,
-                jsonrpc,
-            );
-            (status, axum::Json(body)).into_response()
-        }
-    }
-}
-
 /// Whether `path` is a JSON-RPC endpoint: the root `/`, or an agent's `/agents/{name}/`.
 pub(crate) fn is_jsonrpc_path(path: &str) -> bool {
     path == "/"
@@ -426,70 +347,13 @@ pub(crate) fn agent_of_path(path: &str) -> Option<&str> {
     (!name.is_empty()).then_some(name)
 }
 
-/// 404 for `/agents/{name}/…` when no agent of that name is served, or the caller may not
-/// use it ([`AppState::visible_agent`]: the same answer), with a REST-style body as for
-/// any unknown REST path, before any binding reads the request.
-async fn known_agent(
-    axum::extract::State(state): axum::extract::State<AppState>,
-    request: axum::extract::Request,
-    next: axum::middleware::Next,
-) -> Response {
-    match agent_of_path(request.uri().path()) {
-        Some(name) if state.visible_agent(request.headers(), Some(name)).is_none() => {
-            let body = serde_json::json!({"error": {
-                "code": 404,
-                "status": "NOT_FOUND",
-                "message": format!("No agent named `{name}` is served here"),
-                "details": [],
-            }});
-            (StatusCode::NOT_FOUND, axum::Json(body)).into_response()
-        }
-        _ => next.run(request).await,
+/// The span of one request, named after its binding (`jsonrpc`, `rest`, `grpc`), with the
+/// method, the protocol version and the agent (empty when none is served).
+fn request_span(caller: &Caller, method: Method, agent: &str) -> tracing::Span {
+    let version = caller.version;
+    match caller.binding {
+        "rest" => tracing::info_span!("rest", method = %method, %version, agent),
+        "grpc" => tracing::info_span!("grpc", method = %method, %version, agent),
+        _ => tracing::info_span!("jsonrpc", method = %method, %version, agent),
     }
-}
-
-/// The bindings of one agent under `prefix`: JSON-RPC at `{prefix}/`, the cards,
-/// HTTP+JSON; served at the root (`""`: the root agent) and under `/agents/{agent}`
-/// (every agent).
-fn bindings(prefix: &str) -> Router<AppState> {
-    Router::new()
-        .route(&format!("{prefix}/"), post(crate::jsonrpc::handle))
-        .route(
-            &format!("{prefix}/.well-known/agent-card.json"),
-            get(crate::card::serve_card),
-        )
-        .route(
-            &format!("{prefix}/.well-known/agent.json"),
-            get(crate::card::serve_legacy_card),
-        )
-        .merge(crate::rest::routes(prefix))
-}
-
-/// The HTTP router of the gateway.
-pub fn router(state: AppState) -> Router {
-    Router::new()
-        .merge(bindings(""))
-        .merge(bindings("/agents/{agent}"))
-        .fallback(crate::rest::fallback)
-        .route("/.well-known/jwks.json", get(crate::card::serve_jwks))
-        .route("/agents", get(crate::catalog::serve))
-        .merge(crate::admin::routes())
-        .route("/healthz", get(healthz))
-        .route("/readyz", get(readyz))
-        .route("/metrics", get(crate::metrics::serve))
-        .layer(axum::middleware::from_fn_with_state(
-            state.clone(),
-            known_agent,
-        ))
-        .layer(DefaultBodyLimit::max(state.limits.max_body_bytes))
-        .layer(axum::middleware::from_fn(body_too_large))
-        .layer(axum::middleware::from_fn_with_state(
-            state.clone(),
-            activated_extensions,
-        ))
-        .layer(axum::middleware::from_fn_with_state(
-            state.clone(),
-            request_timeout,
-        ))
-        .with_state(state)
 }

@@ -1,17 +1,12 @@
-//! The agent card at `/.well-known/agent-card.json` (and the ≤0.2 path
-//! `/.well-known/agent.json`): URLs filled in for where the gateway is reached, in the form
-//! of the version the client asked for (decision 34: the strict 1.0 card unless the request
-//! names 0.3), with `ETag`, `Last-Modified` and `Cache-Control`.
+//! Rendering agent cards: their interface URLs filled in for where the gateway is reached
+//! (or the configured public URL), signed, and in the JSON form of the version the client
+//! asked for (decision 34: the strict 1.0 card unless the request names 0.3). The
+//! well-known paths that serve them are in `well_known.rs`.
 
-use crate::app::AppState;
 use crate::forwarded::{self, Connection};
-use a2agw_types::{AgentCard, AgentInterface, ProtocolVersion, binding};
-use axum::extract::{Path, Query, State};
-use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
-use axum::response::{IntoResponse, Response};
+use a2agw_types::{AgentCard, AgentInterface, binding};
+use axum::http::HeaderMap;
 use ipnet::IpNet;
-use sha2::{Digest, Sha256};
-use std::collections::HashMap;
 use std::time::SystemTime;
 
 /// The JSON form of a card served at a well-known path.
@@ -117,6 +112,18 @@ impl CardSettings {
         self.sign(self.with_interfaces(card, base, agent))
     }
 
+    /// The JSON a well-known path serves: the card with its interfaces pointing at `base`
+    /// (or at `agent`'s endpoints), in `form`, signed in that form.
+    pub(crate) fn served_json(
+        &self,
+        card: &AgentCard,
+        base: &str,
+        agent: Option<&str>,
+        form: CardForm,
+    ) -> serde_json::Value {
+        self.signed_json(card_json(&self.with_interfaces(card, base, agent), form))
+    }
+
     /// [`CardSettings::render_at`] without the signatures (the well-known paths sign the
     /// JSON they serve instead, in its form).
     fn with_interfaces(&self, card: &AgentCard, base: &str, agent: Option<&str>) -> AgentCard {
@@ -186,24 +193,6 @@ impl CardSettings {
     }
 }
 
-/// `GET /.well-known/jwks.json`: the public keys the cards are signed with (404 when
-/// cards are not signed).
-pub(crate) async fn serve_jwks(State(state): State<AppState>) -> Response {
-    if state.card.signing.is_empty() {
-        return StatusCode::NOT_FOUND.into_response();
-    }
-    let jwks = a2agw_signing::Jwks::from_signing_keys(&state.card.signing).to_value();
-    (
-        StatusCode::OK,
-        [
-            (header::CONTENT_TYPE, "application/jwk-set+json"),
-            (header::CACHE_CONTROL, "public, max-age=300"),
-        ],
-        serde_json::to_vec(&jwks).unwrap_or_default(),
-    )
-        .into_response()
-}
-
 /// The gRPC `host:port` of a base URL: its authority, with the scheme's default port
 /// (443 for `https`, else 80) when it names none (A2A 1.0 gives gRPC interfaces as
 /// `host:port`; a proxy that forwards a host without a port serves that scheme's port).
@@ -220,7 +209,7 @@ fn grpc_address_of(base: &str) -> String {
 
 /// The card `card` (already rendered) as JSON in `form`. A card that 0.3 cannot express
 /// (a device-code OAuth flow, say) falls back to the hybrid form, then to 1.0.
-pub(crate) fn card_json(card: &AgentCard, form: CardForm) -> serde_json::Value {
+fn card_json(card: &AgentCard, form: CardForm) -> serde_json::Value {
     let v1 = || serde_json::to_value(card).unwrap_or_default();
     let hybrid = || {
         a2agw_types::v03::hybrid_card(card).unwrap_or_else(|e| {
@@ -239,135 +228,4 @@ pub(crate) fn card_json(card: &AgentCard, form: CardForm) -> serde_json::Value {
             }
         },
     }
-}
-
-/// The version a card request names: the `A2A-Version` header, else the query parameter
-/// (only Major.Minor counts; a value that is no version names none).
-fn asked_version(headers: &HeaderMap, query: &HashMap<String, String>) -> Option<ProtocolVersion> {
-    headers
-        .get("a2a-version")
-        .and_then(|v| v.to_str().ok())
-        .or_else(|| query.get("A2A-Version").map(String::as_str))
-        .and_then(|v| ProtocolVersion::from_header(v).ok().flatten())
-}
-
-/// The form of the version a card request names, `unasked` when it names none.
-fn asked_form(headers: &HeaderMap, query: &HashMap<String, String>, unasked: CardForm) -> CardForm {
-    match asked_version(headers, query) {
-        Some(ProtocolVersion::V1_0) => CardForm::V1_0,
-        Some(ProtocolVersion::V0_3) => CardForm::V0_3,
-        None => unasked,
-    }
-}
-
-/// `GET /.well-known/agent-card.json`: the 1.0 card, or the 0.3 card when the request
-/// names 0.3 (`A2A-Version: 0.3`, or `?A2A-Version=0.3`); a request that names no version
-/// gets [`CardSettings::unversioned`].
-pub(crate) async fn serve_card(
-    State(state): State<AppState>,
-    agent: Option<Path<HashMap<String, String>>>,
-    Query(query): Query<HashMap<String, String>>,
-    conn: Connection,
-    headers: HeaderMap,
-) -> Response {
-    let form = asked_form(&headers, &query, state.card.unversioned);
-    respond(
-        &state,
-        &headers,
-        conn,
-        form,
-        agent.and_then(|Path(mut p)| p.remove("agent")).as_deref(),
-    )
-}
-
-/// `GET /.well-known/agent.json`, the path of A2A ≤0.2 (and the fallback of early 0.3
-/// resolvers): the 0.3 card, unless the request names 1.0.
-pub(crate) async fn serve_legacy_card(
-    State(state): State<AppState>,
-    agent: Option<Path<HashMap<String, String>>>,
-    Query(query): Query<HashMap<String, String>>,
-    conn: Connection,
-    headers: HeaderMap,
-) -> Response {
-    let form = asked_form(&headers, &query, CardForm::V0_3);
-    respond(
-        &state,
-        &headers,
-        conn,
-        form,
-        agent.and_then(|Path(mut p)| p.remove("agent")).as_deref(),
-    )
-}
-
-/// Whether the conditional headers of a request match: `If-None-Match` against the
-/// `ETag`, else (RFC 9110 §13.1.3: only without `If-None-Match`) `If-Modified-Since`
-/// against the card's date.
-fn not_modified(headers: &HeaderMap, etag: &str, modified: SystemTime) -> bool {
-    if let Some(v) = headers.get(header::IF_NONE_MATCH) {
-        return v
-            .to_str()
-            .is_ok_and(|v| v.split(',').any(|t| t.trim() == etag || t.trim() == "*"));
-    }
-    let since = headers
-        .get(header::IF_MODIFIED_SINCE)
-        .and_then(|v| v.to_str().ok())
-        .and_then(|v| httpdate::parse_http_date(v).ok());
-    // HTTP dates have whole seconds: the card's date is compared at that precision.
-    let modified = httpdate::HttpDate::from(modified);
-    since.is_some_and(|since| modified <= httpdate::HttpDate::from(since))
-}
-
-/// The card of the root agent (`agent` = `None`), or of the agent the path names (404
-/// when none of that name is served).
-fn respond(
-    state: &AppState,
-    headers: &HeaderMap,
-    conn: Connection,
-    form: CardForm,
-    agent: Option<&str>,
-) -> Response {
-    let settings = &state.card;
-    let Some(entry) = state.visible_agent(headers, agent) else {
-        return StatusCode::NOT_FOUND.into_response();
-    };
-    let card = settings.with_interfaces(&entry.card, &settings.base_url(headers, conn), agent);
-    let body =
-        serde_json::to_vec(&settings.signed_json(card_json(&card, form))).unwrap_or_default();
-    let digest = Sha256::digest(&body);
-    let etag = format!(
-        "\"{}\"",
-        digest
-            .iter()
-            .take(12)
-            .map(|b| format!("{b:02x}"))
-            .collect::<String>()
-    );
-    let cache = format!("public, max-age={}", settings.max_age_secs);
-    let mut resp = if not_modified(headers, &etag, settings.modified) {
-        StatusCode::NOT_MODIFIED.into_response()
-    } else {
-        (
-            StatusCode::OK,
-            [(header::CONTENT_TYPE, "application/json")],
-            body,
-        )
-            .into_response()
-    };
-    let h = resp.headers_mut();
-    if let Ok(v) = HeaderValue::from_str(&etag) {
-        h.insert(header::ETAG, v);
-    }
-    if let Ok(v) = HeaderValue::from_str(&httpdate::fmt_http_date(settings.modified)) {
-        h.insert(header::LAST_MODIFIED, v);
-    }
-    if let Ok(v) = HeaderValue::from_str(&cache) {
-        h.insert(header::CACHE_CONTROL, v);
-    }
-    h.insert(
-        header::VARY,
-        HeaderValue::from_static(
-            "A2A-Version, Host, Forwarded, X-Forwarded-Host, X-Forwarded-Proto, X-Forwarded-Port, X-Forwarded-Prefix",
-        ),
-    );
-    resp
 }

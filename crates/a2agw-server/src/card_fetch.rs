@@ -45,8 +45,8 @@ impl Default for FetchSettings {
 /// # The SSRF guard
 /// The URL is chosen by someone else, and the gateway requests it from inside its network,
 /// so unless [`FetchSettings::allow_private`] is set the SSRF guard shared with push
-/// delivery ([`crate::push`]'s "SSRF guard") applies: `http`/`https` only, no
-/// `localhost` names, no IP literal in a non-public range ([`crate::push::forbidden_range`]);
+/// delivery (the "SSRF guard" of [`PushPolicy`](crate::PushPolicy)) applies: `http`/`https` only, no
+/// `localhost` names, no IP literal in a non-public range (`outbound::forbidden_range`);
 /// host names are resolved by the guard's resolver, which refuses a name when any of its
 /// addresses is non-public and pins the checked addresses for the connection. Every
 /// redirect hop is checked the same way (its literal and `localhost` name by the redirect

@@ -144,10 +144,7 @@ pub(crate) async fn serve(
     };
     let filters = match Filters::read(&query) {
         Ok(f) => f,
-        Err(e) => {
-            let body = crate::error::rest_error_body(&e);
-            return (crate::error::http_status(e.code), axum::Json(body)).into_response();
-        }
+        Err(e) => return crate::error::rest_error("application/json", &e),
     };
     let base = state.card.base_url(&headers, conn);
     let snapshot = state.handler.registry().snapshot();

@@ -70,6 +70,10 @@ pub enum CallError {
     /// The operation needs credentials the caller did not present (HTTP 401 / UNAUTHENTICATED).
     #[error("{0}")]
     Unauthenticated(String),
+    /// The caller holds as many streams open as it may ([`crate::Limits`]): HTTP 429,
+    /// or RESOURCE_EXHAUSTED on gRPC. Only the application's call path answers it.
+    #[error("Too many open streams for this client; close one and retry")]
+    TooManyStreams,
 }
 
 /// One event of a stream, ready for a binding.
@@ -176,7 +180,7 @@ impl Handler {
     /// Where webhooks may point: checked (with DNS resolution) when a push config is
     /// created, by `CreateTaskPushNotificationConfig` or inline with `SendMessage`, before
     /// the engine sees it; a refused URL is `-32602` naming the field. The default refuses
-    /// loopback, private and link-local targets (see [`crate::push`]).
+    /// loopback, private and link-local targets (see [`PushPolicy`]).
     #[must_use]
     pub fn with_push_policy(mut self, policy: PushPolicy) -> Self {
         self.push_policy = policy;
@@ -210,9 +214,22 @@ impl Handler {
     /// request reached a served agent through its path or a `tenant` naming it (the card
     /// then points at `/agents/{name}`), `None` for the root agent at the root.
     pub fn card_path(&self, caller: &Caller, request: &A2aRequest) -> Option<String> {
+        self.route(caller, request).1
+    }
+
+    /// [`Handler::resolve`] and [`Handler::card_path`] from one snapshot of the registry.
+    pub(crate) fn route(
+        &self,
+        caller: &Caller,
+        request: &A2aRequest,
+    ) -> (Option<Arc<AgentRecord>>, Option<String>) {
         let snapshot = self.registry.snapshot();
-        let agent = Self::resolve_in(&snapshot, caller, request)?;
-        (caller.agent.is_some() || !snapshot.is_root(&agent.name)).then(|| agent.name.clone())
+        let agent = Self::resolve_in(&snapshot, caller, request);
+        let card_path = agent
+            .as_ref()
+            .filter(|agent| caller.agent.is_some() || !snapshot.is_root(&agent.name))
+            .map(|agent| agent.name.clone());
+        (agent, card_path)
     }
 
     /// The agent a request is for ([`Snapshot::resolve`]: the path's, else the tenant's,
@@ -299,20 +316,32 @@ impl Handler {
         Ok(())
     }
 
-    /// Serves one request, counting it in
-    /// `a2agw_requests_total{binding, method, outcome, agent}` (outcome: `ok`, the error's
-    /// `ErrorInfo` reason, or `UNAUTHENTICATED`; agent: empty when none is served by that
-    /// name) and recording the agent in the current span's `agent` field.
+    /// Serves one request: [`Handler::resolve`]s its agent, records it in the current
+    /// span's `agent` field, and serves it (`Handler::call_agent`).
     ///
     /// The agent is [`Handler::resolve`]d from the caller and the request; one that is not
     /// served makes every operation fail as for a missing task (`TaskNotFound`), so an
     /// unknown agent and one the caller may not see look the same.
     pub async fn call(&self, caller: &Caller, request: A2aRequest) -> Result<Reply, CallError> {
-        let method = request.method();
         let agent = self.resolve(caller, &request);
+        let agent_name = agent.as_ref().map_or("", |a| a.name.as_str());
+        tracing::Span::current().record("agent", agent_name);
+        self.call_agent(caller, agent, request).await
+    }
+
+    /// Serves one request for `agent` (resolved by the caller, `None` when none is served
+    /// that the caller may use), counting it in
+    /// `a2agw_requests_total{binding, method, outcome, agent}` (outcome: `ok`, the error's
+    /// `ErrorInfo` reason, or `UNAUTHENTICATED`; agent: empty when none is served by that
+    /// name).
+    pub(crate) async fn call_agent(
+        &self,
+        caller: &Caller,
+        agent: Option<Arc<AgentRecord>>,
+        request: A2aRequest,
+    ) -> Result<Reply, CallError> {
+        let method = request.method();
         let agent_name = agent.as_ref().map_or("", |a| a.name.as_str()).to_owned();
-        // The binding's request span declares the field; the agent is known only now.
-        tracing::Span::current().record("agent", agent_name.as_str());
         let result = match agent {
             Some(agent) => self.dispatch(caller, &agent, request).await,
             None => Err(A2aError::new(
@@ -328,6 +357,7 @@ impl Handler {
             Ok(_) => "ok",
             Err(CallError::A2a(e)) => e.code.reason(),
             Err(CallError::Unauthenticated(_)) => "UNAUTHENTICATED",
+            Err(CallError::TooManyStreams) => "TOO_MANY_STREAMS",
         };
         metrics::counter!(
             "a2agw_requests_total",

@@ -3,11 +3,13 @@
 //! carrying the request id, with `id:` = the task event's sequence number.
 
 use crate::app::{AppState, caller_from_headers};
-use crate::handler::{CallError, Reply, StreamItem};
+use crate::error::{
+    jsonrpc_call_error, jsonrpc_error, jsonrpc_error_object, jsonrpc_unsupported_media_type,
+};
+use crate::handler::{Reply, StreamItem};
 use crate::sse::sse_response;
 use a2agw_types::{
-    A2aError, A2aRequest, A2aResponse, ErrorCode, JsonRpcResponse, ProtocolVersion, RequestId,
-    decode_request,
+    A2aError, A2aResponse, ErrorCode, JsonRpcResponse, ProtocolVersion, decode_request,
 };
 use axum::extract::{Query, State};
 use axum::http::{HeaderMap, StatusCode, header};
@@ -15,18 +17,15 @@ use axum::response::{IntoResponse, Response};
 use bytes::Bytes;
 use futures::StreamExt;
 use std::collections::HashMap;
-use tracing::Instrument;
 
-fn json_response(status: StatusCode, body: &JsonRpcResponse) -> Response {
+fn json_response(body: &JsonRpcResponse) -> Response {
     let bytes = serde_json::to_vec(body).unwrap_or_default();
-    (status, [(header::CONTENT_TYPE, "application/json")], bytes).into_response()
-}
-
-fn error_response(id: RequestId, version: ProtocolVersion, err: &A2aError) -> Response {
-    json_response(
+    (
         StatusCode::OK,
-        &JsonRpcResponse::error(id, err.to_jsonrpc(version)),
+        [(header::CONTENT_TYPE, "application/json")],
+        bytes,
     )
+        .into_response()
 }
 
 /// Whether a `Content-Type` is acceptable for JSON-RPC (absent is tolerated).
@@ -60,25 +59,6 @@ pub(crate) fn encode_result(
         .map_err(|e| A2aError::internal(e.to_string()))
 }
 
-/// An agent card result gets its interface URLs for where the client reached us (the
-/// endpoints of `agent` when the request was for a named agent).
-pub(crate) fn render_card(
-    state: &AppState,
-    headers: &HeaderMap,
-    conn: crate::forwarded::Connection,
-    agent: Option<&str>,
-    resp: A2aResponse,
-) -> A2aResponse {
-    match resp {
-        A2aResponse::AgentCard(c) => A2aResponse::AgentCard(state.card.render_at(
-            &c,
-            &state.card.base_url(headers, conn),
-            agent,
-        )),
-        other => other,
-    }
-}
-
 /// `POST /`: one JSON-RPC request.
 pub(crate) async fn handle(
     State(state): State<AppState>,
@@ -95,8 +75,7 @@ pub(crate) async fn handle(
             ErrorCode::ContentTypeNotSupported,
             "JSON-RPC requests must have Content-Type: application/json",
         );
-        let body = JsonRpcResponse::error(RequestId::Null, err.to_jsonrpc(ProtocolVersion::V1_0));
-        return json_response(StatusCode::UNSUPPORTED_MEDIA_TYPE, &body);
+        return jsonrpc_unsupported_media_type(&err);
     }
     // The version the client asked for (header, else query parameter), read first so that
     // every error below answers with the request's id and in the right version's form.
@@ -121,14 +100,14 @@ pub(crate) async fn handle(
                         ErrorCode::MethodNotFound,
                         format!("not an A2A {v} method (A2A-Version: {v})"),
                     );
-                    error_response(rejected.id, v, &err)
+                    jsonrpc_error(rejected.id, v, &err)
                 }
-                _ => error_response(rejected.id, rejected.version, &rejected.error),
+                _ => jsonrpc_error(rejected.id, rejected.version, &rejected.error),
             };
         }
     };
     if let Some(Err(e)) = &asked {
-        return error_response(decoded.id, decoded.version, e);
+        return jsonrpc_error(decoded.id, decoded.version, e);
     }
     let mut caller = match caller_from_headers(&state, &headers, &query) {
         Ok(c) => c,
@@ -144,80 +123,37 @@ pub(crate) async fn handle(
                 ErrorCode::MethodNotFound,
                 format!("`{name}` is not an A2A {v} method (A2A-Version: {v})"),
             );
-            return error_response(id, v, &err);
+            return jsonrpc_error(id, v, &err);
         }
         _ => {}
     }
     let version = decoded.version;
     caller.caller.version = version;
-    let guard = if decoded.request.method().is_streaming() {
-        match state.limits.stream_guard(&caller.caller.owner) {
-            Some(g) => Some(g),
-            None => {
-                let err = A2aError::new(
-                    ErrorCode::InvalidRequest,
-                    "Too many open streams for this client; close one and retry",
-                );
-                return json_response(
-                    StatusCode::TOO_MANY_REQUESTS,
-                    &JsonRpcResponse::error(id, err.to_jsonrpc(version)),
-                );
-            }
-        }
-    } else {
-        None
-    };
-    // Only a card answer needs the agent's URLs (the handler resolves the agent itself).
-    let card_path = matches!(decoded.request, A2aRequest::GetExtendedAgentCard(_))
-        .then(|| state.handler.card_path(&caller.caller, &decoded.request))
-        .flatten();
-    let span = tracing::info_span!(
-        "jsonrpc",
-        method = %decoded.request.method(),
-        %version,
-        agent = tracing::field::Empty
-    );
     let result = state
-        .handler
-        .call(&caller.caller, decoded.request)
-        .instrument(span)
+        .call(&caller.caller, decoded.request, &headers, conn)
         .await;
     match result {
-        Ok(Reply::Unary(resp)) => {
-            match encode_result(
-                &render_card(&state, &headers, conn, card_path.as_deref(), resp),
-                version,
-            ) {
-                Ok(v) => json_response(StatusCode::OK, &JsonRpcResponse::success(id, v)),
-                Err(e) => error_response(id, version, &e),
-            }
-        }
+        Ok(Reply::Unary(resp)) => match encode_result(&resp, version) {
+            Ok(v) => json_response(&JsonRpcResponse::success(id, v)),
+            Err(e) => jsonrpc_error(id, version, &e),
+        },
         Ok(Reply::Stream(items)) => {
-            let id_for_errors = id.clone();
             let events = items.map(move |r| {
                 let (seq, body) = match r {
                     Ok(StreamItem { seq, event, last }) => {
                         let resp = A2aResponse::StreamEvent { event, last };
                         let body = match encode_result(&resp, version) {
                             Ok(v) => JsonRpcResponse::success(id.clone(), v),
-                            Err(e) => JsonRpcResponse::error(id.clone(), e.to_jsonrpc(version)),
+                            Err(e) => jsonrpc_error_object(id.clone(), version, &e),
                         };
                         (seq, body)
                     }
-                    Err(e) => (0, JsonRpcResponse::error(id.clone(), e.to_jsonrpc(version))),
+                    Err(e) => (0, jsonrpc_error_object(id.clone(), version, &e)),
                 };
                 (seq, None, serde_json::to_string(&body).unwrap_or_default())
             });
-            match guard {
-                Some(g) => sse_response(state.limits.keep_alive, g, &state.shutdown, events),
-                None => error_response(
-                    id_for_errors,
-                    version,
-                    &A2aError::internal("stream without a slot"),
-                ),
-            }
+            sse_response(state.limits.keep_alive, &state.shutdown, events)
         }
-        Err(CallError::A2a(e)) => error_response(id, version, &e),
-        Err(CallError::Unauthenticated(msg)) => crate::app::unauthorized(&state, &msg, false),
+        Err(e) => jsonrpc_call_error(&state.auth.challenge(), id, version, e),
     }
 }

@@ -5,33 +5,41 @@
 //! HTTP status codes, SSE framing and gRPC status; it never names a concrete provider.
 
 mod admin;
-pub mod app;
-pub mod auth;
-pub mod card;
+mod admin_api;
+mod app;
+mod auth;
+mod card;
 mod card_fetch;
 mod catalog;
-pub mod error;
-pub mod forwarded;
-pub mod grpc;
-pub mod handler;
+mod error;
+mod forwarded;
+mod grpc;
+mod handler;
 mod jsonrpc;
-pub mod metrics;
+mod metrics;
 mod outbound;
-pub mod push;
+mod push;
 mod rest;
+mod router;
+mod shutdown;
 mod sse;
+mod well_known;
 
 pub use a2agw_registry::{AgentRecord, Registry, Snapshot};
-pub use admin::{Admin, AdminAgent, AdminAuth, AdminError, AgentAdmin};
-pub use app::{AppState, Limits, Shutdown, router};
-pub use auth::{ApiKeyAuth, Authenticator, Principal, hash_key};
+pub use admin_api::{Admin, AdminAgent, AdminAuth, AdminError, AgentAdmin};
+pub use app::{AppState, Limits};
+pub use auth::{ApiKeyAuth, Authenticator, Principal, hash_key, looks_like_jwt};
 pub use auth::{CompositeAuth, CredentialKind, JwtAuth, JwtConfig, JwtKeySource, JwtSetupError};
 pub use card::{CardForm, CardSettings};
 pub use card_fetch::{
     CardFetcher, FetchError, FetchSettings, Fetched, FetchedCard, card_from_json,
 };
+pub use error::{RpcCode, http_status, rpc_code};
 pub use forwarded::{Connection, loopback_proxies, parse_trusted_proxy};
 pub use grpc::{grpc_routes, service};
-pub use handler::{CallError, Caller, Handler, Reply, StreamItem, StreamPolicy};
+pub use handler::{CallError, Caller, Handler, ItemStream, Reply, StreamItem, StreamPolicy};
 pub use ipnet::IpNet;
+pub use metrics::install as install_metrics;
 pub use push::{PushPolicy, PushSettings, PushWorker, check_webhook_url};
+pub use router::router;
+pub use shutdown::Shutdown;

@@ -5,8 +5,8 @@
 //!
 //! | name | kind | labels |
 //! |---|---|---|
-//! | `a2agw_requests_total` | counter | `binding`, `method`, `outcome` (`ok` or the error reason) |
-//! | `a2agw_open_streams` | gauge | — |
+//! | `a2agw_requests_total` | counter | `binding`, `method`, `outcome` (`ok` or the error reason), `agent` |
+//! | `a2agw_open_streams` | gauge | `agent` |
 //! | `a2agw_task_transitions_total` | counter | `state` (the state entered) |
 //! | `a2agw_provider_first_event_seconds` | histogram | `provider` |
 //! | `a2agw_provider_run_seconds` | histogram | `provider` |
@@ -48,10 +48,6 @@ pub(crate) async fn serve() -> Response {
             h.render(),
         )
             .into_response(),
-        None => (
-            StatusCode::SERVICE_UNAVAILABLE,
-            "another metrics recorder is installed",
-        )
-            .into_response(),
+        None => crate::error::unavailable("another metrics recorder is installed"),
     }
 }

@@ -73,7 +73,7 @@ impl std::fmt::Display for Blocked {
 }
 
 /// Why `ip` may not be a webhook target, or `None` for a public address.
-pub fn forbidden_range(ip: IpAddr) -> Option<&'static str> {
+pub(crate) fn forbidden_range(ip: IpAddr) -> Option<&'static str> {
     match ip {
         IpAddr::V4(v4) => forbidden_v4(v4),
         IpAddr::V6(v6) => forbidden_v6(v6),
@@ -209,7 +209,7 @@ fn check_addresses(host: &str, addrs: &[SocketAddr], purpose: Purpose) -> Result
 }
 
 /// Checks a webhook URL when a config is created: `http`/`https` only, and unless
-/// `allow_private`, no `localhost` name, no forbidden IP literal ([`forbidden_range`]) and
+/// `allow_private`, no `localhost` name, no forbidden IP literal (`forbidden_range`) and
 /// no host name resolving to a forbidden address. A name that cannot be resolved now is
 /// accepted (the worker's resolver checks it again at every send). `Err` explains the
 /// refusal (without secrets: the message names the host, never the URL's path or query).

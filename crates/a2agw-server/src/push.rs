@@ -75,7 +75,7 @@
 //!
 //! # SSRF guard
 //! (The guard itself is shared with [`crate::CardFetcher`], which fetches agent cards from
-//! URLs chosen by others; [`check_webhook_url`] and [`forbidden_range`] are re-exported
+//! URLs chosen by others, in `outbound.rs`; [`check_webhook_url`] is re-exported
 //! here.) Webhook URLs are chosen by clients, and the gateway POSTs to them from inside its
 //! network, so unless [`PushPolicy::allow_private_targets`] is set (tests, private
 //! deployments) the gateway refuses targets that are not public (spec §13.2, digest §8,
@@ -100,8 +100,8 @@
 //!    rebinding) is therefore refused when it matters. A refused send is not retried: the
 //!    event is given up at once (and counted with `reason="refused"`).
 
-use crate::app::Shutdown;
 use crate::outbound::{GuardedResolver, Purpose, check_literal, describe, refused_by_guard};
+use crate::shutdown::Shutdown;
 use a2agw_task::{PushBacklog, StoreError, TaskEvent, TaskStore};
 use a2agw_types::{StreamResponse, TaskPushNotificationConfig};
 use bytes::Bytes;
@@ -113,13 +113,13 @@ use tokio::sync::broadcast;
 use tokio::task::{JoinHandle, JoinSet};
 use tokio::time::Instant;
 
-pub use crate::outbound::{check_webhook_url, forbidden_range};
+pub use crate::outbound::check_webhook_url;
 
 /// The media type of push notification bodies (spec §4.3.3).
-pub const PUSH_CONTENT_TYPE: &str = "application/a2a+json";
+pub(crate) const PUSH_CONTENT_TYPE: &str = "application/a2a+json";
 
 /// The header carrying the config's `token`.
-pub const TOKEN_HEADER: &str = "X-A2A-Notification-Token";
+pub(crate) const TOKEN_HEADER: &str = "X-A2A-Notification-Token";
 
 /// Most backlog entries read per pass (configs with a job running are skipped, so a pass
 /// with this many stuck configs starts nothing new until one finishes).

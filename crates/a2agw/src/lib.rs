@@ -189,7 +189,7 @@ pub fn push_settings(config: &Config) -> PushSettings {
 /// HTTP and gRPC (see [`a2agw_server::service`]). Beginning the returned state's
 /// `shutdown` stops the push worker.
 pub async fn build(config: &Config) -> Result<(AppState, axum::Router)> {
-    a2agw_server::metrics::install();
+    a2agw_server::install_metrics();
     let store = open_store(config).await?;
     let registry = Arc::new(Registry::new(snapshot(config).await?));
     let engine = Engine::with_upstreams(

@@ -139,7 +139,7 @@ struct KeySet {
 
 type SharedKeys = Arc<RwLock<Arc<KeySet>>>;
 
-/// Validates `Authorization: Bearer <JWT>`: see the [module documentation](self).
+/// Validates `Authorization: Bearer <JWT>`: see the module documentation of `auth/jwt.rs`.
 #[derive(Clone)]
 pub struct JwtAuth {
     inner: Arc<Inner>,

@@ -27,9 +27,12 @@
 
 mod v03;
 
-use crate::app::{AppState, StreamGuard, caller_from_headers_as, unauthorized};
-use crate::error::{http_status, rest_error_body};
-use crate::handler::{CallError, Reply, StreamItem};
+use crate::app::{AppState, caller_from_headers_as};
+use crate::error::{
+    bare_not_found, rest_body_unreadable, rest_call_error, rest_error, rest_error_event,
+    rest_method_not_allowed, rest_not_found, rest_unsupported_media_type,
+};
+use crate::handler::{Reply, StreamItem};
 use a2agw_types::{
     A2aError, A2aRequest, A2aResponse, ErrorCode, FieldViolation, Method as A2aMethod,
     ProtocolVersion, TaskState,
@@ -41,10 +44,9 @@ use axum::response::{IntoResponse, Response};
 use axum::routing::any;
 use bytes::Bytes;
 use futures::StreamExt;
-use serde_json::{Map, Value, json};
+use serde_json::{Map, Value};
 use std::collections::HashMap;
 use std::time::Duration;
-use tracing::Instrument;
 
 /// The media type of 1.0 REST bodies in the specification.
 const A2A_JSON: &str = "application/a2a+json";
@@ -285,21 +287,7 @@ impl FromRequest<AppState> for RestCall {
         let conn = crate::forwarded::Connection::of(&parts.extensions);
         let body = Bytes::from_request(Request::from_parts(parts, body), state)
             .await
-            .map_err(|e| {
-                if e.status() == StatusCode::PAYLOAD_TOO_LARGE {
-                    let err = A2aError::new(
-                        ErrorCode::InvalidRequest,
-                        "Request body is larger than the gateway accepts",
-                    );
-                    status_response(Api::V1_0, StatusCode::PAYLOAD_TOO_LARGE, &err)
-                } else {
-                    let err = A2aError::new(
-                        ErrorCode::InvalidRequest,
-                        format!("The request body could not be read: {}", e.body_text()),
-                    );
-                    error_response(Api::V1_0, &err)
-                }
-            })?;
+            .map_err(|e| rest_body_unreadable(Api::V1_0.content_type(), &e))?;
         Ok(RestCall {
             state: state.clone(),
             method,
@@ -321,38 +309,7 @@ fn json_response(api: Api, status: StatusCode, body: &Value) -> Response {
 
 /// The `google.rpc.Status` body of `err` with its mapped HTTP status.
 fn error_response(api: Api, err: &A2aError) -> Response {
-    json_response(api, http_status(err.code), &rest_error_body(err))
-}
-
-/// The `google.rpc.Status` body of `err` sent with another HTTP status (415, 413, 429…);
-/// the body's `code` follows the status line.
-fn status_response(api: Api, status: StatusCode, err: &A2aError) -> Response {
-    let mut body = rest_error_body(err);
-    body["error"]["code"] = status.as_u16().into();
-    json_response(api, status, &body)
-}
-
-/// A body built by hand for the HTTP-level failures no A2A error describes.
-fn plain_status(status: StatusCode, rpc_status: &str, message: &str) -> Response {
-    let body = json!({"error": {
-        "code": status.as_u16(),
-        "status": rpc_status,
-        "message": message,
-        "details": [],
-    }});
-    json_response(Api::V1_0, status, &body)
-}
-
-/// 405 with `Allow` (`allow`: the methods the path accepts, comma-separated).
-fn method_not_allowed(method: &Method, path: &str, allow: &'static str) -> Response {
-    let mut resp = plain_status(
-        StatusCode::METHOD_NOT_ALLOWED,
-        "UNIMPLEMENTED",
-        &format!("`{method} {path}` is not an A2A operation; this path accepts {allow}"),
-    );
-    resp.headers_mut()
-        .insert(header::ALLOW, HeaderValue::from_static(allow));
-    resp
+    rest_error(api.content_type(), err)
 }
 
 /// Whether a path that no route matched looks like a REST call (it gets a REST 404; other
@@ -366,14 +323,6 @@ fn looks_like_rest(path: &str) -> bool {
             || seg == "pushNotificationConfigs"
             || seg == "extendedAgentCard"
     })
-}
-
-fn not_found(method: &Method, path: &str) -> Response {
-    plain_status(
-        StatusCode::NOT_FOUND,
-        "NOT_FOUND",
-        &format!("No A2A operation is served at `{method} {path}`"),
-    )
 }
 
 /// Sets the surface's `Content-Type` on a JSON error built elsewhere (401, version errors).
@@ -390,14 +339,9 @@ fn with_content_type(api: Api, mut resp: Response) -> Response {
 pub(crate) async fn fallback(method: Method, headers: HeaderMap, uri: axum::http::Uri) -> Response {
     let path = uri.path();
     if looks_like_rest(path) {
-        let mut resp = not_found(&method, path);
-        resp.headers_mut().insert(
-            header::CONTENT_TYPE,
-            HeaderValue::from_static(answer_media_type(&headers)),
-        );
-        resp
+        rest_not_found(&method, path, answer_media_type(&headers))
     } else {
-        StatusCode::NOT_FOUND.into_response()
+        bare_not_found()
     }
 }
 
@@ -487,9 +431,9 @@ async fn serve(call: RestCall, api: Api, route: Route) -> Response {
     let (op, id, config_id) = match resolve(route, &call.method, &call.path) {
         Ok(r) => r,
         Err(Unrouted::NotAllowed(allow)) => {
-            return method_not_allowed(&call.method, &call.uri_path, allow);
+            return rest_method_not_allowed(&call.method, &call.uri_path, allow, A2A_JSON);
         }
-        Err(Unrouted::NotFound) => return not_found(&call.method, &call.uri_path),
+        Err(Unrouted::NotFound) => return rest_not_found(&call.method, &call.uri_path, A2A_JSON),
     };
     let state = &call.state;
     // `A2A-Version` may also be a query parameter; the last occurrence counts.
@@ -530,7 +474,7 @@ async fn serve(call: RestCall, api: Api, route: Route) -> Response {
                 "Content-Type `{ct}` is not accepted; send the body as `application/a2a+json` or `application/json`"
             ),
         );
-        return status_response(api, StatusCode::UNSUPPORTED_MEDIA_TYPE, &err);
+        return rest_unsupported_media_type(api.content_type(), &err);
     }
     let ids = PathIds {
         tenant: call.path.get("tenant").cloned(),
@@ -545,56 +489,13 @@ async fn serve(call: RestCall, api: Api, route: Route) -> Response {
         Ok(r) => r,
         Err(e) => return error_response(api, &e),
     };
-    let guard = if request.method().is_streaming() {
-        match state.limits.stream_guard(&caller.owner) {
-            Some(g) => Some(g),
-            None => {
-                let err = A2aError::new(
-                    ErrorCode::InvalidRequest,
-                    "Too many open streams for this client; close one and retry",
-                );
-                let mut resp = status_response(api, StatusCode::TOO_MANY_REQUESTS, &err);
-                resp.headers_mut()
-                    .insert(header::RETRY_AFTER, HeaderValue::from_static("1"));
-                return resp;
-            }
-        }
-    } else {
-        None
-    };
-    // Only a card answer needs the agent's URLs (the handler resolves the agent itself).
-    let card_path = matches!(request, A2aRequest::GetExtendedAgentCard(_))
-        .then(|| state.handler.card_path(&caller, &request))
-        .flatten();
-    let span = tracing::info_span!(
-        "rest",
-        method = %request.method(),
-        %version,
-        agent = tracing::field::Empty
-    );
-    let result = state.handler.call(&caller, request).instrument(span).await;
+    let result = state.call(&caller, request, &call.headers, call.conn).await;
     match result {
-        Ok(Reply::Unary(resp)) => {
-            // The extended card gets the interface URLs of where the client reached us,
-            // like the public card (its `supportedInterfaces` is REQUIRED).
-            let resp = match resp {
-                A2aResponse::AgentCard(card) => A2aResponse::AgentCard(state.card.render_at(
-                    &card,
-                    &state.card.base_url(&call.headers, call.conn),
-                    card_path.as_deref(),
-                )),
-                other => other,
-            };
-            unary_response(api, &resp)
+        Ok(Reply::Unary(resp)) => unary_response(api, &resp),
+        Ok(Reply::Stream(items)) => {
+            stream_response(api, state.limits.keep_alive, &state.shutdown, items)
         }
-        Ok(Reply::Stream(items)) => match guard {
-            Some(g) => stream_response(api, state.limits.keep_alive, g, &state.shutdown, items),
-            None => error_response(api, &A2aError::internal("stream without a slot")),
-        },
-        Err(CallError::A2a(e)) => error_response(api, &e),
-        Err(CallError::Unauthenticated(msg)) => {
-            with_content_type(api, unauthorized(state, &msg, true))
-        }
+        Err(e) => rest_call_error(&state.auth.challenge(), api.content_type(), e),
     }
 }
 
@@ -625,12 +526,14 @@ fn unary_response(api: Api, resp: &A2aResponse) -> Response {
 fn stream_response(
     api: Api,
     keep_alive: Duration,
-    guard: StreamGuard,
-    shutdown: &crate::app::Shutdown,
+    shutdown: &crate::shutdown::Shutdown,
     items: crate::handler::ItemStream,
 ) -> Response {
     // An error is sent as one final `event: error` (the REST framing of the official SDKs).
-    let error_event = |e: &A2aError| (0, Some("error"), rest_error_body(e).to_string());
+    let error_event = |e: &A2aError| {
+        let (name, data) = rest_error_event(e);
+        (0, Some(name), data)
+    };
     let events = items.map(move |r| match r {
         Ok(StreamItem { seq, event, last }) => {
             match encode(api, &A2aResponse::StreamEvent { event, last }) {
@@ -643,7 +546,7 @@ fn stream_response(
     // Nothing follows an error event.
     let events =
         crate::handler::through_last(events, |item: &crate::sse::SseItem| item.1.is_some());
-    crate::sse::sse_response(keep_alive, guard, shutdown, events)
+    crate::sse::sse_response(keep_alive, shutdown, events)
 }
 
 // ---------------------------------------------------------------------------------------
@@ -873,8 +776,6 @@ mod tests {
 
     #[tokio::test]
     async fn an_error_mid_stream_is_one_final_error_event() {
-        let limits = crate::Limits::default();
-        let guard = limits.stream_guard("p").unwrap_or_else(|| unreachable!());
         let items = futures::stream::iter([
             item(1, TaskState::Working),
             Err(A2aError::task_not_found("t")),
@@ -884,8 +785,7 @@ mod tests {
         let resp = stream_response(
             Api::V1_0,
             Duration::from_secs(60),
-            guard,
-            &crate::app::Shutdown::default(),
+            &crate::shutdown::Shutdown::default(),
             items,
         );
         let body = axum::body::to_bytes(resp.into_body(), usize::MAX)
@@ -904,11 +804,6 @@ mod tests {
         let v: Value = serde_json::from_str(data).unwrap_or_default();
         assert_eq!(v["error"]["code"], 404);
         assert_eq!(v["error"]["details"][0]["reason"], "TASK_NOT_FOUND");
-        assert_eq!(
-            limits.open_streams(),
-            0,
-            "the slot is released when the stream ends"
-        );
     }
 
     #[test]

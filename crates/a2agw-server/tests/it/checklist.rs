@@ -12,7 +12,7 @@ use crate::support::{SseReader, TestServer, message_id, server};
 use a2agw_proto::rpc::{BadRequest, ErrorInfo, Status as RpcStatus};
 use a2agw_proto::v1;
 use a2agw_proto::v1::a2a_service_client::A2aServiceClient;
-use a2agw_server::error::{http_status, rpc_code};
+use a2agw_server::{http_status, rpc_code};
 use a2agw_types::{self as t, ERROR_DOMAIN, ErrorCode, Method, binding};
 use prost::Message as _;
 use serde::Serialize;

@@ -1329,7 +1329,7 @@ async fn c60_jsonrpc_and_grpc_give_the_same_states_and_error_kinds() {
         assert_eq!(grpc_error_kind(&err), want, "gRPC {method}: {err:?}");
         assert_eq!(
             err.code() as i32,
-            a2agw_server::error::rpc_code(want).number(),
+            a2agw_server::rpc_code(want).number(),
             "{method}"
         );
     }

@@ -859,6 +859,39 @@ async fn jsonrpc_stream_limit_is_429() {
     check_event(&again.next().await.unwrap(), &rid);
 }
 
+#[tokio::test]
+async fn open_streams_and_requests_are_counted_per_agent() {
+    a2agw_server::install_metrics();
+    let srv = server().start().await;
+    let id = id_of(&start_task(&srv, "slow 100").await);
+    let rid = json!(1);
+    let mut stream = open_stream(&srv, &rid, "SubscribeToTask", json!({"id": id}), &[]).await;
+    check_event(&stream.next().await.unwrap(), &rid);
+    let metrics = reqwest::get(srv.url("/metrics"))
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    let agent = format!("agent=\"{}\"", crate::support::AGENT);
+    let series = |name: &str| {
+        metrics
+            .lines()
+            .filter(|l| l.starts_with(name))
+            .map(str::to_owned)
+            .collect::<Vec<_>>()
+    };
+    let open = series("a2agw_open_streams{");
+    assert!(open.iter().any(|l| l.contains(&agent)), "{metrics}");
+    let requests = series("a2agw_requests_total{");
+    assert!(
+        requests
+            .iter()
+            .any(|l| l.contains(&agent) && l.contains("method=\"SendMessage\"")),
+        "{metrics}"
+    );
+}
+
 // ---------------------------------------------------------------------------------------
 // Push notification configs, extended card
 // ---------------------------------------------------------------------------------------

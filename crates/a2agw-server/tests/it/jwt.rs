@@ -6,7 +6,7 @@
 // Test helpers may unwrap: a failure is a test failure.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
-use a2agw_server::auth::looks_like_jwt;
+use a2agw_server::looks_like_jwt;
 use a2agw_server::{
     ApiKeyAuth, Authenticator, CompositeAuth, JwtAuth, JwtConfig, JwtKeySource, JwtSetupError,
     Principal, hash_key,
