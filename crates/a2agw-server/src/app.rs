@@ -185,6 +185,16 @@ pub(crate) enum CallerError {
     Version(a2agw_types::A2aError),
 }
 
+/// A well-known card as served.
+#[derive(Debug)]
+pub(crate) struct WellKnownCard {
+    /// Its JSON, in the form asked for, signed.
+    pub(crate) json: serde_json::Value,
+    /// Whether it depends on the caller (the gateway's card when an agent is restricted):
+    /// then it is cached privately and varies on the credentials.
+    pub(crate) per_caller: bool,
+}
+
 impl AppState {
     /// Serves one decoded request: the one call path of every binding, which only decodes
     /// the wire form into `request`, calls this and encodes the reply.
@@ -239,17 +249,55 @@ impl AppState {
 
     /// The JSON a well-known path serves for the agent named `name` (the root agent for
     /// `None`) in `form`, for where the request reached the gateway; `None` when no such
-    /// agent is served to this request ([`AppState::visible_agent`]).
+    /// agent is served to this request ([`AppState::visible_agent`]). At the root of a
+    /// gateway with several agents, the gateway's own card
+    /// ([`a2agw_registry::gateway_card`]: the root agent's, with the skills of every agent
+    /// the caller may use).
     pub(crate) fn well_known_card(
         &self,
         headers: &HeaderMap,
         conn: Connection,
         name: Option<&str>,
         form: CardForm,
-    ) -> Option<serde_json::Value> {
+    ) -> Option<WellKnownCard> {
         let agent = self.visible_agent(headers, name)?;
         let base = self.card.base_url(headers, conn);
-        Some(self.card.served_json(&agent.card, &base, name, form))
+        let snapshot = self.handler.registry().snapshot();
+        if name.is_some() || snapshot.len() < 2 {
+            let json = self.card.served_json(&agent.card, &base, name, form);
+            return Some(WellKnownCard {
+                json,
+                per_caller: false,
+            });
+        }
+        // The root of a gateway with several agents: the gateway's own card, with the
+        // skills of every agent this caller may use (ARCHITECTURE.md, decision 46).
+        let mut principal = None;
+        let mut per_caller = false;
+        let visible: Vec<_> = snapshot
+            .iter()
+            .filter(|a| {
+                if a.access == a2agw_registry::Access::Everyone {
+                    return true;
+                }
+                per_caller = true;
+                let p = principal.get_or_insert_with(|| match self.auth.authenticate(headers) {
+                    Ok(Some(p)) => Some(p),
+                    Ok(None) if self.auth.allows_anonymous() => Some(Principal::Anonymous),
+                    _ => None,
+                });
+                p.as_ref()
+                    .is_some_and(|p| a.access.allows(&p.owner(), p.roles()))
+            })
+            .collect();
+        let card = a2agw_registry::gateway_card(
+            &agent.card,
+            visible.iter().map(|a| (a.name.as_str(), &a.card)),
+        );
+        Some(WellKnownCard {
+            json: self.card.served_json(&card, &base, None, form),
+            per_caller,
+        })
     }
 
     /// The agent named `name` (the root agent for `None`), if it is served and the

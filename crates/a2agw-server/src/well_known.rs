@@ -118,7 +118,9 @@ fn respond(
     agent: Option<&str>,
 ) -> Response {
     let settings = &state.card;
-    let Some(json) = state.well_known_card(headers, conn, agent, form) else {
+    let Some(crate::app::WellKnownCard { json, per_caller }) =
+        state.well_known_card(headers, conn, agent, form)
+    else {
         return crate::error::bare_not_found();
     };
     let body = serde_json::to_vec(&json).unwrap_or_default();
@@ -131,7 +133,8 @@ fn respond(
             .map(|b| format!("{b:02x}"))
             .collect::<String>()
     );
-    let cache = format!("public, max-age={}", settings.max_age_secs);
+    let scope = if per_caller { "private" } else { "public" };
+    let cache = format!("{scope}, max-age={}", settings.max_age_secs);
     let mut resp = if not_modified(headers, &etag, settings.modified) {
         StatusCode::NOT_MODIFIED.into_response()
     } else {
@@ -154,9 +157,11 @@ fn respond(
     }
     h.insert(
         header::VARY,
-        HeaderValue::from_static(
-            "A2A-Version, Host, Forwarded, X-Forwarded-Host, X-Forwarded-Proto, X-Forwarded-Port, X-Forwarded-Prefix",
-        ),
+        HeaderValue::from_static(if per_caller {
+            "A2A-Version, Host, Forwarded, X-Forwarded-Host, X-Forwarded-Proto, X-Forwarded-Port, X-Forwarded-Prefix, Authorization, X-API-Key"
+        } else {
+            "A2A-Version, Host, Forwarded, X-Forwarded-Host, X-Forwarded-Proto, X-Forwarded-Port, X-Forwarded-Prefix"
+        }),
     );
     resp
 }

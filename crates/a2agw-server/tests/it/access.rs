@@ -6,7 +6,7 @@
 #![allow(clippy::unwrap_used)]
 
 use crate::jwt::{AUD, ISS, SECRET, claims, hs};
-use crate::support::{TestServer, json_of, send_request, server};
+use crate::support::{AGENT, TestServer, json_of, send_request, server};
 use a2agw_server::{JwtConfig, JwtKeySource};
 use serde_json::{Value, json};
 
@@ -90,6 +90,78 @@ async fn an_agent_a_caller_may_not_use_looks_like_one_that_does_not_exist() {
     // An open agent serves Bob.
     let open = answers(&srv, "open", &bob).await;
     assert!(open.iter().all(|(status, _)| *status == 200), "{open:?}");
+}
+
+/// The root of a gateway with several agents serves the gateway's card: the root agent's
+/// card with every agent's skills the caller may use, ids qualified by agent; a private
+/// agent's skills only to callers allowed to use it, and then the card is cached privately.
+#[tokio::test]
+async fn the_gateway_card_lists_the_skills_of_the_agents_a_caller_may_use() {
+    let srv = server()
+        .api_key("alice-key", "alice")
+        .api_key("bob-key", "bob")
+        .agent("open")
+        .restricted_agent("private", &["alice"])
+        .start()
+        .await;
+    let card = |key: &'static str| {
+        let srv = &srv;
+        async move {
+            let resp = srv
+                .get("/.well-known/agent-card.json")
+                .header("x-api-key", key)
+                .send()
+                .await
+                .unwrap();
+            assert_eq!(resp.status(), 200);
+            let cache = resp.headers()["cache-control"].to_str().unwrap().to_owned();
+            let vary = resp.headers()["vary"].to_str().unwrap().to_owned();
+            let card: Value = resp.json().await.unwrap();
+            let ids: Vec<String> = card["skills"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .map(|s| s["id"].as_str().unwrap().to_owned())
+                .collect();
+            (card, ids, cache, vary)
+        }
+    };
+    let (alice_card, alice, cache, vary) = card("alice-key").await;
+    assert_eq!(
+        alice,
+        [
+            format!("{AGENT}/echo"),
+            "open/echo".to_owned(),
+            "private/echo".to_owned()
+        ]
+    );
+    assert_eq!(
+        alice_card["name"], "Demo agent",
+        "the root agent's identity"
+    );
+    assert!(cache.starts_with("private"), "{cache}");
+    assert!(vary.contains("Authorization"), "{vary}");
+    let skill = &alice_card["skills"][2];
+    assert!(
+        skill["tags"]
+            .as_array()
+            .unwrap()
+            .contains(&json!("agent:private")),
+        "{skill}"
+    );
+    assert_eq!(skill["inputModes"], json!(["text/plain"]));
+    let (_, bob, _, _) = card("bob-key").await;
+    assert_eq!(bob, [format!("{AGENT}/echo"), "open/echo".to_owned()]);
+    // Each agent's own card keeps its own skill ids.
+    let own: Value = srv
+        .get("/agents/open/.well-known/agent-card.json")
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(own["skills"][0]["id"], "echo");
 }
 
 #[tokio::test]

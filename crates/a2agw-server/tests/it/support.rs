@@ -205,12 +205,13 @@ impl ServerBuilder {
         self
     }
 
-    /// Signs every served card with `key` too.
+    /// Serves the admin API.
     pub(crate) fn admin(mut self, admin: a2agw_server::Admin) -> Self {
         self.admin = Some(Arc::new(admin));
         self
     }
 
+    /// Signs every served card with `key` too.
     pub(crate) fn signing(mut self, key: a2agw_signing::SigningKey) -> Self {
         self.signing.push(key);
         self
