@@ -52,6 +52,45 @@ impl Connected<IncomingStream<'_, tokio::net::TcpListener>> for Connection {
     }
 }
 
+/// The gateway's listener: a TCP listener that sets `TCP_NODELAY` on every connection
+/// it accepts ([`no_delay`]).
+#[derive(Debug)]
+pub struct Listener(tokio::net::TcpListener);
+
+/// `listener` with `TCP_NODELAY` set on every connection it accepts. Without it, Nagle's
+/// algorithm holds a response's second small write (the HTTP/2 frames of a gRPC answer,
+/// each SSE event) until the client acknowledges the first, which a delayed ACK puts off
+/// by 40 ms (measured: every gRPC call and every stream at c=1 took 44 ms).
+pub fn no_delay(listener: tokio::net::TcpListener) -> Listener {
+    Listener(listener)
+}
+
+impl axum::serve::Listener for Listener {
+    type Io = tokio::net::TcpStream;
+    type Addr = std::net::SocketAddr;
+
+    async fn accept(&mut self) -> (Self::Io, Self::Addr) {
+        let (tcp, addr) = axum::serve::Listener::accept(&mut self.0).await;
+        if let Err(e) = tcp.set_nodelay(true) {
+            tracing::debug!(error = %e, "setting TCP_NODELAY failed");
+        }
+        (tcp, addr)
+    }
+
+    fn local_addr(&self) -> std::io::Result<Self::Addr> {
+        self.0.local_addr()
+    }
+}
+
+impl Connected<IncomingStream<'_, Listener>> for Connection {
+    fn connect_info(stream: IncomingStream<'_, Listener>) -> Self {
+        Connection {
+            peer: Some(*stream.remote_addr()),
+            local: stream.io().local_addr().ok(),
+        }
+    }
+}
+
 impl<S: Send + Sync> FromRequestParts<S> for Connection {
     type Rejection = Infallible;
 

@@ -35,7 +35,7 @@ pub use card_fetch::{
     CardFetcher, FetchError, FetchSettings, Fetched, FetchedCard, card_from_json,
 };
 pub use error::{RpcCode, http_status, rpc_code};
-pub use forwarded::{Connection, loopback_proxies, parse_trusted_proxy};
+pub use forwarded::{Connection, Listener, loopback_proxies, no_delay, parse_trusted_proxy};
 pub use grpc::{grpc_routes, service};
 pub use handler::{CallError, Caller, Handler, ItemStream, Reply, StreamItem, StreamPolicy};
 pub use ipnet::IpNet;

@@ -491,7 +491,7 @@ pub async fn serve_from(
         let grpc = telemetry::with_remote_parent(a2agw_server::grpc_routes(state.clone()));
         Some(tokio::spawn(async move {
             let grpc = grpc.into_make_service_with_connect_info::<a2agw_server::Connection>();
-            let _ = axum::serve(listener, grpc)
+            let _ = axum::serve(a2agw_server::no_delay(listener), grpc)
                 .with_graceful_shutdown(stop.wait())
                 .await;
         }))
@@ -507,12 +507,13 @@ pub async fn serve_from(
     let (tx, rx) = tokio::sync::oneshot::channel::<()>();
     // The TCP peer (`Connection`) decides whether forwarded headers are trusted.
     let router = router.into_make_service_with_connect_info::<a2agw_server::Connection>();
-    let server = axum::serve(listener, router).with_graceful_shutdown(async move {
-        shutdown.await;
-        signal.begin();
-        tracing::info!("shutting down: no new connections; finishing in-flight requests");
-        let _ = tx.send(());
-    });
+    let server =
+        axum::serve(a2agw_server::no_delay(listener), router).with_graceful_shutdown(async move {
+            shutdown.await;
+            signal.begin();
+            tracing::info!("shutting down: no new connections; finishing in-flight requests");
+            let _ = tx.send(());
+        });
     let server = tokio::spawn(async move { server.await });
     let _ = rx.await;
     match tokio::time::timeout(grace, server).await {
