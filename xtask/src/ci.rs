@@ -52,6 +52,10 @@ pub(crate) fn run(root: &Path) -> Result<()> {
     step("xtask tck");
     crate::tck::run(root, &crate::tck::Options::parse(&[])?)?;
 
+    // Every benchmark scenario still runs (one second each; no figure is judged).
+    step("xtask bench --smoke");
+    crate::bench::run(root, &["--smoke"])?;
+
     if cargo_subcommand_available(root, "deny") {
         // The advisory database is a git clone from GitHub; where that is
         // unreachable, check everything else rather than fail on the network.

@@ -6,9 +6,11 @@
 //!   run by `cargo test` through `tidy::tests`).
 //! - `tck [--report] [--store LIST]`: the official A2A TCK against the gateway with
 //!   the conformance agent, on every binding and store (see [`tck`]).
-//! - `ci`: fmt, clippy, tests, the TCK, deny, tidy and `codegen --check`, in that
+//! - `bench [--smoke] [options]`: the benchmarks (see [`bench`]).
+//! - `ci`: fmt, clippy, tests, the TCK, the bench smoke, deny, tidy and `codegen --check`, in that
 //!   order, stopping at the first failure.
 
+mod bench;
 mod ci;
 mod codegen;
 mod tck;
@@ -29,7 +31,12 @@ commands:
                       run the official A2A TCK (../shared/tck) against the gateway
                       with the conformance agent, once per store (--report: write
                       the tables into docs/conformance.md)
-  ci                  run fmt, clippy, tests, the TCK, deny, tidy and codegen --check";
+  bench [--smoke] [--duration S] [--stores LIST] [--only send,stream,startup] [--out FILE]
+                      the benchmarks against the release binary, as ratios to a
+                      baseline server of the same run (--smoke: 1 s per scenario,
+                      test-profile binaries, as CI runs it)
+  ci                  run fmt, clippy, tests, the TCK, the bench smoke, deny, tidy
+                      and codegen --check";
 
 fn main() -> ExitCode {
     match run() {
@@ -50,6 +57,7 @@ fn run() -> anyhow::Result<()> {
         ["codegen", "--check"] => codegen::run(&root, codegen::Mode::Check),
         ["tidy"] => tidy::run(&root),
         ["tck", rest @ ..] => tck::run(&root, &tck::Options::parse(rest)?),
+        ["bench", rest @ ..] => bench::run(&root, rest),
         ["ci"] => ci::run(&root),
         ["help" | "--help" | "-h"] => {
             eprintln!("{USAGE}");

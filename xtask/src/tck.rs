@@ -246,7 +246,7 @@ fn disagreements(root: &Path) -> Result<Vec<String>> {
     Ok(ids)
 }
 
-fn target_dir(root: &Path) -> Result<PathBuf> {
+pub(crate) fn target_dir(root: &Path) -> Result<PathBuf> {
     let meta = cargo_metadata::MetadataCommand::new()
         .manifest_path(root.join("Cargo.toml"))
         .no_deps()
@@ -258,7 +258,7 @@ fn target_dir(root: &Path) -> Result<PathBuf> {
 /// Builds the gateway as the test suite does (`--all-features`, test profile), so that
 /// after `cargo nextest run --workspace --all-features` nothing is compiled again, and
 /// returns the binary's path.
-fn build(root: &Path) -> Result<PathBuf> {
+pub(crate) fn build(root: &Path) -> Result<PathBuf> {
     eprintln!("xtask tck: ==> cargo test --workspace --all-features --no-run");
     let cargo = std::env::var_os("CARGO").unwrap_or_else(|| "cargo".into());
     let status = Command::new(cargo)
