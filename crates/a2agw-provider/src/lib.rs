@@ -115,9 +115,13 @@ pub trait Provider: Send + Sync + Debug + 'static {
     }
 }
 
-/// A new random id (UUID v4) for messages and artifacts.
+/// A new id for tasks, contexts, messages and artifacts: a UUID v7, whose order is the
+/// order of creation within the process (the uuid crate's shared v7 context) and roughly
+/// across processes. Two tasks that end in the same millisecond are then still told apart
+/// by id in creation order (ListTasks' tie-break, the latest task of a context), and the
+/// stores' indexes receive ids in ascending order.
 pub fn new_id() -> String {
-    uuid::Uuid::new_v4().to_string()
+    uuid::Uuid::now_v7().to_string()
 }
 
 /// An agent message with one text part and a fresh id.

@@ -309,16 +309,18 @@ impl Engine {
             ..Task::default()
         };
         // The route is written with the task, in its `Created` event.
+        // Created with this instance's lease, in one write.
         let record = self
             .store
-            .create(scope.owner, &route, task)
+            .create_leased(
+                scope.owner,
+                &route,
+                task,
+                &self.config.instance_id,
+                self.config.lease_ttl,
+            )
             .await
             .map_err(store_error)?;
-        // Nobody else can hold it yet (recovery skips tasks younger than a lease).
-        let _ = self
-            .store
-            .try_lease(&task_id, &self.config.instance_id, self.config.lease_ttl)
-            .await;
         let stream: EventStream = match stream {
             Some(s) => s,
             None => futures::stream::empty().boxed(),
@@ -485,8 +487,11 @@ impl Engine {
             let id = ctx.task_id.clone();
             let kind = provider.kind();
             let started = std::time::Instant::now();
+            let mut reached = TaskState::Submitted;
             let driven = std::panic::AssertUnwindSafe(
-                engine.drive(ctx.clone(), provider, stream).instrument(span),
+                engine
+                    .drive(ctx.clone(), provider, stream, &mut reached)
+                    .instrument(span),
             )
             .catch_unwind()
             .await;
@@ -504,10 +509,13 @@ impl Engine {
             }
             metrics::histogram!("a2agw_provider_run_seconds", "provider" => kind)
                 .record(started.elapsed().as_secs_f64());
-            let _ = engine
-                .store
-                .release_lease(&id, &engine.config.instance_id)
-                .await;
+            // An append that ended the task gave its lease up with it (`TaskStore::append`).
+            if driven.is_err() || !reached.is_terminal() {
+                let _ = engine
+                    .store
+                    .release_lease(&id, &engine.config.instance_id)
+                    .await;
+            }
             engine.running().remove(&id);
             engine.driver_done.notify_waiters();
         });
@@ -574,7 +582,15 @@ impl Engine {
         })
     }
 
-    async fn drive(&self, ctx: TaskContext, provider: Arc<dyn Provider>, stream: EventStream) {
+    /// Runs the provider's stream into the task's log; `reached` is the state of the last
+    /// successful append.
+    async fn drive(
+        &self,
+        ctx: TaskContext,
+        provider: Arc<dyn Provider>,
+        stream: EventStream,
+        reached: &mut TaskState,
+    ) {
         // Fused: the batching below may see the end first, and the loop then asks again.
         let mut stream = stream.fuse();
         let ttl = self.config.lease_ttl;
@@ -671,7 +687,10 @@ impl Engine {
                 }
             }
             match self.append(&ctx.task_id, &events).await {
-                Ok(rec) => state = rec.task.status.state,
+                Ok(rec) => {
+                    state = rec.task.status.state;
+                    *reached = state;
+                }
                 Err(StoreError::Transition {
                     source: TransitionError::Terminal { .. },
                     ..
@@ -857,24 +876,37 @@ impl Engine {
         record: &TaskRecord,
         history_length: Option<i32>,
     ) -> Result<Task, A2aError> {
-        if !is_settled(record.task.status.state) {
-            let mut events = subscribe(Arc::clone(&self.store), &record.task.id, record.last_seq);
-            while let Some(e) = events.next().await {
-                let e = e.map_err(store_error)?;
-                if e.event.new_state().is_some_and(is_settled) {
-                    break;
+        let id = &record.task.id;
+        // Subscribed before the first read: an append after it wakes us up. Only the
+        // task's snapshot is read (once now, once per append announced), not its log.
+        let mut rx = self.store.watch();
+        let mut current = if is_settled(record.task.status.state) {
+            record.clone()
+        } else {
+            self.record(scope, id).await?
+        };
+        while !is_settled(current.task.status.state) {
+            let deadline = tokio::time::sleep(crate::subscribe::POLL_INTERVAL);
+            tokio::pin!(deadline);
+            loop {
+                tokio::select! {
+                    r = rx.recv() => match r {
+                        Ok(a) if a.task_id == *id && a.last_seq > current.last_seq => break,
+                        Ok(_) => {}
+                        Err(tokio::sync::broadcast::error::RecvError::Lagged(_)) => break,
+                        Err(tokio::sync::broadcast::error::RecvError::Closed) => {
+                            (&mut deadline).await;
+                            break;
+                        }
+                    },
+                    () = &mut deadline => break,
                 }
             }
+            current = self.record(scope, id).await?;
         }
-        self.get_task(
-            scope,
-            &GetTaskRequest {
-                id: record.task.id.clone(),
-                history_length,
-                ..GetTaskRequest::default()
-            },
-        )
-        .await
+        let mut task = current.task;
+        task.truncate_history(history_length);
+        Ok(task)
     }
 
     /// `CreateTaskPushNotificationConfig`: assigns an id when absent.

@@ -21,12 +21,12 @@ pub use engine::{Engine, EngineConfig, SendOutcome, TaskEventStream};
 pub use machine::{TaskEvent, TaskRecord, TransitionError, apply, fold, is_legal};
 #[cfg(feature = "memory")]
 pub use store::MemoryStore;
-#[cfg(feature = "sqlite")]
-pub use store::SqliteStore;
 pub use store::{
     Appended, PushBacklog, Scope, StoreError, StoreResult, StoredAgent, StoredEvent, TaskOwner,
     TaskStore,
 };
 #[cfg(feature = "postgres")]
 pub use store::{PostgresOptions, PostgresStore};
+#[cfg(feature = "sqlite")]
+pub use store::{SqliteStore, Synchronous as SqliteSynchronous};
 pub use subscribe::subscribe;

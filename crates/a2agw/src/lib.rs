@@ -37,9 +37,15 @@ pub async fn open_store(config: &Config) -> Result<Arc<dyn TaskStore>> {
     Ok(match config.store.kind.as_str() {
         "memory" => Arc::new(MemoryStore::new()),
         "sqlite" => Arc::new(
-            a2agw_task::SqliteStore::open(&config.store.path)
-                .await
-                .with_context(|| format!("opening the SQLite store {}", config.store.path))?,
+            a2agw_task::SqliteStore::open_with(
+                &config.store.path,
+                match config.store.sqlite_synchronous {
+                    config::SqliteSync::Normal => a2agw_task::SqliteSynchronous::Normal,
+                    config::SqliteSync::Full => a2agw_task::SqliteSynchronous::Full,
+                },
+            )
+            .await
+            .with_context(|| format!("opening the SQLite store {}", config.store.path))?,
         ),
         #[cfg(feature = "postgres")]
         "postgres" if config.store.schema.is_empty() => Arc::new(

@@ -147,6 +147,9 @@ impl TaskStore for MemoryStore {
                 })?;
             }
             entry.events.extend(events.iter().cloned());
+            if record.task.status.state.is_terminal() {
+                entry.lease = None;
+            }
             entry.record = record.clone();
             record
         };

@@ -61,7 +61,7 @@ pub use page::{PageCursor, shape_task};
 #[cfg(feature = "postgres")]
 pub use postgres::{PostgresOptions, PostgresStore};
 #[cfg(feature = "sqlite")]
-pub use sqlite::SqliteStore;
+pub use sqlite::{SqliteStore, Synchronous};
 
 /// Whose tasks, at which agent: every read on behalf of a client names both, and a task
 /// of another owner or of another agent is indistinguishable from a missing one.
@@ -205,8 +205,25 @@ pub trait TaskStore: Send + Sync + Debug + 'static {
     /// route, gets sequence number 1.
     async fn create(&self, owner: &str, route: &Route, task: Task) -> StoreResult<TaskRecord>;
 
+    /// [`TaskStore::create`] with `holder` holding the new task's lease for `ttl`, in the
+    /// same write (what the engine does for every task it starts: one commit, not two).
+    async fn create_leased(
+        &self,
+        owner: &str,
+        route: &Route,
+        task: Task,
+        holder: &str,
+        ttl: Duration,
+    ) -> StoreResult<TaskRecord> {
+        let record = self.create(owner, route, task).await?;
+        self.try_lease(&record.task.id, holder, ttl).await?;
+        Ok(record)
+    }
+
     /// Appends `events` to the task's log in one transaction, each applied through the
     /// state machine, and returns the new snapshot. Nothing is written if one is illegal.
+    /// An append that ends the task (a terminal state) also gives its lease up, in the same
+    /// write: nobody drives a finished task.
     async fn append(&self, task_id: &str, events: &[TaskEvent]) -> StoreResult<TaskRecord>;
 
     /// The task, if it exists in `scope` (its owner and agent).

@@ -302,10 +302,18 @@ impl PostgresStore {
     }
 }
 
-#[async_trait::async_trait]
-impl TaskStore for PostgresStore {
-    async fn create(&self, owner: &str, route: &Route, task: Task) -> StoreResult<TaskRecord> {
+impl PostgresStore {
+    /// Creates a task, with its lease when `lease` (`(holder, ttl)`) is given, in one
+    /// statement.
+    async fn insert(
+        &self,
+        owner: &str,
+        route: &Route,
+        task: Task,
+        lease: Option<(&str, Duration)>,
+    ) -> StoreResult<TaskRecord> {
         let id = task.id.clone();
+
         let event = TaskEvent::created(task, route);
         let record =
             apply(&TaskRecord::default(), &event).map_err(|source| StoreError::Transition {
@@ -325,8 +333,10 @@ impl TaskStore for PostgresStore {
             "WITH t AS (
                 INSERT INTO tasks
                     (id, owner, context_id, state, active, status_millis, snapshot, last_seq,
-                     incarnation, agent)
-                VALUES ($1, $2, $3, $4, $5, $6, $7::json, 1, $11, $12)
+                     incarnation, agent, lease_holder, lease_until)
+                VALUES ($1, $2, $3, $4, $5, $6, $7::json, 1, $11, $12, $13,
+                        CASE WHEN $13::text IS NULL THEN NULL
+                             ELSE now() + make_interval(secs => $14) END)
             ), e AS (
                 INSERT INTO events (task_id, seq, event) VALUES ($1, 1, $8::json)
             )
@@ -344,6 +354,8 @@ impl TaskStore for PostgresStore {
         .bind(self.announcer.payload(&id, 1))
         .bind(incarnation)
         .bind(&record.agent)
+        .bind(lease.map(|(holder, _)| holder))
+        .bind(lease.map_or(0.0, |(_, ttl)| ttl.min(MAX_LEASE).as_secs_f64()))
         .execute(&mut *conn)
         .await;
         match result {
@@ -360,6 +372,24 @@ impl TaskStore for PostgresStore {
             }
             Err(e) => Err(backend(e)),
         }
+    }
+}
+
+#[async_trait::async_trait]
+impl TaskStore for PostgresStore {
+    async fn create(&self, owner: &str, route: &Route, task: Task) -> StoreResult<TaskRecord> {
+        self.insert(owner, route, task, None).await
+    }
+
+    async fn create_leased(
+        &self,
+        owner: &str,
+        route: &Route,
+        task: Task,
+        holder: &str,
+        ttl: Duration,
+    ) -> StoreResult<TaskRecord> {
+        self.insert(owner, route, task, Some((holder, ttl))).await
     }
 
     async fn append(&self, task_id: &str, events: &[TaskEvent]) -> StoreResult<TaskRecord> {

@@ -4,10 +4,11 @@
 //! Every write (create, append, push configs, their cursors and claims, leases, agents and
 //! the registry revision) goes to one
 //! writer task that owns a dedicated connection. It drains every request pending (up to
-//! [`MAX_BATCH`]), runs them in one `BEGIN IMMEDIATE` transaction and commits once with
-//! `synchronous=FULL`, then announces the appends on [`TaskStore::watch`] and answers each
-//! request. A request is answered only after its commit, so an append that returned is on
-//! disk. Requests are independent: each is validated against the task's current snapshot
+//! [`MAX_BATCH`]), runs them in one `BEGIN IMMEDIATE` transaction and commits once, then
+//! announces the appends on [`TaskStore::watch`] and answers each request. A request is
+//! answered only after its commit, so an append that returned survives a crash of the
+//! process; with [`Synchronous::Full`] it is also fsynced (survives a power loss), with the
+//! default [`Synchronous::Normal`] it reaches the disk at the next WAL checkpoint. Requests are independent: each is validated against the task's current snapshot
 //! (read inside the transaction) before anything of it is written, so an illegal one gets
 //! its own error and contributes nothing. A failure of the database itself fails the whole
 //! batch (nothing of it is written) and every request in it gets the error.
@@ -65,10 +66,29 @@ pub struct SqliteStore {
     tx: broadcast::Sender<Appended>,
 }
 
+/// When a commit reaches the disk (SQLite's `synchronous` in WAL mode).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub enum Synchronous {
+    /// `NORMAL`, the default: a commit is in the WAL file when it returns — it survives a
+    /// crash of the process (`kill -9`, a panic, the OOM killer) — and reaches the disk at
+    /// the next checkpoint; a power loss or an OS crash may lose the transactions since
+    /// then, never the database's consistency.
+    #[default]
+    Normal,
+    /// `FULL`: every commit is fsynced before it returns, so it survives a power loss too,
+    /// at the cost of one fsync per commit (a group commit shares it).
+    Full,
+}
+
 impl SqliteStore {
-    /// Opens (creating if needed) the database at `path`, applies the migrations and starts
-    /// the writer task on the current Tokio runtime.
+    /// Opens (creating if needed) the database at `path` with [`Synchronous::Normal`],
+    /// applies the migrations and starts the writer task on the current Tokio runtime.
     pub async fn open(path: impl AsRef<Path>) -> StoreResult<Self> {
+        Self::open_with(path, Synchronous::default()).await
+    }
+
+    /// [`SqliteStore::open`] with this synchronous level.
+    pub async fn open_with(path: impl AsRef<Path>, synchronous: Synchronous) -> StoreResult<Self> {
         let path = path.as_ref().to_path_buf();
         let runtime = tokio::runtime::Handle::try_current().map_err(|e| {
             Backend(format!(
@@ -80,7 +100,10 @@ impl SqliteStore {
             .filename(&path)
             .create_if_missing(true)
             .journal_mode(SqliteJournalMode::Wal)
-            .synchronous(SqliteSynchronous::Full)
+            .synchronous(match synchronous {
+                Synchronous::Normal => SqliteSynchronous::Normal,
+                Synchronous::Full => SqliteSynchronous::Full,
+            })
             .busy_timeout(BUSY_TIMEOUT)
             .foreign_keys(true);
         let mut conn = SqliteConnection::connect_with(&options)
@@ -188,10 +211,17 @@ macro_rules! list_filter {
     };
 }
 
-#[async_trait::async_trait]
-impl TaskStore for SqliteStore {
-    async fn create(&self, owner: &str, route: &Route, task: Task) -> StoreResult<TaskRecord> {
+impl SqliteStore {
+    /// Creates a task, with its lease when `lease` is given, in one write.
+    async fn insert(
+        &self,
+        owner: &str,
+        route: &Route,
+        task: Task,
+        lease: Option<(String, Duration)>,
+    ) -> StoreResult<TaskRecord> {
         let id = task.id.clone();
+
         let event = TaskEvent::created(task, route);
         let record =
             apply(&TaskRecord::default(), &event).map_err(|source| StoreError::Transition {
@@ -206,12 +236,32 @@ impl TaskStore for SqliteStore {
                 record: Box::new(record),
                 snapshot,
                 event_json,
+                lease,
             })
             .await?
         {
             Reply::Record(r) => Ok(*r),
             other => Err(unexpected(&other)),
         }
+    }
+}
+
+#[async_trait::async_trait]
+impl TaskStore for SqliteStore {
+    async fn create(&self, owner: &str, route: &Route, task: Task) -> StoreResult<TaskRecord> {
+        self.insert(owner, route, task, None).await
+    }
+
+    async fn create_leased(
+        &self,
+        owner: &str,
+        route: &Route,
+        task: Task,
+        holder: &str,
+        ttl: Duration,
+    ) -> StoreResult<TaskRecord> {
+        self.insert(owner, route, task, Some((holder.to_owned(), ttl)))
+            .await
     }
 
     async fn append(&self, task_id: &str, events: &[TaskEvent]) -> StoreResult<TaskRecord> {

@@ -61,6 +61,7 @@ macro_rules! conformance_tests {
             push_claim_concurrent_one_winner,
             push_backlog_skips_live_claims_of_others,
             lease_take_conflict_renew_release,
+            lease_with_create_and_released_by_the_end,
             lease_expiry,
             lease_unknown_task,
             orphaned,
@@ -2200,6 +2201,51 @@ pub(crate) async fn lease_take_conflict_renew_release(store: Arc<dyn TaskStore>)
     assert!(store.try_lease("l1", "a", LONG).await.unwrap());
     // Leases do not touch the event log.
     assert_eq!(all_events(&*store, "l1").await.len(), 1);
+}
+
+/// `create_leased` takes the lease in the same write; an append that ends the task gives it
+/// up, one that leaves it running (or interrupted) does not.
+pub(crate) async fn lease_with_create_and_released_by_the_end(store: Arc<dyn TaskStore>) {
+    store
+        .create_leased("alice", &route(), new_task("l1", "c"), "a", LONG)
+        .await
+        .unwrap();
+    assert!(
+        !store.try_lease("l1", "b", LONG).await.unwrap(),
+        "held by a"
+    );
+    assert!(
+        store.orphaned(10).await.unwrap().is_empty(),
+        "leased: not orphaned"
+    );
+    store
+        .append("l1", &[status(TaskState::Working)])
+        .await
+        .unwrap();
+    assert!(
+        !store.try_lease("l1", "b", LONG).await.unwrap(),
+        "still held"
+    );
+    store
+        .append("l1", &[status(TaskState::InputRequired)])
+        .await
+        .unwrap();
+    assert!(
+        !store.try_lease("l1", "b", LONG).await.unwrap(),
+        "interrupted: held"
+    );
+    store
+        .append(
+            "l1",
+            &[status(TaskState::Working), status(TaskState::Completed)],
+        )
+        .await
+        .unwrap();
+    assert!(
+        store.try_lease("l1", "b", LONG).await.unwrap(),
+        "released by the terminal append"
+    );
+    assert_eq!(all_events(&*store, "l1").await.len(), 5);
 }
 
 pub(crate) async fn lease_expiry(store: Arc<dyn TaskStore>) {

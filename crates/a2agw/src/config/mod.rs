@@ -211,6 +211,20 @@ pub struct StoreConfig {
     /// PostgreSQL schema for the gateway's tables (created when missing; the URL's default
     /// schema when empty). Gateways that share work use the same one.
     pub schema: String,
+    /// When a SQLite commit reaches the disk: `normal` (default; survives a crash of the
+    /// gateway, a power loss may lose the last commits) or `full` (every commit fsynced).
+    pub sqlite_synchronous: SqliteSync,
+}
+
+/// `store.sqlite_synchronous`.
+#[derive(Clone, Copy, Debug, Default, Deserialize, PartialEq, Eq)]
+#[serde(rename_all = "lowercase")]
+pub enum SqliteSync {
+    /// `NORMAL` in WAL mode.
+    #[default]
+    Normal,
+    /// `FULL`.
+    Full,
 }
 
 impl Default for StoreConfig {
@@ -220,6 +234,7 @@ impl Default for StoreConfig {
             path: "a2a-gateway.db".into(),
             url: String::new(),
             schema: String::new(),
+            sqlite_synchronous: SqliteSync::default(),
         }
     }
 }

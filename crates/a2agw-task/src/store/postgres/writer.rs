@@ -132,6 +132,7 @@ struct Rows<'a> {
     task_id: Vec<&'a str>,
     task_state: Vec<&'static str>,
     task_active: Vec<bool>,
+    task_done: Vec<bool>,
     task_millis: Vec<i64>,
     task_snapshot: Vec<String>,
     task_seq: Vec<i64>,
@@ -261,6 +262,8 @@ async fn try_commit(
             rows.task_id.push(id);
             rows.task_state.push(state.as_str());
             rows.task_active.push(is_active(state));
+            // A task that ends gives its lease up in the same write.
+            rows.task_done.push(state.is_terminal());
             rows.task_millis.push(status_millis(&record.task));
             rows.task_seq.push(to_i64(record.last_seq)?);
             written.push(Written {
@@ -283,9 +286,12 @@ async fn try_commit(
                 SELECT t, s, e::json FROM UNNEST($1::text[], $2::int8[], $3::text[]) AS u(t, s, e)
             ), upd AS (
                 UPDATE tasks SET state = u.state, active = u.active, status_millis = u.ms,
-                                 snapshot = u.snap::json, last_seq = u.seq
-                FROM UNNEST($4::text[], $5::text[], $6::bool[], $7::int8[], $8::text[], $9::int8[])
-                     AS u(id, state, active, ms, snap, seq)
+                                 snapshot = u.snap::json, last_seq = u.seq,
+                                 lease_holder = CASE WHEN u.done THEN NULL ELSE tasks.lease_holder END,
+                                 lease_until = CASE WHEN u.done THEN NULL ELSE tasks.lease_until END
+                FROM UNNEST($4::text[], $5::text[], $6::bool[], $7::int8[], $8::text[], $9::int8[],
+                            $12::bool[])
+                     AS u(id, state, active, ms, snap, seq, done)
                 WHERE tasks.id = u.id
             )
             SELECT pg_notify($10, p) FROM UNNEST($11::text[]) AS p",
@@ -301,6 +307,7 @@ async fn try_commit(
         .bind(&rows.task_seq)
         .bind(&shared.announcer.channel)
         .bind(&rows.notify)
+        .bind(&rows.task_done)
         .execute(&mut *tx)
         .await?;
         let commit = shared.announcer.commit.lock().await;

@@ -18,6 +18,8 @@ pub(super) enum Op {
         record: Box<TaskRecord>,
         snapshot: String,
         event_json: String,
+        /// The lease to take with it: `(holder, ttl)`.
+        lease: Option<(String, Duration)>,
     },
     /// Append events (each with its JSON) to a task.
     Append {
@@ -230,7 +232,17 @@ impl Batch {
                 record,
                 snapshot,
                 event_json,
-            } => self.create(conn, owner, record, snapshot, event_json).await,
+                lease,
+            } => {
+                let lease = lease.as_ref().map(|(holder, ttl)| {
+                    (
+                        holder.as_str(),
+                        now.saturating_add(clamp_i64(ttl.as_millis())),
+                    )
+                });
+                self.create(conn, owner, record, snapshot, event_json, lease)
+                    .await
+            }
             Op::Append { task_id, events } => self.append(conn, task_id, events).await,
             Op::PutPush { task_id, id, json } => {
                 let done = sqlx::query(
@@ -399,12 +411,14 @@ impl Batch {
         record: &TaskRecord,
         snapshot: &str,
         event_json: &str,
+        lease: Option<(&str, i64)>,
     ) -> Outcome {
         let task = &record.task;
         let done = sqlx::query(
             "INSERT INTO tasks \
-                 (id, owner, agent, context_id, state, status_millis, snapshot, last_seq) \
-             VALUES (?1, ?2, ?7, ?3, ?4, ?5, ?6, 1) ON CONFLICT (id) DO NOTHING",
+                 (id, owner, agent, context_id, state, status_millis, snapshot, last_seq, \
+                  lease_holder, lease_until_millis) \
+             VALUES (?1, ?2, ?7, ?3, ?4, ?5, ?6, 1, ?8, ?9) ON CONFLICT (id) DO NOTHING",
         )
         .bind(&task.id)
         .bind(owner)
@@ -413,6 +427,8 @@ impl Batch {
         .bind(status_millis(task))
         .bind(snapshot)
         .bind(&record.agent)
+        .bind(lease.map(|(holder, _)| holder))
+        .bind(lease.map(|(_, until)| until))
         .execute(&mut *conn)
         .await?;
         if done.rows_affected() == 0 {
@@ -486,9 +502,13 @@ impl Batch {
                 .await?;
         }
         let task = &next.task;
+        // A task that ends gives its lease up in the same write.
         sqlx::query(
             "UPDATE tasks SET context_id = ?2, state = ?3, status_millis = ?4, snapshot = ?5, \
-             last_seq = ?6 WHERE id = ?1",
+             last_seq = ?6, \
+             lease_holder = CASE WHEN ?7 THEN NULL ELSE lease_holder END, \
+             lease_until_millis = CASE WHEN ?7 THEN NULL ELSE lease_until_millis END \
+             WHERE id = ?1",
         )
         .bind(task_id)
         .bind(&task.context_id)
@@ -496,6 +516,7 @@ impl Batch {
         .bind(status_millis(task))
         .bind(&snapshot)
         .bind(clamp_i64(next.last_seq))
+        .bind(task.status.state.is_terminal())
         .execute(&mut *conn)
         .await?;
         self.appended.push(Appended {
