@@ -57,6 +57,9 @@ struct Agents {
 #[derive(Debug)]
 pub struct MemoryStore {
     tasks: Mutex<HashMap<String, Entry>>,
+    /// The ids of the tasks that have push configs, in order: the push backlog looks at
+    /// these, not at every task. Locked after `tasks`.
+    with_push: Mutex<std::collections::BTreeSet<String>>,
     agents: Mutex<Agents>,
     tx: broadcast::Sender<Appended>,
 }
@@ -65,6 +68,7 @@ impl Default for MemoryStore {
     fn default() -> Self {
         MemoryStore {
             tasks: Mutex::new(HashMap::new()),
+            with_push: Mutex::new(std::collections::BTreeSet::new()),
             agents: Mutex::new(Agents::default()),
             tx: broadcast::channel(4096).0,
         }
@@ -88,6 +92,12 @@ impl MemoryStore {
         // A panic while holding the lock cannot leave an entry half-written (every update
         // is computed first and assigned last), so a poisoned lock is safe to reuse.
         self.tasks
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+    }
+
+    fn lock_with_push(&self) -> std::sync::MutexGuard<'_, std::collections::BTreeSet<String>> {
+        self.with_push
             .lock()
             .unwrap_or_else(std::sync::PoisonError::into_inner)
     }
@@ -279,6 +289,7 @@ impl TaskStore for MemoryStore {
                         claim: None,
                     },
                 );
+                self.lock_with_push().insert(config.task_id.clone());
             }
         }
         Ok(())
@@ -307,10 +318,15 @@ impl TaskStore for MemoryStore {
     }
 
     async fn delete_push_config(&self, task_id: &str, id: &str) -> StoreResult<bool> {
-        Ok(self
-            .lock()
-            .get_mut(task_id)
-            .is_some_and(|e| e.push.remove(id).is_some()))
+        let mut tasks = self.lock();
+        let Some(entry) = tasks.get_mut(task_id) else {
+            return Ok(false);
+        };
+        let removed = entry.push.remove(id).is_some();
+        if entry.push.is_empty() {
+            self.lock_with_push().remove(task_id);
+        }
+        Ok(removed)
     }
 
     async fn set_push_cursor(
@@ -335,8 +351,12 @@ impl TaskStore for MemoryStore {
     async fn push_backlog(&self, holder: &str, limit: usize) -> StoreResult<Vec<PushBacklog>> {
         let now = Instant::now();
         let tasks = self.lock();
-        let mut backlog: Vec<PushBacklog> = tasks
-            .values()
+        let with_push = self.lock_with_push();
+        // By task id, then config id (both maps are ordered): the first `limit` are the
+        // answer.
+        Ok(with_push
+            .iter()
+            .filter_map(|id| tasks.get(id))
             .flat_map(|e| {
                 let last_seq = e.record.last_seq;
                 e.push
@@ -348,13 +368,8 @@ impl TaskStore for MemoryStore {
                         last_seq,
                     })
             })
-            .collect();
-        drop(tasks);
-        backlog.sort_by(|a, b| {
-            (&a.config.task_id, &a.config.id).cmp(&(&b.config.task_id, &b.config.id))
-        });
-        backlog.truncate(limit);
-        Ok(backlog)
+            .take(limit)
+            .collect())
     }
 
     async fn try_claim_push(
