@@ -9,7 +9,8 @@
 //!
 //! ```text
 //! a2agw-bench run --gateway target/release/a2a-gateway [--duration 10] [--smoke]
-//!                 [--stores memory,sqlite,postgres] [--only send,stream,startup] [--out FILE]
+//!                 [--stores memory,sqlite,postgres] [--agents echo,demo]
+//!                 [--only send,stream,startup] [--out FILE]
 //! a2agw-bench baseline 127.0.0.1:0
 //! ```
 //!
@@ -37,6 +38,7 @@ struct Options {
     duration: Duration,
     smoke: bool,
     stores: Vec<String>,
+    agents: Vec<String>,
     only: Vec<String>,
     out: Option<PathBuf>,
 }
@@ -47,6 +49,7 @@ fn parse(args: &[String]) -> Result<Options> {
         duration: Duration::from_secs(10),
         smoke: false,
         stores: vec!["memory".into(), "sqlite".into(), "postgres".into()],
+        agents: vec!["echo".into(), "demo".into()],
         only: Vec::new(),
         out: None,
     };
@@ -66,12 +69,14 @@ fn parse(args: &[String]) -> Result<Options> {
             "--smoke" => o.smoke = true,
             "--stores" => o.stores = value()?.split(',').map(str::to_owned).collect(),
             "--only" => o.only = value()?.split(',').map(str::to_owned).collect(),
+            "--agents" => o.agents = value()?.split(',').map(str::to_owned).collect(),
             "--out" => o.out = Some(PathBuf::from(value()?)),
             other => bail!("unknown option `{other}` (see the crate docs)"),
         }
     }
     if o.smoke {
         o.duration = Duration::from_secs(1);
+        o.agents.truncate(1);
     }
     Ok(o)
 }
@@ -320,7 +325,7 @@ async fn run(o: Options) -> Result<()> {
                     points.push(measure(&gw, name, &req, c, o.duration, rate).await?);
                 }
             }
-            if *agent == "echo" && wants("startup") {
+            if Some(agent) == o.agents.first() && wants("startup") {
                 startups.push(Startup {
                     store: store.clone(),
                     ready: gw.ready_after,
