@@ -264,12 +264,7 @@ async fn run(o: Options) -> Result<()> {
             eprintln!("postgres: nothing listens on 127.0.0.1:5432; skipped");
             continue;
         }
-        let agents: &[&str] = if o.smoke {
-            &["echo"]
-        } else {
-            &["echo", "demo"]
-        };
-        for agent in agents {
+        for agent in &o.agents {
             let dir = tempdir()?;
             let env = store_env(store, &dir, runs);
             runs += 1;
