@@ -10,7 +10,7 @@
 //! ```text
 //! a2agw-bench run --gateway target/release/a2a-gateway [--duration 10] [--smoke]
 //!                 [--stores memory,sqlite,postgres] [--agents echo,demo]
-//!                 [--only send,stream,startup] [--out FILE]
+//!                 [--only send,stream,startup,fanout] [--out FILE]
 //! a2agw-bench baseline 127.0.0.1:0
 //! ```
 //!
@@ -21,6 +21,7 @@
 #![allow(clippy::print_stdout)]
 
 mod baseline;
+mod fanout;
 mod load;
 mod process;
 
@@ -331,9 +332,30 @@ async fn run(o: Options) -> Result<()> {
             gw.stop().await;
         }
     }
+    let mut fanouts = Vec::new();
+    if wants("fanout") {
+        let store = o.stores.first().cloned().unwrap_or_else(|| "sqlite".into());
+        let dir = tempdir()?;
+        let env = store_env(&store, &dir, runs);
+        runs += 1;
+        let config = "[agent]\nprovider = \"demo\"\nstreaming = true\n\n[server]\nmax_streams_per_client = 20000\n";
+        let shapes: &[(usize, usize)] = if o.smoke {
+            &[(100, 1), (100, 10)]
+        } else {
+            &[(1000, 1), (1000, 100), (10_000, 1), (10_000, 100)]
+        };
+        for &(streams, tasks) in shapes {
+            eprintln!("fan-out: {streams} streams over {tasks} task(s), {store} store");
+            let gw = Server::gateway(&o.gateway, &dir, config, &env).await?;
+            let f = fanout::run(gw.addr, streams, tasks, || Ok(gw.rss_kib()?.1)).await?;
+            eprintln!("  {f:?}");
+            fanouts.push((store.clone(), f));
+            gw.stop().await;
+        }
+    }
     drop_schemas(runs);
 
-    let report = report(&o, &points, &startups);
+    let report = report(&o, &points, &startups, &fanouts);
     println!("{report}");
     if let Some(path) = &o.out {
         std::fs::write(path, &report).with_context(|| format!("writing {}", path.display()))?;
@@ -346,7 +368,12 @@ async fn run(o: Options) -> Result<()> {
     Ok(())
 }
 
-fn report(o: &Options, points: &[Point], startups: &[Startup]) -> String {
+fn report(
+    o: &Options,
+    points: &[Point],
+    startups: &[Startup],
+    fanouts: &[(String, fanout::FanOut)],
+) -> String {
     let mut s = String::new();
     let _ = writeln!(
         s,
@@ -375,6 +402,25 @@ fn report(o: &Options, points: &[Point], startups: &[Startup]) -> String {
                 st.ready.as_secs_f64() * 1e3,
                 st.idle_rss_kib as f64 / 1024.0,
                 st.peak_rss_kib as f64 / 1024.0
+            );
+        }
+    }
+    if !fanouts.is_empty() {
+        let _ = writeln!(
+            s,
+            "\n| fan-out | store | open all ms | one event reaches all ms | reached | RSS per stream KiB |"
+        );
+        let _ = writeln!(s, "|---|---|---|---|---|---|");
+        for (store, f) in fanouts {
+            let _ = writeln!(
+                s,
+                "| {} streams, {} task(s) | {store} | {:.0} | {:.1} | {} | {:.1} |",
+                f.streams,
+                f.tasks,
+                f.connect.as_secs_f64() * 1e3,
+                f.spread.as_secs_f64() * 1e3,
+                f.reached,
+                f.rss_per_stream_kib
             );
         }
     }
