@@ -105,7 +105,7 @@ pub(crate) async fn run(
 ) -> Result<FanOut> {
     let before = rss()?;
     // Long enough for every stream to connect, then a few events.
-    let secs = 30;
+    let secs = 60;
     let mut ids = Vec::with_capacity(tasks);
     for n in 0..tasks {
         ids.push(start_task(addr, secs, n).await?);
@@ -158,7 +158,10 @@ pub(crate) async fn run(
     }
     let spread = match (first, last) {
         (Some(f), Some(l)) => l.duration_since(f),
-        _ => bail!("no event reached the subscribers"),
+        _ => bail!(
+            "no event reached the {streams} subscribers within 5 s of their opening (all open after {:.1} s)",
+            connect.as_secs_f64()
+        ),
     };
     Ok(FanOut {
         streams,

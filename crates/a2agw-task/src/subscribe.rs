@@ -1,34 +1,153 @@
 //! Subscriptions: replay a task's stored events after a sequence number, then follow new
 //! ones live, with no gap and no duplicate at the seam, ending after a terminal status.
 //!
-//! The log is the truth; [`TaskStore::watch`] is only a wake-up. The receiver is opened
-//! before the first read, so an append that lands between the replay and the wait still
-//! wakes the subscriber; a lagged or closed receiver, or a wake-up lost in transit (e.g. a
-//! PostgreSQL listener reconnecting), is covered by re-reading the log every
-//! [`POLL_INTERVAL`].
+//! The log is the truth; [`TaskStore::watch`] is only a wake-up. The subscribers of one
+//! task in one process share a *hub*: one reader that, woken by an append of that task
+//! (or every [`POLL_INTERVAL`], which covers a wake-up lost in transit, e.g. a PostgreSQL
+//! listener reconnecting), reads the new events from the log once and hands them to every
+//! subscriber. So an append costs one log read per task and process, not one per
+//! subscriber, and an idle stream costs no store query at all (an idle task, one every
+//! [`POLL_INTERVAL`]).
+//!
+//! A subscriber joins the hub first, then replays the log itself from its starting point;
+//! live events at or before what it has are dropped, and a gap (it joined a hub that was
+//! behind, or it lagged) is filled from the log: every event reaches it exactly once, in
+//! order, whenever it attached.
 
 use crate::store::{StoreResult, StoredEvent, TaskStore};
 use futures::StreamExt;
 use futures::stream::BoxStream;
-use std::collections::VecDeque;
-use std::sync::Arc;
+use std::collections::{HashMap, VecDeque};
+use std::sync::{Arc, LazyLock, Mutex, PoisonError};
 use std::time::Duration;
-use tokio::sync::broadcast::error::RecvError;
+use tokio::sync::broadcast::{self, error::RecvError};
 
-/// How often a waiting subscriber re-reads the log without a wake-up.
+/// How often a hub re-reads its task's log without a wake-up.
 pub const POLL_INTERVAL: Duration = Duration::from_millis(500);
 const BATCH: usize = 256;
+/// Events a hub holds for a slow subscriber before it lags (and reads the log itself).
+const HUB_CAPACITY: usize = 1024;
+
+/// The hubs of this process, by store (its address: a hub holds its store, so the address
+/// is not reused while the hub lives) and task. A process-wide map rather than a field of
+/// each store, so that every `TaskStore` gets hubs without implementing anything.
+type Hubs = HashMap<(usize, String), broadcast::Sender<StoredEvent>>;
+static HUBS: LazyLock<Mutex<Hubs>> = LazyLock::new(Mutex::default);
+
+fn hubs() -> std::sync::MutexGuard<'static, Hubs> {
+    // Every update is one insert or remove: a poisoned map is still consistent.
+    HUBS.lock().unwrap_or_else(PoisonError::into_inner)
+}
+
+fn store_key(store: &Arc<dyn TaskStore>) -> usize {
+    Arc::as_ptr(store).cast::<()>() as usize
+}
+
+/// Joins the hub of `task_id` in `store`, starting it when there is none.
+fn join(store: &Arc<dyn TaskStore>, task_id: &str) -> broadcast::Receiver<StoredEvent> {
+    let key = (store_key(store), task_id.to_owned());
+    let mut hubs = hubs();
+    if let Some(tx) = hubs.get(&key) {
+        return tx.subscribe();
+    }
+    let (tx, rx) = broadcast::channel(HUB_CAPACITY);
+    hubs.insert(key.clone(), tx.clone());
+    drop(hubs);
+    tokio::spawn(hub(Arc::clone(store), key, tx));
+    rx
+}
+
+/// A hub: reads the task's new events once per wake-up and sends them to its subscribers;
+/// ends when none is left, after the task's terminal event, or on a store error (the
+/// subscribers then read the log themselves).
+async fn hub(store: Arc<dyn TaskStore>, key: (usize, String), tx: broadcast::Sender<StoredEvent>) {
+    let task_id = key.1.clone();
+    let mut rx = store.watch();
+    // From the log's current end: subscribers replay what came before themselves.
+    let mut cursor = match terminal_at(&*store, &task_id).await {
+        Ok((false, last)) => Some(last),
+        _ => None,
+    };
+    while let Some(at) = cursor {
+        let deadline = tokio::time::sleep(POLL_INTERVAL);
+        tokio::pin!(deadline);
+        loop {
+            tokio::select! {
+                r = rx.recv() => match r {
+                    Ok(a) if a.task_id == task_id && a.last_seq > at => break,
+                    Ok(_) => {}
+                    Err(RecvError::Lagged(_)) => break,
+                    Err(RecvError::Closed) => {
+                        (&mut deadline).await;
+                        break;
+                    }
+                },
+                () = &mut deadline => break,
+            }
+        }
+        if tx.receiver_count() == 0 {
+            // Joining takes the map's lock: under it, nobody can join meanwhile.
+            let mut hubs = hubs();
+            if tx.receiver_count() == 0 {
+                remove(&mut hubs, &key, &tx);
+                return;
+            }
+        }
+        cursor = forward(&*store, &task_id, at, &tx).await;
+    }
+    remove(&mut hubs(), &key, &tx);
+}
+
+/// Removes the hub `tx` from the map (a newer hub of the same key stays).
+fn remove(hubs: &mut Hubs, key: &(usize, String), tx: &broadcast::Sender<StoredEvent>) {
+    if hubs.get(key).is_some_and(|t| t.same_channel(tx)) {
+        hubs.remove(key);
+    }
+}
+
+/// Sends the events after `at` to the hub's subscribers: the new cursor, `None` once the
+/// task ended (or the log could not be read).
+async fn forward(
+    store: &dyn TaskStore,
+    task_id: &str,
+    mut at: u64,
+    tx: &broadcast::Sender<StoredEvent>,
+) -> Option<u64> {
+    loop {
+        let events = match store.events_after(task_id, at, BATCH).await {
+            Ok(events) => events,
+            Err(e) => {
+                tracing::warn!(task_id, error = %e, "a subscription hub could not read the log; its subscribers read it themselves");
+                return None;
+            }
+        };
+        let full = events.len() == BATCH;
+        for e in events {
+            at = e.seq;
+            let last = e.event.new_state().is_some_and(|s| s.is_terminal());
+            let _ = tx.send(e);
+            if last {
+                return None;
+            }
+        }
+        if !full {
+            return Some(at);
+        }
+    }
+}
 
 struct State {
     store: Arc<dyn TaskStore>,
-    rx: tokio::sync::broadcast::Receiver<crate::store::Appended>,
+    /// Live events from the task's hub.
+    rx: Option<broadcast::Receiver<StoredEvent>>,
+    /// Whether the hub was joined (on the first poll, inside the runtime).
+    joined: bool,
     task_id: String,
     cursor: u64,
     buffer: VecDeque<StoredEvent>,
     done: bool,
-    /// Whether the task's state was checked (once, when first caught up): a task that
-    /// was already terminal at `after_seq` has nothing left to send.
-    checked: bool,
+    /// Whether the log was read up to its end once (the replay).
+    replayed: bool,
 }
 
 /// Whether the task is in a terminal state now, and its last sequence number.
@@ -44,6 +163,22 @@ async fn terminal_at(store: &dyn TaskStore, task_id: &str) -> StoreResult<(bool,
         }))
 }
 
+impl State {
+    /// Reads the log after the cursor into the buffer: whether it found anything.
+    async fn read_log(&mut self) -> StoreResult<bool> {
+        let events = self
+            .store
+            .events_after(&self.task_id, self.cursor, BATCH)
+            .await?;
+        if let Some(last) = events.last() {
+            self.cursor = last.seq;
+        }
+        let found = !events.is_empty();
+        self.buffer.extend(events);
+        Ok(found)
+    }
+}
+
 /// The events of `task_id` with sequence number > `after_seq`: stored ones first, then
 /// live ones. The stream ends after the event that puts the task in a terminal state, or
 /// at once when the task was already terminal at `after_seq`.
@@ -53,15 +188,21 @@ pub fn subscribe(
     after_seq: u64,
 ) -> BoxStream<'static, StoreResult<StoredEvent>> {
     let state = State {
-        rx: store.watch(),
+        rx: None,
+        joined: false,
         store,
         task_id: task_id.to_owned(),
         cursor: after_seq,
         buffer: VecDeque::new(),
         done: false,
-        checked: false,
+        replayed: false,
     };
     futures::stream::unfold(state, |mut s| async move {
+        if !s.joined {
+            // Joined before the first read: an event appended meanwhile reaches us live.
+            s.rx = Some(join(&s.store, &s.task_id));
+            s.joined = true;
+        }
         loop {
             if let Some(e) = s.buffer.pop_front() {
                 if e.event.new_state().is_some_and(|st| st.is_terminal()) {
@@ -73,49 +214,61 @@ pub fn subscribe(
             if s.done {
                 return None;
             }
-            match s.store.events_after(&s.task_id, s.cursor, BATCH).await {
-                Err(e) => {
-                    s.done = true;
-                    return Some((Err(e), s));
-                }
-                Ok(events) if !events.is_empty() => {
-                    if let Some(last) = events.last() {
-                        s.cursor = last.seq;
+            if !s.replayed {
+                match s.read_log().await {
+                    Err(e) => {
+                        s.done = true;
+                        return Some((Err(e), s));
                     }
-                    s.buffer.extend(events);
-                    continue;
+                    Ok(true) => continue,
+                    Ok(false) => {}
                 }
-                Ok(_) => {}
-            }
-            if !s.checked {
-                // Once, when first caught up: a task that was already terminal at the
-                // cursor has nothing left to send. If events landed since the read above,
-                // read them first (the terminal event among them ends the stream).
+                // Caught up once: a task that was already terminal at the cursor has
+                // nothing left to send. If events landed since the read above, read them
+                // first (the terminal event among them ends the stream).
                 match terminal_at(&*s.store, &s.task_id).await {
                     Ok((true, last)) if last <= s.cursor => return None,
                     Ok((true, _)) => continue,
-                    Ok((false, _)) => s.checked = true,
+                    Ok((false, _)) => s.replayed = true,
                     Err(e) => {
                         s.done = true;
                         return Some((Err(e), s));
                     }
                 }
             }
-            // Caught up: wait for a wake-up about this task, or poll.
-            let deadline = tokio::time::sleep(POLL_INTERVAL);
-            tokio::pin!(deadline);
-            loop {
-                tokio::select! {
-                    r = s.rx.recv() => match r {
-                        Ok(a) if a.task_id == s.task_id && a.last_seq > s.cursor => break,
-                        Ok(_) => {}
-                        Err(RecvError::Lagged(_)) => break,
-                        Err(RecvError::Closed) => {
-                            (&mut deadline).await;
-                            break;
+            // Live: the hub's events, in order; a gap or a lag is filled from the log.
+            let next = match s.rx.as_mut() {
+                Some(rx) => rx.recv().await,
+                None => Err(RecvError::Closed),
+            };
+            match next {
+                Ok(e) if e.seq <= s.cursor => {}
+                Ok(e) if e.seq == s.cursor + 1 => {
+                    s.cursor = e.seq;
+                    s.buffer.push_back(e);
+                }
+                Ok(_) | Err(RecvError::Lagged(_)) => {
+                    if let Err(e) = s.read_log().await {
+                        s.done = true;
+                        return Some((Err(e), s));
+                    }
+                }
+                Err(RecvError::Closed) => {
+                    // The hub ended: after the terminal event (read it from the log), or
+                    // on a store error. Read what is left; if the task is still running,
+                    // join a new hub.
+                    match s.read_log().await {
+                        Err(e) => {
+                            s.done = true;
+                            return Some((Err(e), s));
                         }
-                    },
-                    () = &mut deadline => break,
+                        Ok(true) => {}
+                        Ok(false) => {
+                            tokio::time::sleep(POLL_INTERVAL).await;
+                            s.rx = Some(join(&s.store, &s.task_id));
+                            s.replayed = false;
+                        }
+                    }
                 }
             }
         }
