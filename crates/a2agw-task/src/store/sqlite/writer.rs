@@ -1,10 +1,10 @@
-//! The single writer of a [`super::SqliteStore`]: group commit of every write request.
+//! The single writer of a [`super::SqliteStore`]: group commit of every write request, on
+//! a dedicated OS thread that owns one rusqlite connection.
 
 use super::{MAX_BATCH, clamp_i64, now_millis, parse_snapshot, status_millis, to_json};
 use crate::machine::{TaskEvent, TaskRecord, apply};
 use crate::store::{Appended, StoreError, StoreResult, agent_conflict, push_config_not_found};
-use sqlx::Connection as _;
-use sqlx::sqlite::SqliteConnection;
+use rusqlite::{Connection, OptionalExtension as _, TransactionBehavior, params};
 use std::collections::HashMap;
 use std::time::Duration;
 use tokio::sync::{broadcast, mpsc, oneshot};
@@ -105,17 +105,20 @@ pub(super) struct Job {
     pub(super) reply: oneshot::Sender<StoreResult<Reply>>,
 }
 
-/// The writer loop: runs until every sender is dropped.
-pub(super) async fn run(
-    mut conn: SqliteConnection,
+/// The writer loop, on its own thread: runs until every sender is dropped, then closes the
+/// connection and says so on `done`.
+#[allow(clippy::needless_pass_by_value)] // the thread owns what it is given
+pub(super) fn run(
+    mut conn: Connection,
     mut rx: mpsc::Receiver<Job>,
     announce: broadcast::Sender<Appended>,
+    done: oneshot::Sender<()>,
 ) {
     let mut jobs = Vec::with_capacity(MAX_BATCH);
     let mut cache = Cache::default();
-    while rx.recv_many(&mut jobs, MAX_BATCH).await > 0 {
+    while rx.blocking_recv_many(&mut jobs, MAX_BATCH) > 0 {
         let (ops, replies): (Vec<Op>, Vec<_>) = jobs.drain(..).map(|j| (j.op, j.reply)).unzip();
-        match batch(&mut conn, &ops, &mut cache).await {
+        match batch(&mut conn, &ops, &mut cache) {
             Ok(done) => deliver(done, replies, &announce),
             Err(e) if ops.len() == 1 => fail(&e, replies),
             Err(e) => {
@@ -124,7 +127,7 @@ pub(super) async fn run(
                 // its own.
                 tracing::warn!(error = %e, requests = ops.len(), "sqlite store: write batch failed, retrying one by one");
                 for (op, reply) in ops.iter().zip(replies) {
-                    match batch(&mut conn, std::slice::from_ref(op), &mut cache).await {
+                    match batch(&mut conn, std::slice::from_ref(op), &mut cache) {
                         Ok(done) => deliver(done, vec![reply], &announce),
                         Err(e) => fail(&e, vec![reply]),
                     }
@@ -132,9 +135,10 @@ pub(super) async fn run(
             }
         }
     }
-    if let Err(e) = conn.close().await {
+    if let Err((_, e)) = conn.close() {
         tracing::warn!(error = %e, "sqlite store: closing the writer connection");
     }
+    let _ = done.send(());
 }
 
 type Replies = Vec<oneshot::Sender<StoreResult<Reply>>>;
@@ -156,7 +160,7 @@ fn deliver(
 }
 
 /// Answers the requests of a batch that failed (and wrote nothing).
-fn fail(e: &sqlx::Error, replies: Replies) {
+fn fail(e: &rusqlite::Error, replies: Replies) {
     tracing::error!(error = %e, requests = replies.len(), "sqlite store: write failed");
     let message = format!("sqlite: write failed, nothing written: {e}");
     for reply in replies {
@@ -181,20 +185,17 @@ struct Cache {
 
 /// Runs `ops` in one transaction. `Err` only for a database failure, which rolls back the
 /// whole batch; a request refused on its own merits gets its error in the outcomes.
-async fn batch(
-    conn: &mut SqliteConnection,
-    ops: &[Op],
-    cache: &mut Cache,
-) -> Result<BatchResult, sqlx::Error> {
+fn batch(conn: &mut Connection, ops: &[Op], cache: &mut Cache) -> rusqlite::Result<BatchResult> {
     let now = now_millis();
     // Taken now: if the batch fails the cache stays empty (it may hold uncommitted state).
     let mut snapshots = std::mem::take(&mut cache.snapshots);
     let data_version = cache.data_version.take();
-    let mut tx = conn.begin_with("BEGIN IMMEDIATE").await?;
+    // Rolled back when dropped without a commit.
+    let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
     // Holding the write lock: nobody else can commit until we do.
-    let (version,): (i64,) = sqlx::query_as("PRAGMA data_version")
-        .fetch_one(&mut *tx)
-        .await?;
+    let version: i64 = tx
+        .prepare_cached("PRAGMA data_version")?
+        .query_row([], |r| r.get(0))?;
     if data_version != Some(version) {
         snapshots.clear();
     }
@@ -204,9 +205,9 @@ async fn batch(
     };
     let mut outcomes = Vec::with_capacity(ops.len());
     for op in ops {
-        outcomes.push(state.run(&mut tx, op, now).await?);
+        outcomes.push(state.run(&tx, op, now)?);
     }
-    tx.commit().await?;
+    tx.commit()?;
     if state.snapshots.len() <= CACHE_CAPACITY {
         cache.snapshots = state.snapshots;
         cache.data_version = Some(version);
@@ -222,10 +223,10 @@ struct Batch {
     appended: Vec<Appended>,
 }
 
-type Outcome = Result<StoreResult<Reply>, sqlx::Error>;
+type Outcome = rusqlite::Result<StoreResult<Reply>>;
 
 impl Batch {
-    async fn run(&mut self, conn: &mut SqliteConnection, op: &Op, now: i64) -> Outcome {
+    fn run(&mut self, conn: &Connection, op: &Op, now: i64) -> Outcome {
         match op {
             Op::Create {
                 owner,
@@ -241,50 +242,41 @@ impl Batch {
                     )
                 });
                 self.create(conn, owner, record, snapshot, event_json, lease)
-                    .await
             }
-            Op::Append { task_id, events } => self.append(conn, task_id, events).await,
+            Op::Append { task_id, events } => self.append(conn, task_id, events),
             Op::PutPush { task_id, id, json } => {
-                let done = sqlx::query(
-                    "INSERT INTO push_configs (task_id, id, config) \
-                     SELECT ?1, ?2, ?3 WHERE EXISTS (SELECT 1 FROM tasks WHERE id = ?1) \
-                     ON CONFLICT (task_id, id) DO UPDATE SET config = excluded.config",
-                )
-                .bind(task_id)
-                .bind(id)
-                .bind(json)
-                .execute(&mut *conn)
-                .await?;
-                Ok(if done.rows_affected() == 0 {
+                let changed = conn
+                    .prepare_cached(
+                        "INSERT INTO push_configs (task_id, id, config) \
+                         SELECT ?1, ?2, ?3 WHERE EXISTS (SELECT 1 FROM tasks WHERE id = ?1) \
+                         ON CONFLICT (task_id, id) DO UPDATE SET config = excluded.config",
+                    )?
+                    .execute(params![task_id, id, json])?;
+                Ok(if changed == 0 {
                     Err(StoreError::NotFound(task_id.clone()))
                 } else {
                     Ok(Reply::Done)
                 })
             }
             Op::DeletePush { task_id, id } => {
-                let done = sqlx::query("DELETE FROM push_configs WHERE task_id = ?1 AND id = ?2")
-                    .bind(task_id)
-                    .bind(id)
-                    .execute(&mut *conn)
-                    .await?;
-                Ok(Ok(Reply::Flag(done.rows_affected() > 0)))
+                let changed = conn
+                    .prepare_cached("DELETE FROM push_configs WHERE task_id = ?1 AND id = ?2")?
+                    .execute(params![task_id, id])?;
+                Ok(Ok(Reply::Flag(changed > 0)))
             }
             Op::PushCursor {
                 task_id,
                 id,
                 delivered_seq,
             } => {
-                let done = sqlx::query(
-                    "UPDATE push_configs SET delivered_seq = MAX(delivered_seq, \
-                         MIN(?3, (SELECT last_seq FROM tasks WHERE id = ?1))) \
-                     WHERE task_id = ?1 AND id = ?2",
-                )
-                .bind(task_id)
-                .bind(id)
-                .bind(clamp_i64(*delivered_seq))
-                .execute(&mut *conn)
-                .await?;
-                Ok(if done.rows_affected() == 0 {
+                let changed = conn
+                    .prepare_cached(
+                        "UPDATE push_configs SET delivered_seq = MAX(delivered_seq, \
+                             MIN(?3, (SELECT last_seq FROM tasks WHERE id = ?1))) \
+                         WHERE task_id = ?1 AND id = ?2",
+                    )?
+                    .execute(params![task_id, id, clamp_i64(*delivered_seq)])?;
+                Ok(if changed == 0 {
                     Err(push_config_not_found(task_id, id))
                 } else {
                     Ok(Reply::Done)
@@ -297,21 +289,17 @@ impl Batch {
                 ttl,
             } => {
                 let until = now.saturating_add(clamp_i64(ttl.as_millis()));
-                let taken: Option<(i64,)> = sqlx::query_as(
-                    "UPDATE push_configs SET claim_holder = ?3, claim_until_millis = ?4 \
-                     WHERE task_id = ?1 AND id = ?2 \
-                     AND (claim_holder IS NULL OR claim_holder = ?3 \
-                          OR claim_until_millis IS NULL OR claim_until_millis <= ?5) \
-                     RETURNING delivered_seq",
-                )
-                .bind(task_id)
-                .bind(id)
-                .bind(holder)
-                .bind(until)
-                .bind(now)
-                .fetch_optional(&mut *conn)
-                .await?;
-                if let Some((cursor,)) = taken {
+                let taken: Option<i64> = conn
+                    .prepare_cached(
+                        "UPDATE push_configs SET claim_holder = ?3, claim_until_millis = ?4 \
+                         WHERE task_id = ?1 AND id = ?2 \
+                         AND (claim_holder IS NULL OR claim_holder = ?3 \
+                              OR claim_until_millis IS NULL OR claim_until_millis <= ?5) \
+                         RETURNING delivered_seq",
+                    )?
+                    .query_row(params![task_id, id, holder, until, now], |r| r.get(0))
+                    .optional()?;
+                if let Some(cursor) = taken {
                     return Ok(u64::try_from(cursor)
                         .map(|c| Reply::Claim(Some(c)))
                         .map_err(|e| {
@@ -320,13 +308,9 @@ impl Batch {
                             ))
                         }));
                 }
-                let exists =
-                    sqlx::query("SELECT 1 FROM push_configs WHERE task_id = ?1 AND id = ?2")
-                        .bind(task_id)
-                        .bind(id)
-                        .fetch_optional(&mut *conn)
-                        .await?
-                        .is_some();
+                let exists = conn
+                    .prepare_cached("SELECT 1 FROM push_configs WHERE task_id = ?1 AND id = ?2")?
+                    .exists(params![task_id, id])?;
                 Ok(if exists {
                     Ok(Reply::Claim(None))
                 } else {
@@ -338,15 +322,11 @@ impl Batch {
                 id,
                 holder,
             } => {
-                sqlx::query(
+                conn.prepare_cached(
                     "UPDATE push_configs SET claim_holder = NULL, claim_until_millis = NULL \
                      WHERE task_id = ?1 AND id = ?2 AND claim_holder = ?3",
-                )
-                .bind(task_id)
-                .bind(id)
-                .bind(holder)
-                .execute(&mut *conn)
-                .await?;
+                )?
+                .execute(params![task_id, id, holder])?;
                 Ok(Ok(Reply::Done))
             }
             Op::Lease {
@@ -355,25 +335,20 @@ impl Batch {
                 ttl,
             } => {
                 let until = now.saturating_add(clamp_i64(ttl.as_millis()));
-                let done = sqlx::query(
-                    "UPDATE tasks SET lease_holder = ?2, lease_until_millis = ?3 WHERE id = ?1 \
-                     AND (lease_holder IS NULL OR lease_holder = ?2 \
-                          OR lease_until_millis IS NULL OR lease_until_millis <= ?4)",
-                )
-                .bind(task_id)
-                .bind(holder)
-                .bind(until)
-                .bind(now)
-                .execute(&mut *conn)
-                .await?;
-                if done.rows_affected() > 0 {
+                let changed = conn
+                    .prepare_cached(
+                        "UPDATE tasks SET lease_holder = ?2, lease_until_millis = ?3 \
+                         WHERE id = ?1 \
+                         AND (lease_holder IS NULL OR lease_holder = ?2 \
+                              OR lease_until_millis IS NULL OR lease_until_millis <= ?4)",
+                    )?
+                    .execute(params![task_id, holder, until, now])?;
+                if changed > 0 {
                     return Ok(Ok(Reply::Flag(true)));
                 }
-                let exists = sqlx::query("SELECT 1 FROM tasks WHERE id = ?1")
-                    .bind(task_id)
-                    .fetch_optional(&mut *conn)
-                    .await?
-                    .is_some();
+                let exists = conn
+                    .prepare_cached("SELECT 1 FROM tasks WHERE id = ?1")?
+                    .exists(params![task_id])?;
                 Ok(if exists {
                     Ok(Reply::Flag(false))
                 } else {
@@ -381,32 +356,29 @@ impl Batch {
                 })
             }
             Op::Release { task_id, holder } => {
-                sqlx::query(
+                conn.prepare_cached(
                     "UPDATE tasks SET lease_holder = NULL, lease_until_millis = NULL \
                      WHERE id = ?1 AND lease_holder = ?2",
-                )
-                .bind(task_id)
-                .bind(holder)
-                .execute(&mut *conn)
-                .await?;
+                )?
+                .execute(params![task_id, holder])?;
                 Ok(Ok(Reply::Done))
             }
             Op::PutAgent {
                 name,
                 doc,
                 expected_version,
-            } => put_agent(conn, name, doc, *expected_version, now).await,
+            } => put_agent(conn, name, doc, *expected_version, now),
             Op::DeleteAgent {
                 name,
                 expected_version,
-            } => delete_agent(conn, name, *expected_version).await,
+            } => delete_agent(conn, name, *expected_version),
             Op::Barrier => Ok(Ok(Reply::Done)),
         }
     }
 
-    async fn create(
+    fn create(
         &mut self,
-        conn: &mut SqliteConnection,
+        conn: &Connection,
         owner: &str,
         record: &TaskRecord,
         snapshot: &str,
@@ -414,31 +386,29 @@ impl Batch {
         lease: Option<(&str, i64)>,
     ) -> Outcome {
         let task = &record.task;
-        let done = sqlx::query(
-            "INSERT INTO tasks \
-                 (id, owner, agent, context_id, state, status_millis, snapshot, last_seq, \
-                  lease_holder, lease_until_millis) \
-             VALUES (?1, ?2, ?7, ?3, ?4, ?5, ?6, 1, ?8, ?9) ON CONFLICT (id) DO NOTHING",
-        )
-        .bind(&task.id)
-        .bind(owner)
-        .bind(&task.context_id)
-        .bind(task.status.state.as_str())
-        .bind(status_millis(task))
-        .bind(snapshot)
-        .bind(&record.agent)
-        .bind(lease.map(|(holder, _)| holder))
-        .bind(lease.map(|(_, until)| until))
-        .execute(&mut *conn)
-        .await?;
-        if done.rows_affected() == 0 {
+        let changed = conn
+            .prepare_cached(
+                "INSERT INTO tasks \
+                     (id, owner, agent, context_id, state, status_millis, snapshot, last_seq, \
+                      lease_holder, lease_until_millis) \
+                 VALUES (?1, ?2, ?7, ?3, ?4, ?5, ?6, 1, ?8, ?9) ON CONFLICT (id) DO NOTHING",
+            )?
+            .execute(params![
+                task.id,
+                owner,
+                task.context_id,
+                task.status.state.as_str(),
+                status_millis(task),
+                snapshot,
+                record.agent,
+                lease.map(|(holder, _)| holder),
+                lease.map(|(_, until)| until),
+            ])?;
+        if changed == 0 {
             return Ok(Err(StoreError::AlreadyExists(task.id.clone())));
         }
-        sqlx::query("INSERT INTO events (task_id, seq, event) VALUES (?1, 1, ?2)")
-            .bind(&task.id)
-            .bind(event_json)
-            .execute(&mut *conn)
-            .await?;
+        conn.prepare_cached("INSERT INTO events (task_id, seq, event) VALUES (?1, 1, ?2)")?
+            .execute(params![task.id, event_json])?;
         self.snapshots.insert(task.id.clone(), record.clone());
         self.appended.push(Appended {
             task_id: task.id.clone(),
@@ -447,21 +417,20 @@ impl Batch {
         Ok(Ok(Reply::Record(Box::new(record.clone()))))
     }
 
-    async fn append(
+    fn append(
         &mut self,
-        conn: &mut SqliteConnection,
+        conn: &Connection,
         task_id: &str,
         events: &[(TaskEvent, String)],
     ) -> Outcome {
         let current = match self.snapshots.remove(task_id) {
             Some(r) => r,
             None => {
-                let row: Option<(String,)> =
-                    sqlx::query_as("SELECT snapshot FROM tasks WHERE id = ?1")
-                        .bind(task_id)
-                        .fetch_optional(&mut *conn)
-                        .await?;
-                match row.map(|(json,)| parse_snapshot(task_id, &json)) {
+                let json: Option<String> = conn
+                    .prepare_cached("SELECT snapshot FROM tasks WHERE id = ?1")?
+                    .query_row(params![task_id], |r| r.get(0))
+                    .optional()?;
+                match json.map(|json| parse_snapshot(task_id, &json)) {
                     None => return Ok(Err(StoreError::NotFound(task_id.to_owned()))),
                     Some(Err(e)) => return Ok(Err(e)),
                     Some(Ok(r)) => r,
@@ -493,32 +462,31 @@ impl Batch {
                 return Ok(Err(e));
             }
         };
-        for (seq, (_, json)) in (current.last_seq + 1..).zip(events) {
-            sqlx::query("INSERT INTO events (task_id, seq, event) VALUES (?1, ?2, ?3)")
-                .bind(task_id)
-                .bind(clamp_i64(seq))
-                .bind(json)
-                .execute(&mut *conn)
-                .await?;
+        {
+            let mut insert = conn
+                .prepare_cached("INSERT INTO events (task_id, seq, event) VALUES (?1, ?2, ?3)")?;
+            for (seq, (_, json)) in (current.last_seq + 1..).zip(events) {
+                insert.execute(params![task_id, clamp_i64(seq), json])?;
+            }
         }
         let task = &next.task;
         // A task that ends gives its lease up in the same write.
-        sqlx::query(
+        conn.prepare_cached(
             "UPDATE tasks SET context_id = ?2, state = ?3, status_millis = ?4, snapshot = ?5, \
              last_seq = ?6, \
              lease_holder = CASE WHEN ?7 THEN NULL ELSE lease_holder END, \
              lease_until_millis = CASE WHEN ?7 THEN NULL ELSE lease_until_millis END \
              WHERE id = ?1",
-        )
-        .bind(task_id)
-        .bind(&task.context_id)
-        .bind(task.status.state.as_str())
-        .bind(status_millis(task))
-        .bind(&snapshot)
-        .bind(clamp_i64(next.last_seq))
-        .bind(task.status.state.is_terminal())
-        .execute(&mut *conn)
-        .await?;
+        )?
+        .execute(params![
+            task_id,
+            task.context_id,
+            task.status.state.as_str(),
+            status_millis(task),
+            snapshot,
+            clamp_i64(next.last_seq),
+            task.status.state.is_terminal(),
+        ])?;
         self.appended.push(Appended {
             task_id: task_id.to_owned(),
             last_seq: next.last_seq,
@@ -533,28 +501,23 @@ impl Batch {
 
 /// Bumps the registry revision (in the transaction of the agent write it counts). A missing
 /// row is a database failure: the batch is rolled back rather than the write going unseen.
-async fn bump_agents_revision(conn: &mut SqliteConnection) -> Result<(), sqlx::Error> {
-    sqlx::query_scalar::<_, i64>(
+fn bump_agents_revision(conn: &Connection) -> rusqlite::Result<()> {
+    conn.prepare_cached(
         "UPDATE agents_revision SET revision = revision + 1 WHERE id = 1 RETURNING revision",
-    )
-    .fetch_one(&mut *conn)
-    .await?;
+    )?
+    .query_row([], |r| r.get::<_, i64>(0))?;
     Ok(())
 }
 
 /// The stored version of an agent, if there is one.
-async fn agent_version(
-    conn: &mut SqliteConnection,
-    name: &str,
-) -> Result<Option<i64>, sqlx::Error> {
-    sqlx::query_scalar("SELECT version FROM agents WHERE name = ?1")
-        .bind(name)
-        .fetch_optional(&mut *conn)
-        .await
+fn agent_version(conn: &Connection, name: &str) -> rusqlite::Result<Option<i64>> {
+    conn.prepare_cached("SELECT version FROM agents WHERE name = ?1")?
+        .query_row(params![name], |r| r.get(0))
+        .optional()
 }
 
-async fn put_agent(
-    conn: &mut SqliteConnection,
+fn put_agent(
+    conn: &Connection,
     name: &str,
     doc: &str,
     expected_version: Option<i64>,
@@ -562,35 +525,31 @@ async fn put_agent(
 ) -> Outcome {
     let written = match expected_version {
         None => {
-            let done = sqlx::query(
-                "INSERT INTO agents (name, version, doc, created_ms, updated_ms) \
-                 VALUES (?1, 1, ?2, ?3, ?3) ON CONFLICT (name) DO NOTHING",
-            )
-            .bind(name)
-            .bind(doc)
-            .bind(now)
-            .execute(&mut *conn)
-            .await?;
-            if done.rows_affected() == 0 {
+            let changed = conn
+                .prepare_cached(
+                    "INSERT INTO agents (name, version, doc, created_ms, updated_ms) \
+                     VALUES (?1, 1, ?2, ?3, ?3) ON CONFLICT (name) DO NOTHING",
+                )?
+                .execute(params![name, doc, now])?;
+            if changed == 0 {
                 return Ok(Err(StoreError::AlreadyExists(name.to_owned())));
             }
             (1, now)
         }
         Some(expected) => {
-            let row: Option<(i64, i64)> = sqlx::query_as(
-                "UPDATE agents SET doc = ?2, version = version + 1, updated_ms = ?3 \
-                 WHERE name = ?1 AND version = ?4 RETURNING version, created_ms",
-            )
-            .bind(name)
-            .bind(doc)
-            .bind(now)
-            .bind(expected)
-            .fetch_optional(&mut *conn)
-            .await?;
+            let row: Option<(i64, i64)> = conn
+                .prepare_cached(
+                    "UPDATE agents SET doc = ?2, version = version + 1, updated_ms = ?3 \
+                     WHERE name = ?1 AND version = ?4 RETURNING version, created_ms",
+                )?
+                .query_row(params![name, doc, now, expected], |r| {
+                    Ok((r.get(0)?, r.get(1)?))
+                })
+                .optional()?;
             match row {
                 Some(written) => written,
                 None => {
-                    return Ok(Err(match agent_version(conn, name).await? {
+                    return Ok(Err(match agent_version(conn, name)? {
                         None => StoreError::NotFound(name.to_owned()),
                         Some(stored) => agent_conflict(name, expected, stored),
                     }));
@@ -598,7 +557,7 @@ async fn put_agent(
             }
         }
     };
-    bump_agents_revision(conn).await?;
+    bump_agents_revision(conn)?;
     let (version, created_ms) = written;
     Ok(Ok(Reply::Agent {
         version,
@@ -607,22 +566,16 @@ async fn put_agent(
     }))
 }
 
-async fn delete_agent(
-    conn: &mut SqliteConnection,
-    name: &str,
-    expected_version: Option<i64>,
-) -> Outcome {
-    let done = sqlx::query("DELETE FROM agents WHERE name = ?1 AND (?2 IS NULL OR version = ?2)")
-        .bind(name)
-        .bind(expected_version)
-        .execute(&mut *conn)
-        .await?;
-    if done.rows_affected() == 0 {
-        return Ok(match (agent_version(conn, name).await?, expected_version) {
+fn delete_agent(conn: &Connection, name: &str, expected_version: Option<i64>) -> Outcome {
+    let changed = conn
+        .prepare_cached("DELETE FROM agents WHERE name = ?1 AND (?2 IS NULL OR version = ?2)")?
+        .execute(params![name, expected_version])?;
+    if changed == 0 {
+        return Ok(match (agent_version(conn, name)?, expected_version) {
             (Some(stored), Some(expected)) => Err(agent_conflict(name, expected, stored)),
             _ => Ok(Reply::Flag(false)),
         });
     }
-    bump_agents_revision(conn).await?;
+    bump_agents_revision(conn)?;
     Ok(Ok(Reply::Flag(true)))
 }
