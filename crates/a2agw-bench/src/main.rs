@@ -382,9 +382,9 @@ fn report(
     );
     let _ = writeln!(
         s,
-        "| scenario | clients | req/s | × baseline | p50 ms | p99 ms | server CPU µs/req | errors |"
+        "| scenario | clients | req/s | × baseline | p50 ms | p99 ms | server CPU µs/req | errors | stream |"
     );
-    let _ = writeln!(s, "|---|---|---|---|---|---|---|---|");
+    let _ = writeln!(s, "|---|---|---|---|---|---|---|---|---|");
     for p in points {
         let _ = writeln!(s, "{}", row(p));
     }
