@@ -62,6 +62,12 @@ fn join(store: &Arc<dyn TaskStore>, task_id: &str) -> broadcast::Receiver<Stored
 /// subscribers then read the log themselves).
 async fn hub(store: Arc<dyn TaskStore>, key: (usize, String), tx: broadcast::Sender<StoredEvent>) {
     let task_id = key.1.clone();
+    // However the hub ends — returned, or dropped with its runtime — it leaves the map, so
+    // that nobody joins a hub that no longer reads.
+    let _registered = Registered {
+        key: key.clone(),
+        tx: tx.clone(),
+    };
     let mut rx = store.watch();
     // From the log's current end: subscribers replay what came before themselves.
     let mut cursor = match terminal_at(&*store, &task_id).await {
@@ -95,7 +101,18 @@ async fn hub(store: Arc<dyn TaskStore>, key: (usize, String), tx: broadcast::Sen
         }
         cursor = forward(&*store, &task_id, at, &tx).await;
     }
-    remove(&mut hubs(), &key, &tx);
+}
+
+/// A hub's place in the map, given up on drop.
+struct Registered {
+    key: (usize, String),
+    tx: broadcast::Sender<StoredEvent>,
+}
+
+impl Drop for Registered {
+    fn drop(&mut self) {
+        remove(&mut hubs(), &self.key, &self.tx);
+    }
 }
 
 /// Removes the hub `tx` from the map (a newer hub of the same key stays).
