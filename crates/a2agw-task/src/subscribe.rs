@@ -10,9 +10,11 @@
 //! [`POLL_INTERVAL`]).
 //!
 //! A subscriber joins the hub first, then replays the log itself from its starting point;
-//! live events at or before what it has are dropped, and a gap (it joined a hub that was
-//! behind, or it lagged) is filled from the log: every event reaches it exactly once, in
-//! order, whenever it attached.
+//! live events at or before what it has are dropped, and a gap (it lagged) is filled from
+//! the log. A hub forwards every event appended after it was joined (one that exists
+//! already read it from the log after it was appended; a new one starts from its first
+//! subscriber's position), and the subscriber's replay reads everything appended before:
+//! every event reaches it exactly once, in order, whenever it attached.
 
 use crate::store::{StoreResult, StoredEvent, TaskStore};
 use futures::StreamExt;
@@ -43,8 +45,11 @@ fn store_key(store: &Arc<dyn TaskStore>) -> usize {
     Arc::as_ptr(store).cast::<()>() as usize
 }
 
-/// Joins the hub of `task_id` in `store`, starting it when there is none.
-fn join(store: &Arc<dyn TaskStore>, task_id: &str) -> broadcast::Receiver<StoredEvent> {
+/// Joins the hub of `task_id` in `store`, starting it when there is none, from `after`
+/// (the joiner's position: a new hub forwards everything after it, since the events
+/// appended before the hub starts reading might otherwise reach the joiner by neither
+/// path).
+fn join(store: &Arc<dyn TaskStore>, task_id: &str, after: u64) -> broadcast::Receiver<StoredEvent> {
     let key = (store_key(store), task_id.to_owned());
     let mut hubs = hubs();
     if let Some(tx) = hubs.get(&key) {
@@ -53,14 +58,19 @@ fn join(store: &Arc<dyn TaskStore>, task_id: &str) -> broadcast::Receiver<Stored
     let (tx, rx) = broadcast::channel(HUB_CAPACITY);
     hubs.insert(key.clone(), tx.clone());
     drop(hubs);
-    tokio::spawn(hub(Arc::clone(store), key, tx));
+    tokio::spawn(hub(Arc::clone(store), key, tx, after));
     rx
 }
 
 /// A hub: reads the task's new events once per wake-up and sends them to its subscribers;
 /// ends when none is left, after the task's terminal event, or on a store error (the
 /// subscribers then read the log themselves).
-async fn hub(store: Arc<dyn TaskStore>, key: (usize, String), tx: broadcast::Sender<StoredEvent>) {
+async fn hub(
+    store: Arc<dyn TaskStore>,
+    key: (usize, String),
+    tx: broadcast::Sender<StoredEvent>,
+    after: u64,
+) {
     let task_id = key.1.clone();
     // However the hub ends — returned, or dropped with its runtime — it leaves the map, so
     // that nobody joins a hub that no longer reads.
@@ -68,12 +78,9 @@ async fn hub(store: Arc<dyn TaskStore>, key: (usize, String), tx: broadcast::Sen
         key: key.clone(),
         tx: tx.clone(),
     };
+    // Subscribed before the first read: an append after it wakes the hub.
     let mut rx = store.watch();
-    // From the log's current end: subscribers replay what came before themselves.
-    let mut cursor = match terminal_at(&*store, &task_id).await {
-        Ok((false, last)) => Some(last),
-        _ => None,
-    };
+    let mut cursor = forward(&*store, &task_id, after, &tx).await;
     while let Some(at) = cursor {
         let deadline = tokio::time::sleep(POLL_INTERVAL);
         tokio::pin!(deadline);
@@ -217,7 +224,7 @@ pub fn subscribe(
     futures::stream::unfold(state, |mut s| async move {
         if !s.joined {
             // Joined before the first read: an event appended meanwhile reaches us live.
-            s.rx = Some(join(&s.store, &s.task_id));
+            s.rx = Some(join(&s.store, &s.task_id, s.cursor));
             s.joined = true;
         }
         loop {
@@ -282,7 +289,7 @@ pub fn subscribe(
                         Ok(true) => {}
                         Ok(false) => {
                             tokio::time::sleep(POLL_INTERVAL).await;
-                            s.rx = Some(join(&s.store, &s.task_id));
+                            s.rx = Some(join(&s.store, &s.task_id, s.cursor));
                             s.replayed = false;
                         }
                     }
