@@ -7,7 +7,8 @@
 //! the other options go to `a2agw-bench run` (`--stores`, `--only`, `--out`).
 //! With `--smoke` (what CI runs): the test profile's binaries, which the test suite has
 //! already built, and one second per scenario — a check that every scenario still runs,
-//! not a measurement.
+//! not a measurement. Scenario `appends` is the store's own bench
+//! (`cargo bench -p a2agw-task --bench store`), run after the others.
 
 use anyhow::{Context, Result, bail};
 use std::path::Path;
@@ -60,6 +61,50 @@ pub(crate) fn run(root: &Path, args: &[&str]) -> Result<()> {
         .with_context(|| format!("starting {}", bench.display()))?;
     if !status.success() {
         bail!("the benchmarks failed ({status})");
+    }
+    if wants(args, "appends") {
+        appends(root, &cargo, smoke)?;
+    }
+    Ok(())
+}
+
+/// Whether `--only` (absent: every scenario) names `scenario`.
+fn wants(args: &[&str], scenario: &str) -> bool {
+    match args.iter().position(|a| *a == "--only") {
+        Some(i) => args
+            .get(i + 1)
+            .is_some_and(|v| v.split(',').any(|s| s == scenario)),
+        None => true,
+    }
+}
+
+/// Scenario `appends`: the store's durable appends per second on SQLite and PostgreSQL,
+/// each beside its raw baseline (`crates/a2agw-task/benches/store.rs`). The smoke runs it
+/// in the test profile with a few appends.
+fn appends(root: &Path, cargo: &std::ffi::OsStr, smoke: bool) -> Result<()> {
+    let postgres = std::net::TcpStream::connect_timeout(
+        &std::net::SocketAddr::from(([127, 0, 0, 1], 5432)),
+        std::time::Duration::from_secs(1),
+    )
+    .is_ok();
+    eprintln!("xtask bench: ==> cargo bench -p a2agw-task --bench store (appends)");
+    let mut cmd = Command::new(cargo);
+    cmd.args(["bench", "-q", "-p", "a2agw-task", "--all-features"]);
+    if smoke {
+        cmd.args(["--profile", "dev"]);
+    }
+    cmd.args(["--bench", "store", "--", "sqlite"]);
+    if postgres {
+        cmd.arg("postgres");
+    } else {
+        eprintln!("xtask bench: nothing listens on 127.0.0.1:5432; appends on PostgreSQL skipped");
+    }
+    if smoke {
+        cmd.arg("--smoke");
+    }
+    let status = cmd.current_dir(root).status().context("starting cargo")?;
+    if !status.success() {
+        bail!("the store bench failed ({status})");
     }
     Ok(())
 }

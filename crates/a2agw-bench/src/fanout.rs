@@ -47,9 +47,15 @@ async fn post(addr: SocketAddr, body: String) -> Result<hyper::Response<hyper::b
 
 /// Starts a `slow` demo task that runs for `secs`, answered at once: its id.
 async fn start_task(addr: SocketAddr, secs: u64, n: usize) -> Result<String> {
+    start(addr, &format!("slow {secs}"), n).await
+}
+
+/// Starts a demo task given `text`, answered at once: its id.
+async fn start(addr: SocketAddr, text: &str, n: usize) -> Result<String> {
     let body = format!(
-        r#"{{"jsonrpc":"2.0","id":1,"method":"SendMessage","params":{{"message":{{"messageId":"fanout-{}-{n}","role":"ROLE_USER","parts":[{{"text":"slow {secs}"}}]}},"configuration":{{"returnImmediately":true}}}}}}"#,
-        std::process::id()
+        r#"{{"jsonrpc":"2.0","id":1,"method":"SendMessage","params":{{"message":{{"messageId":"fanout-{}-{n}-{}","role":"ROLE_USER","parts":[{{"text":"{text}"}}]}},"configuration":{{"returnImmediately":true}}}}}}"#,
+        std::process::id(),
+        text.len()
     );
     let resp = post(addr, body).await?;
     let bytes = resp.into_body().collect().await?.to_bytes();
@@ -171,4 +177,61 @@ pub(crate) async fn run(
         reached,
         rss_per_stream_kib: with_streams.saturating_sub(before) as f64 / streams as f64,
     })
+}
+
+/// The gateway's count of store reads made for subscriptions, from `/metrics` (0 before
+/// the first).
+async fn subscription_reads(addr: SocketAddr) -> Result<f64> {
+    let tcp = TcpStream::connect(addr).await?;
+    let (mut sender, conn) = hyper::client::conn::http1::handshake(TokioIo::new(tcp)).await?;
+    tokio::spawn(conn);
+    let req = http::Request::get("/metrics")
+        .header(http::header::HOST, addr.to_string())
+        .body(Full::new(Bytes::new()))?;
+    let resp = sender.send_request(req).await?;
+    let bytes = resp.into_body().collect().await?.to_bytes();
+    let text = String::from_utf8_lossy(&bytes);
+    Ok(text
+        .lines()
+        .find_map(|l| l.strip_prefix("a2agw_subscription_store_reads_total "))
+        .and_then(|v| v.trim().parse().ok())
+        .unwrap_or(0.0))
+}
+
+/// `streams` subscribers over `tasks` tasks that wait for input (nothing happens to
+/// them): the store reads per second the gateway makes for the open streams, over
+/// `window`.
+pub(crate) async fn idle(
+    addr: SocketAddr,
+    streams: usize,
+    tasks: usize,
+    window: Duration,
+) -> Result<f64> {
+    let mut ids = Vec::with_capacity(tasks);
+    for n in 0..tasks {
+        ids.push(start(addr, "input please", n).await?);
+    }
+    let connected = Arc::new(Barrier::new(streams + 1));
+    let (tx, _rx) = mpsc::unbounded_channel();
+    let mut handles = Vec::with_capacity(streams);
+    for i in 0..streams {
+        handles.push(tokio::spawn(subscriber(
+            addr,
+            ids[i % tasks].clone(),
+            Arc::clone(&connected),
+            tx.clone(),
+        )));
+    }
+    tokio::time::timeout(Duration::from_secs(30), connected.wait())
+        .await
+        .context("not every idle stream opened in time")?;
+    // Settled: every subscriber has replayed the log and waits.
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    let before = subscription_reads(addr).await?;
+    tokio::time::sleep(window).await;
+    let after = subscription_reads(addr).await?;
+    for h in handles {
+        h.abort();
+    }
+    Ok((after - before) / window.as_secs_f64())
 }

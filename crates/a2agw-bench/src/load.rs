@@ -114,11 +114,22 @@ pub(crate) async fn run(
     clients: usize,
     duration: Duration,
 ) -> Result<Outcome> {
+    run_on(&[addr], request, clients, duration).await
+}
+
+/// [`run`] with the clients spread over several servers (client `i` on `addrs[i % n]`).
+pub(crate) async fn run_on(
+    addrs: &[SocketAddr],
+    request: &Request,
+    clients: usize,
+    duration: Duration,
+) -> Result<Outcome> {
     let started = Instant::now();
     let deadline = started + duration;
     let request = Arc::new(request.clone());
     let mut tasks = Vec::with_capacity(clients);
-    for _ in 0..clients {
+    for i in 0..clients {
+        let addr = addrs[i % addrs.len().max(1)];
         let request = Arc::clone(&request);
         tasks.push(tokio::spawn(async move {
             match &*request {

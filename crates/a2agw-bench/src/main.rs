@@ -10,7 +10,7 @@
 //! ```text
 //! a2agw-bench run --gateway target/release/a2a-gateway [--duration 10] [--smoke]
 //!                 [--stores memory,sqlite,postgres] [--agents echo,demo]
-//!                 [--only send,stream,startup,fanout] [--out FILE]
+//!                 [--only send,stream,startup,scale,fanout] [--out FILE]
 //! a2agw-bench baseline 127.0.0.1:0
 //! ```
 //!
@@ -332,6 +332,11 @@ async fn run(o: Options) -> Result<()> {
             gw.stop().await;
         }
     }
+    let mut scale = None;
+    if wants("scale") && o.stores.iter().any(|s| s == "postgres") && postgres_reachable() {
+        scale = Some(two_processes(&o, runs, base_rate.get(&("send", 64)).copied()).await?);
+        runs += 1;
+    }
     let mut fanouts = Vec::new();
     if wants("fanout") {
         let store = o.stores.first().cloned().unwrap_or_else(|| "sqlite".into());
@@ -349,13 +354,23 @@ async fn run(o: Options) -> Result<()> {
             let gw = Server::gateway(&o.gateway, &dir, config, &env).await?;
             let f = fanout::run(gw.addr, streams, tasks, || Ok(gw.rss_kib()?.1)).await?;
             eprintln!("  {f:?}");
-            fanouts.push((store.clone(), f));
+            let window = if o.smoke {
+                Duration::from_secs(1)
+            } else {
+                Duration::from_secs(3)
+            };
+            let reads = fanout::idle(gw.addr, streams, tasks, window).await?;
+            eprintln!("  idle: {reads:.1} subscription store reads/s");
+            fanouts.push((store.clone(), f, reads));
             gw.stop().await;
         }
     }
     drop_schemas(runs);
 
-    let report = report(&o, &points, &startups, &fanouts);
+    let mut report = report(&o, &points, &startups, &fanouts);
+    if let Some(scale) = &scale {
+        report.push_str(scale);
+    }
     println!("{report}");
     if let Some(path) = &o.out {
         std::fs::write(path, &report).with_context(|| format!("writing {}", path.display()))?;
@@ -368,11 +383,74 @@ async fn run(o: Options) -> Result<()> {
     Ok(())
 }
 
+/// Scenario `scale`: blocking `SendMessage` (JSON-RPC, echo agent, 64 clients) on one
+/// gateway process, then on two sharing one PostgreSQL database (the clients split
+/// between them): throughput, and server CPU per request summed over the processes.
+async fn two_processes(o: &Options, run_no: usize, baseline: Option<f64>) -> Result<String> {
+    let dir = tempdir()?;
+    let env = store_env("postgres", &dir, run_no);
+    let config = "[agent]\nprovider = \"echo\"\nstreaming = true\n";
+    let req = Request::Http {
+        path: "/".into(),
+        body: jsonrpc("SendMessage", TEXT),
+        stream: false,
+    };
+    let clients = 64;
+    eprintln!("scale: one, then two gateway processes on one PostgreSQL database");
+    let dir_b = tempdir()?;
+    let a = Server::gateway(&o.gateway, &dir, config, &env).await?;
+    let b = Server::gateway(&o.gateway, &dir_b, config, &env).await?;
+    if !o.smoke {
+        let _ = load::run_on(&[a.addr, b.addr], &req, 16, Duration::from_secs(1)).await?;
+    }
+    let mut rows = Vec::new();
+    for addrs in [vec![a.addr], vec![a.addr, b.addr]] {
+        let before = (a.cpu()?, b.cpu()?);
+        let outcome = load::run_on(&addrs, &req, clients, o.duration).await?;
+        let cpu = a.cpu()?.since(before.0) + b.cpu()?.since(before.1);
+        let per_req = cpu.as_secs_f64() / outcome.ok.max(1) as f64;
+        eprintln!(
+            "  {} process(es): {:.0} req/s, {:.0} µs CPU/req, {} errors",
+            addrs.len(),
+            outcome.rate(),
+            per_req * 1e6,
+            outcome.errors
+        );
+        rows.push((addrs.len(), outcome, per_req));
+    }
+    a.stop().await;
+    b.stop().await;
+    let one = rows.first().map_or(0.0, |r| r.1.rate());
+    let mut s = String::new();
+    let _ = writeln!(
+        s,
+        "\n| SendMessage JSON-RPC, postgres, echo, {clients} clients | req/s | × baseline | × one process | p50 ms | p99 ms | server CPU µs/req (all processes) | errors |"
+    );
+    let _ = writeln!(s, "|---|---|---|---|---|---|---|---|");
+    for (n, outcome, per_req) in &rows {
+        let ratio = baseline.map_or("–".into(), |b| format!("{:.3}×", outcome.rate() / b));
+        let _ = writeln!(
+            s,
+            "| {n} process(es) | {:.0} | {ratio} | {:.2}× | {:.3} | {:.3} | {:.0} | {} |",
+            outcome.rate(),
+            outcome.rate() / one.max(1e-9),
+            outcome.quantile_ms(0.5),
+            outcome.quantile_ms(0.99),
+            per_req * 1e6,
+            outcome.errors
+        );
+    }
+    if rows.iter().any(|r| r.1.ok == 0) {
+        bail!("scale: a run had no successful request");
+    }
+    Ok(s)
+}
+
 fn report(
     o: &Options,
     points: &[Point],
     startups: &[Startup],
-    fanouts: &[(String, fanout::FanOut)],
+    fanouts: &[(String, fanout::FanOut, f64)],
 ) -> String {
     let mut s = String::new();
     let _ = writeln!(
@@ -408,13 +486,13 @@ fn report(
     if !fanouts.is_empty() {
         let _ = writeln!(
             s,
-            "\n| fan-out | store | open all ms | one event reaches all ms | reached | RSS per stream KiB |"
+            "\n| fan-out | store | open all ms | one event reaches all ms | reached | RSS per stream KiB | store reads/s, all idle |"
         );
-        let _ = writeln!(s, "|---|---|---|---|---|---|");
-        for (store, f) in fanouts {
+        let _ = writeln!(s, "|---|---|---|---|---|---|---|");
+        for (store, f, reads) in fanouts {
             let _ = writeln!(
                 s,
-                "| {} streams, {} task(s) | {store} | {:.0} | {:.1} | {} | {:.1} |",
+                "| {} streams, {} task(s) | {store} | {:.0} | {:.1} | {} | {:.1} | {reads:.1} |",
                 f.streams,
                 f.tasks,
                 f.connect.as_secs_f64() * 1e3,

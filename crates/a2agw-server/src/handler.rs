@@ -439,7 +439,7 @@ impl Handler {
             }
             A2aRequest::SendStreamingMessage(req) => {
                 self.check_inline_push(&req).await?;
-                match engine.send(owner, &agent.name, req).await? {
+                match engine.send_streaming(owner, &agent.name, req).await? {
                     SendOutcome::Message(m) => Reply::Stream(
                         futures::stream::iter([Ok(StreamItem {
                             seq: 0,

@@ -2,8 +2,14 @@
 //! of `watch()` announcements to subscribers.
 //!
 //! `cargo bench -p a2agw-task --bench store -- [sqlite] [memory]` (default: sqlite);
-//! with `--features postgres`, also `postgres`.
+//! with `--features postgres`, also `postgres`. `cargo xtask bench` runs it (scenario
+//! `appends`); `--smoke` runs a few appends only.
 //! A backend is a name and an async constructor of a fresh, empty store: see `main`.
+//!
+//! Each durable backend is measured beside its *raw* baseline, in the same run: the same
+//! database written without the store (SQLite: one connection committing one row per
+//! append, as fast as it can; PostgreSQL: as many clients as the store's writers have
+//! tasks, each committing one row per append), so the store's own cost is the ratio.
 #![allow(clippy::print_stdout, clippy::unwrap_used, clippy::expect_used)]
 
 use a2agw_provider::Route;
@@ -16,8 +22,17 @@ use std::time::{Duration, Instant};
 
 /// Throughput run: this many tasks, each appended to by its own Tokio task...
 const TASKS: usize = 64;
-/// ...this many times, one event per append.
+/// ...this many times, one event per append (`--smoke`: [`SMOKE_APPENDS`]).
 const APPENDS: usize = 200;
+const SMOKE_APPENDS: usize = 5;
+
+fn appends() -> usize {
+    if std::env::args().any(|a| a == "--smoke") {
+        SMOKE_APPENDS
+    } else {
+        APPENDS
+    }
+}
 /// Fan-out run: writers (one task each), appends per writer and subscribers.
 const FANOUT_WRITERS: usize = 8;
 const FANOUT_APPENDS: usize = 250;
@@ -39,7 +54,7 @@ fn main() {
     for backend in backends {
         match backend.as_str() {
             #[cfg(feature = "memory")]
-            "memory" => runtime.block_on(run("memory", || async {
+            "memory" => runtime.block_on(run("memory", None, || async {
                 Arc::new(a2agw_task::MemoryStore::new()) as Arc<dyn TaskStore>
             })),
             #[cfg(feature = "sqlite")]
@@ -47,7 +62,8 @@ fn main() {
                 let dir = tempfile::tempdir().unwrap();
                 let counter = std::sync::atomic::AtomicUsize::new(0);
                 let dir_path = dir.path().to_path_buf();
-                runtime.block_on(run("sqlite", || {
+                let raw = raw_sqlite(&dir_path.join("raw.db"));
+                runtime.block_on(run("sqlite", Some(raw), || {
                     let n = counter.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
                     let path = dir_path.join(format!("bench-{n}.db"));
                     async move {
@@ -77,7 +93,8 @@ async fn postgres() {
         schemas.lock().unwrap().push(schema.clone());
         schema
     };
-    run("postgres", || {
+    let raw = raw_postgres(&url, &new_schema()).await;
+    run("postgres", Some(raw), || {
         let (url, schema) = (url.clone(), new_schema());
         async move {
             Arc::new(
@@ -107,14 +124,93 @@ async fn postgres() {
     }
 }
 
-/// Runs both measurements on fresh stores from `make`.
-async fn run<F, Fut>(name: &str, mut make: F)
+/// Runs both measurements on fresh stores from `make`; `raw` is the baseline's appends/s.
+async fn run<F, Fut>(name: &str, raw: Option<f64>, mut make: F)
 where
     F: FnMut() -> Fut,
     Fut: Future<Output = Arc<dyn TaskStore>>,
 {
-    throughput(name, make().await).await;
+    throughput(name, make().await, raw).await;
     fanout(name, make().await).await;
+}
+
+/// SQLite written without the store: one connection (WAL, `synchronous=NORMAL`, as the
+/// store's default) committing one event row per append; appends/s.
+#[cfg(feature = "sqlite")]
+fn raw_sqlite(path: &std::path::Path) -> f64 {
+    let conn = rusqlite::Connection::open(path).unwrap();
+    conn.execute_batch(
+        "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;
+         CREATE TABLE events (task_id TEXT NOT NULL, seq INTEGER NOT NULL, event TEXT NOT NULL,
+                              PRIMARY KEY (task_id, seq));",
+    )
+    .unwrap();
+    let json = serde_json::to_string(&event(3)).unwrap();
+    let total = TASKS * appends();
+    let started = Instant::now();
+    for i in 0..total {
+        conn.execute(
+            "INSERT INTO events (task_id, seq, event) VALUES (?1, ?2, ?3)",
+            rusqlite::params![
+                format!("raw-{}", i % TASKS),
+                i64::try_from(i).unwrap(),
+                json
+            ],
+        )
+        .unwrap();
+    }
+    let rate = total as f64 / started.elapsed().as_secs_f64();
+    println!("sqlite raw baseline appends/s: {rate:.0} (one connection, one row per commit)");
+    rate
+}
+
+/// PostgreSQL written without the store: `TASKS` clients, each committing one event row per
+/// append (`INSERT`, autocommit); appends/s.
+#[cfg(feature = "postgres")]
+async fn raw_postgres(url: &str, schema: &str) -> f64 {
+    let pool = sqlx::postgres::PgPoolOptions::new()
+        .max_connections(u32::try_from(TASKS).unwrap_or(16).min(32))
+        .connect(url)
+        .await
+        .unwrap();
+    let table = format!("\"{schema}\".raw_events");
+    for sql in [
+        format!("CREATE SCHEMA IF NOT EXISTS \"{schema}\""),
+        format!(
+            "CREATE TABLE {table} (task_id TEXT NOT NULL, seq BIGINT NOT NULL, event JSON NOT NULL, \
+             PRIMARY KEY (task_id, seq))"
+        ),
+    ] {
+        sqlx::query(sqlx::AssertSqlSafe(sql))
+            .execute(&pool)
+            .await
+            .unwrap();
+    }
+    let json = serde_json::to_string(&event(3)).unwrap();
+    let insert = format!("INSERT INTO {table} (task_id, seq, event) VALUES ($1, $2, $3::json)");
+    let started = Instant::now();
+    let clients: Vec<_> = (0..TASKS)
+        .map(|t| {
+            let (pool, json, insert) = (pool.clone(), json.clone(), insert.clone());
+            tokio::spawn(async move {
+                for i in 0..appends() {
+                    sqlx::query(sqlx::AssertSqlSafe(insert.clone()))
+                        .bind(format!("raw-{t}"))
+                        .bind(i64::try_from(i).unwrap())
+                        .bind(&json)
+                        .execute(&pool)
+                        .await
+                        .unwrap();
+                }
+            })
+        })
+        .collect();
+    for c in clients {
+        c.await.unwrap();
+    }
+    let rate = (TASKS * appends()) as f64 / started.elapsed().as_secs_f64();
+    println!("postgres raw baseline appends/s: {rate:.0} ({TASKS} clients, one row per commit)");
+    rate
 }
 
 fn task(id: &str) -> Task {
@@ -162,7 +258,7 @@ fn ms(d: Duration) -> String {
     format!("{:.3} ms", d.as_secs_f64() * 1000.0)
 }
 
-async fn throughput(name: &str, store: Arc<dyn TaskStore>) {
+async fn throughput(name: &str, store: Arc<dyn TaskStore>, raw: Option<f64>) {
     for t in 0..TASKS {
         store
             .create("bench", &Route::agent("bench"), task(&format!("tp-{t}")))
@@ -175,8 +271,8 @@ async fn throughput(name: &str, store: Arc<dyn TaskStore>) {
             let store = store.clone();
             tokio::spawn(async move {
                 let id = format!("tp-{t}");
-                let mut latencies = Vec::with_capacity(APPENDS);
-                for i in 1..=APPENDS {
+                let mut latencies = Vec::with_capacity(appends());
+                for i in 1..=appends() {
                     let at = Instant::now();
                     store.append(&id, &[event(i)]).await.unwrap();
                     latencies.push(at.elapsed());
@@ -185,16 +281,20 @@ async fn throughput(name: &str, store: Arc<dyn TaskStore>) {
             })
         })
         .collect();
-    let mut latencies = Vec::with_capacity(TASKS * APPENDS);
+    let mut latencies = Vec::with_capacity(TASKS * appends());
     for w in writers {
         latencies.extend(w.await.unwrap());
     }
     let elapsed = started.elapsed();
     latencies.sort();
-    let total = TASKS * APPENDS;
+    let total = TASKS * appends();
+    let rate = total as f64 / elapsed.as_secs_f64();
+    let ratio = raw.map_or(String::new(), |raw| {
+        format!(", {:.2}× the raw baseline's {raw:.0}/s", rate / raw)
+    });
     println!(
-        "{name} appends/s: {:.0} ({TASKS} tasks x {APPENDS} appends of one event, concurrently, in {:.2} s)",
-        total as f64 / elapsed.as_secs_f64(),
+        "{name} appends/s: {rate:.0}{ratio} ({TASKS} tasks x {} appends of one event, concurrently, in {:.2} s)",
+        appends(),
         elapsed.as_secs_f64()
     );
     println!(
@@ -208,7 +308,7 @@ async fn throughput(name: &str, store: Arc<dyn TaskStore>) {
         .await
         .unwrap()
         .unwrap();
-    assert_eq!(last.last_seq, APPENDS as u64 + 1);
+    assert_eq!(last.last_seq, appends() as u64 + 1);
 }
 
 async fn fanout(name: &str, store: Arc<dyn TaskStore>) {

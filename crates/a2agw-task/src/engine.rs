@@ -131,6 +131,16 @@ fn status_event(state: TaskState, message: Option<Message>) -> TaskEvent {
     }
 }
 
+/// The span of a task's run: its driver's, or the write of a task created finished.
+fn task_span(ctx: &TaskContext, agent: &str, provider: &dyn Provider) -> tracing::Span {
+    tracing::info_span!(
+        "task",
+        task_id = %ctx.task_id,
+        agent = %agent,
+        provider = provider.kind()
+    )
+}
+
 fn is_settled(state: TaskState) -> bool {
     state.is_terminal() || state.is_interrupted()
 }
@@ -207,18 +217,42 @@ impl Engine {
             .ok_or_else(|| A2aError::task_not_found(task_id))
     }
 
-    /// `SendMessage` / `SendStreamingMessage` for `owner` to `agent`: starts a new task,
-    /// resumes an interrupted one, or returns the agent's direct reply.
-    /// The request must have been validated.
+    /// `SendMessage` for `owner` to `agent`: starts a new task, resumes an interrupted one,
+    /// or returns the agent's direct reply. The request must have been validated.
+    ///
+    /// A new task is created with whatever the agent has ready at once (one write; an agent
+    /// that answers at once gives a task that is already terminal).
     pub async fn send(
         self: &Arc<Self>,
         owner: &str,
         agent: &str,
         request: SendMessageRequest,
     ) -> Result<SendOutcome, A2aError> {
+        self.send_with(owner, agent, request, true).await
+    }
+
+    /// `SendStreamingMessage`: [`Engine::send`], except that a new task is returned as
+    /// created (SUBMITTED), and everything the agent sends reaches the stream as its own
+    /// event after it.
+    pub async fn send_streaming(
+        self: &Arc<Self>,
+        owner: &str,
+        agent: &str,
+        request: SendMessageRequest,
+    ) -> Result<SendOutcome, A2aError> {
+        self.send_with(owner, agent, request, false).await
+    }
+
+    async fn send_with(
+        self: &Arc<Self>,
+        owner: &str,
+        agent: &str,
+        request: SendMessageRequest,
+        fold: bool,
+    ) -> Result<SendOutcome, A2aError> {
         let scope = Scope::new(owner, agent);
         let outcome = if request.message.task_id.is_empty() {
-            self.start_task(scope, request.clone()).await?
+            self.start_task(scope, request.clone(), fold).await?
         } else {
             // The task's own route, never the agent the request named: a task id of
             // another agent is not found in this scope.
@@ -247,6 +281,7 @@ impl Engine {
         self: &Arc<Self>,
         scope: Scope<'_>,
         request: SendMessageRequest,
+        fold: bool,
     ) -> Result<SendOutcome, A2aError> {
         let task_id = new_id();
         let mut message = request.message;
@@ -308,28 +343,140 @@ impl Engine {
             history: vec![message],
             ..Task::default()
         };
-        // The route is written with the task, in its `Created` event.
-        // Created with this instance's lease, in one write.
-        let record = self
-            .store
-            .create_leased(
-                scope.owner,
-                &route,
-                task,
-                &self.config.instance_id,
-                self.config.lease_ttl,
-            )
-            .await
-            .map_err(store_error)?;
-        let stream: EventStream = match stream {
+        let mut stream: EventStream = match stream {
             Some(s) => s,
             None => futures::stream::empty().boxed(),
         };
-        let stream = match first {
-            Some(item) => futures::stream::iter([item]).chain(stream).boxed(),
-            None => stream,
+        // What the provider has ready now is written with the task, in the same commit:
+        // an agent that answers at once costs one write, and no driver at all.
+        let mut ready = Vec::new();
+        let mut ended = false;
+        let mut failed = None;
+        match first {
+            Some(Ok(first)) => {
+                let last = matches!(
+                    &first,
+                    ProviderEvent::Status { state, .. } if state.is_terminal()
+                );
+                ready.push(first);
+                while !last && ready.len() < 64 {
+                    // A provider bug that panics here is the driver's to report: it gets
+                    // the panic back as the stream's next item (and fails the task).
+                    let next = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+                        stream.next().now_or_never()
+                    }));
+                    let next = match next {
+                        Ok(next) => next,
+                        Err(panic) => {
+                            stream =
+                                futures::stream::once(
+                                    async move { std::panic::resume_unwind(panic) },
+                                )
+                                .boxed();
+                            break;
+                        }
+                    };
+                    match next {
+                        Some(Some(Ok(ev))) => {
+                            // What follows a final answer is dropped, as a driver drops it.
+                            let last = matches!(&ev, ProviderEvent::Reply(_))
+                                || matches!(
+                                    &ev,
+                                    ProviderEvent::Status { state, .. } if state.is_terminal()
+                                );
+                            ready.push(ev);
+                            if last {
+                                break;
+                            }
+                        }
+                        Some(Some(Err(e))) => {
+                            failed = Some(e);
+                            break;
+                        }
+                        Some(None) => {
+                            ended = true;
+                            break;
+                        }
+                        None => break,
+                    }
+                }
+            }
+            Some(Err(e)) => failed = Some(e),
+            None => {}
+        }
+        if ended {
+            // Never polled again after its end (not every stream is fused).
+            stream = futures::stream::empty().boxed();
+        }
+        if let Some(e) = failed {
+            stream = futures::stream::iter([Err(e)]).chain(stream).boxed();
+        }
+        // Converted up front; one that is invalid leaves them all to the driver, which
+        // ends the task with the reason.
+        let events: Vec<TaskEvent> = ready
+            .iter()
+            .map_while(|ev| self.to_task_events(&ctx, ev.clone()).ok())
+            .collect();
+        // The route is written with the task, in its `Created` event; the task is created
+        // with this instance's lease and what the agent had ready, in one write.
+        let folded = if !fold || events.is_empty() || events.len() < ready.len() {
+            None
+        } else {
+            match self
+                .store
+                .create_leased(
+                    scope.owner,
+                    &route,
+                    task.clone(),
+                    &self.config.instance_id,
+                    self.config.lease_ttl,
+                    &events,
+                )
+                .instrument(task_span(&ctx, &route.agent, &*provider))
+                .await
+            {
+                Ok(record) => Some(record),
+                // One of them is illegal: nothing was written; the driver applies them in
+                // its own batches and ends the task with the reason.
+                Err(StoreError::Transition { .. }) => None,
+                Err(e) => return Err(store_error(e)),
+            }
         };
-        self.spawn_driver(ctx, &route.agent, provider, stream);
+        let record = match folded {
+            Some(record) => {
+                for state in events.iter().filter_map(TaskEvent::new_state) {
+                    metrics::counter!("a2agw_task_transitions_total", "state" => state.as_str())
+                        .increment(1);
+                }
+                let state = record.task.status.state;
+                if state.is_terminal() {
+                    // Done already: nothing to drive (what else the stream holds is dropped,
+                    // as a driver drops it after a terminal append).
+                    metrics::histogram!("a2agw_provider_run_seconds", "provider" => provider.kind())
+                        .record(started.elapsed().as_secs_f64());
+                    return Ok(SendOutcome::Task(record));
+                }
+                self.spawn_driver(ctx, &route.agent, provider, stream, state);
+                return Ok(SendOutcome::Task(record));
+            }
+            None => {
+                stream = futures::stream::iter(ready.into_iter().map(Ok))
+                    .chain(stream)
+                    .boxed();
+                self.store
+                    .create_leased(
+                        scope.owner,
+                        &route,
+                        task,
+                        &self.config.instance_id,
+                        self.config.lease_ttl,
+                        &[],
+                    )
+                    .await
+                    .map_err(store_error)?
+            }
+        };
+        self.spawn_driver(ctx, &route.agent, provider, stream, TaskState::Submitted);
         Ok(SendOutcome::Task(record))
     }
 
@@ -444,7 +591,8 @@ impl Engine {
             Ok(s) => s,
             Err(e) => futures::stream::iter([Err(e)]).boxed(),
         };
-        self.spawn_driver(ctx, &record.agent, provider, stream);
+        let state = resumed.task.status.state;
+        self.spawn_driver(ctx, &record.agent, provider, stream, state);
         Ok(SendOutcome::Task(resumed))
     }
 
@@ -472,22 +620,18 @@ impl Engine {
         agent: &str,
         provider: Arc<dyn Provider>,
         stream: EventStream,
+        state: TaskState,
     ) {
         let engine = Arc::clone(self);
         let task_id = ctx.task_id.clone();
         // Hold the map lock across spawn + insert so the driver's own removal comes after.
         let mut running = self.running();
-        let span = tracing::info_span!(
-            "task",
-            task_id = %ctx.task_id,
-            agent = %agent,
-            provider = provider.kind()
-        );
+        let span = task_span(&ctx, agent, &*provider);
         let handle = tokio::spawn(async move {
             let id = ctx.task_id.clone();
             let kind = provider.kind();
             let started = std::time::Instant::now();
-            let mut reached = TaskState::Submitted;
+            let mut reached = state;
             let driven = std::panic::AssertUnwindSafe(
                 engine
                     .drive(ctx.clone(), provider, stream, &mut reached)
@@ -582,6 +726,31 @@ impl Engine {
         })
     }
 
+    /// Ends the task after a provider error: REJECTED for a refusal (where legal), FAILED
+    /// otherwise, with what happened.
+    async fn fail_with(
+        &self,
+        ctx: &TaskContext,
+        state: TaskState,
+        e: a2agw_provider::ProviderError,
+    ) {
+        let (st, what) = match e.kind {
+            ProviderErrorKind::Rejected => (TaskState::Rejected, "The agent refused the task"),
+            ProviderErrorKind::Timeout => (TaskState::Failed, "The agent timed out"),
+            ProviderErrorKind::Unavailable => (TaskState::Failed, "The agent is unavailable"),
+            ProviderErrorKind::Malformed => {
+                (TaskState::Failed, "The agent sent an invalid response")
+            }
+            _ => (TaskState::Failed, "The agent failed"),
+        };
+        let st = if crate::machine::is_legal(state, st) {
+            st
+        } else {
+            TaskState::Failed
+        };
+        self.finish(ctx, st, format!("{what}: {e}")).await;
+    }
+
     /// Runs the provider's stream into the task's log; `reached` is the state of the last
     /// successful append.
     async fn drive(
@@ -601,8 +770,14 @@ impl Engine {
         let mut heartbeat =
             tokio::time::interval_at(tokio::time::Instant::now() + ttl / 3, ttl / 3);
         heartbeat.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
-        let mut state = TaskState::Submitted;
+        let mut state = *reached;
+        // An error the batching below took from the stream, handled as the next item.
+        let mut carried = None;
         loop {
+            if let Some(e) = carried.take() {
+                self.fail_with(&ctx, state, e).await;
+                return;
+            }
             let item = tokio::select! {
                 item = tokio::time::timeout(self.config.idle_timeout, stream.next()) => item,
                 _ = heartbeat.tick() => {
@@ -641,25 +816,7 @@ impl Engine {
                     return;
                 }
                 Ok(Some(Err(e))) => {
-                    let (st, what) = match e.kind {
-                        ProviderErrorKind::Rejected => {
-                            (TaskState::Rejected, "The agent refused the task")
-                        }
-                        ProviderErrorKind::Timeout => (TaskState::Failed, "The agent timed out"),
-                        ProviderErrorKind::Unavailable => {
-                            (TaskState::Failed, "The agent is unavailable")
-                        }
-                        ProviderErrorKind::Malformed => {
-                            (TaskState::Failed, "The agent sent an invalid response")
-                        }
-                        _ => (TaskState::Failed, "The agent failed"),
-                    };
-                    let st = if crate::machine::is_legal(state, st) {
-                        st
-                    } else {
-                        TaskState::Failed
-                    };
-                    self.finish(&ctx, st, format!("{what}: {e}")).await;
+                    self.fail_with(&ctx, state, e).await;
                     return;
                 }
                 Ok(Some(Ok(ev))) => ev,
@@ -680,10 +837,22 @@ impl Engine {
                         return;
                     }
                 }
-                if events.len() < 64
-                    && let Some(Some(Ok(next))) = stream.next().now_or_never()
+                // A terminal event ends the batch, as it ends the task: what follows it
+                // is dropped, as it would be event by event.
+                if events
+                    .last()
+                    .and_then(TaskEvent::new_state)
+                    .is_some_and(TaskState::is_terminal)
                 {
-                    pending = Some(next);
+                    break;
+                }
+                if events.len() < 64 {
+                    match stream.next().now_or_never() {
+                        Some(Some(Ok(next))) => pending = Some(next),
+                        // Reported after the batch is written, as the next item.
+                        Some(Some(Err(e))) => carried = Some(e),
+                        _ => {}
+                    }
                 }
             }
             match self.append(&ctx.task_id, &events).await {
@@ -1042,7 +1211,7 @@ impl Engine {
             match stream {
                 Some((p, s)) => {
                     tracing::info!(task_id = %id, "resuming a task whose gateway instance stopped");
-                    self.spawn_driver(ctx, &record.agent, p, s);
+                    self.spawn_driver(ctx, &record.agent, p, s, record.task.status.state);
                 }
                 None => {
                     self.finish(

@@ -138,6 +138,7 @@ async fn forward(
     tx: &broadcast::Sender<StoredEvent>,
 ) -> Option<u64> {
     loop {
+        count_reads(1);
         let events = match store.events_after(task_id, at, BATCH).await {
             Ok(events) => events,
             Err(e) => {
@@ -160,6 +161,12 @@ async fn forward(
     }
 }
 
+/// Counts store reads made for subscriptions (`a2agw_subscription_store_reads_total`):
+/// what open streams cost the store, idle or not.
+fn count_reads(n: u64) {
+    metrics::counter!("a2agw_subscription_store_reads_total").increment(n);
+}
+
 struct State {
     store: Arc<dyn TaskStore>,
     /// Live events from the task's hub.
@@ -176,6 +183,7 @@ struct State {
 
 /// Whether the task is in a terminal state now, and its last sequence number.
 async fn terminal_at(store: &dyn TaskStore, task_id: &str) -> StoreResult<(bool, u64)> {
+    count_reads(2);
     let Some(owner) = store.owner(task_id).await? else {
         return Err(crate::store::StoreError::NotFound(task_id.to_owned()));
     };
@@ -190,6 +198,7 @@ async fn terminal_at(store: &dyn TaskStore, task_id: &str) -> StoreResult<(bool,
 impl State {
     /// Reads the log after the cursor into the buffer: whether it found anything.
     async fn read_log(&mut self) -> StoreResult<bool> {
+        count_reads(1);
         let events = self
             .store
             .events_after(&self.task_id, self.cursor, BATCH)

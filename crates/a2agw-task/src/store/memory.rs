@@ -102,6 +102,46 @@ impl MemoryStore {
             .unwrap_or_else(std::sync::PoisonError::into_inner)
     }
 
+    /// Creates a task (with a lease, and events after its `Created` event) in one step.
+    fn insert(
+        &self,
+        owner: &str,
+        route: &Route,
+        task: Task,
+        lease: Option<(&str, Duration)>,
+        events: &[TaskEvent],
+    ) -> StoreResult<TaskRecord> {
+        let id = task.id.clone();
+        let (created, _, record) = fold_created(route, task, events)?;
+        let mut log = Vec::with_capacity(1 + events.len());
+        log.push(created);
+        log.extend(events.iter().cloned());
+        let lease = lease
+            .filter(|_| !record.task.status.state.is_terminal())
+            .map(|(holder, ttl)| (holder.to_owned(), expiry(Instant::now(), ttl)));
+        {
+            let mut tasks = self.lock();
+            if tasks.contains_key(&id) {
+                return Err(StoreError::AlreadyExists(id));
+            }
+            tasks.insert(
+                id.clone(),
+                Entry {
+                    owner: owner.to_owned(),
+                    record: record.clone(),
+                    events: log,
+                    push: BTreeMap::new(),
+                    lease,
+                },
+            );
+        }
+        let _ = self.tx.send(Appended {
+            task_id: id,
+            last_seq: record.last_seq,
+        });
+        Ok(record)
+    }
+
     fn lock_agents(&self) -> std::sync::MutexGuard<'_, Agents> {
         // As for tasks: every update is checked first and written last.
         self.agents
@@ -113,34 +153,19 @@ impl MemoryStore {
 #[async_trait::async_trait]
 impl TaskStore for MemoryStore {
     async fn create(&self, owner: &str, route: &Route, task: Task) -> StoreResult<TaskRecord> {
-        let id = task.id.clone();
-        let event = TaskEvent::created(task, route);
-        let record =
-            apply(&TaskRecord::default(), &event).map_err(|source| StoreError::Transition {
-                task_id: id.clone(),
-                source,
-            })?;
-        {
-            let mut tasks = self.lock();
-            if tasks.contains_key(&id) {
-                return Err(StoreError::AlreadyExists(id));
-            }
-            tasks.insert(
-                id.clone(),
-                Entry {
-                    owner: owner.to_owned(),
-                    record: record.clone(),
-                    events: vec![event],
-                    push: BTreeMap::new(),
-                    lease: None,
-                },
-            );
-        }
-        let _ = self.tx.send(Appended {
-            task_id: id,
-            last_seq: 1,
-        });
-        Ok(record)
+        self.insert(owner, route, task, None, &[])
+    }
+
+    async fn create_leased(
+        &self,
+        owner: &str,
+        route: &Route,
+        task: Task,
+        holder: &str,
+        ttl: Duration,
+        events: &[TaskEvent],
+    ) -> StoreResult<TaskRecord> {
+        self.insert(owner, route, task, Some((holder, ttl)), events)
     }
 
     async fn append(&self, task_id: &str, events: &[TaskEvent]) -> StoreResult<TaskRecord> {

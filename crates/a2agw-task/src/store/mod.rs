@@ -195,6 +195,28 @@ pub(crate) fn agent_conflict(name: &str, expected: i64, stored: i64) -> StoreErr
     ))
 }
 
+/// A new task's `Created` event (recording `route`) with `events` after it, each applied
+/// through the state machine: the event, the record it makes, and the record after
+/// `events`. Nothing is written; an illegal event is the error.
+pub(crate) fn fold_created(
+    route: &Route,
+    task: Task,
+    events: &[TaskEvent],
+) -> StoreResult<(TaskEvent, TaskRecord, TaskRecord)> {
+    let id = task.id.clone();
+    let created = TaskEvent::created(task, route);
+    let transition = |source| StoreError::Transition {
+        task_id: id.clone(),
+        source,
+    };
+    let first = crate::machine::apply(&TaskRecord::default(), &created).map_err(transition)?;
+    let mut last = first.clone();
+    for e in events {
+        last = crate::machine::apply(&last, e).map_err(transition)?;
+    }
+    Ok((created, first, last))
+}
+
 /// The result type of stores.
 pub type StoreResult<T> = std::result::Result<T, StoreError>;
 
@@ -205,8 +227,14 @@ pub trait TaskStore: Send + Sync + Debug + 'static {
     /// route, gets sequence number 1.
     async fn create(&self, owner: &str, route: &Route, task: Task) -> StoreResult<TaskRecord>;
 
-    /// [`TaskStore::create`] with `holder` holding the new task's lease for `ttl`, in the
-    /// same write (what the engine does for every task it starts: one commit, not two).
+    /// [`TaskStore::create`] with `holder` holding the new task's lease for `ttl`, and
+    /// `events` appended after the `Created` event, all in one write (what the engine does
+    /// for every task it starts: when the agent answers at once, one commit per task).
+    /// Each event is applied through the state machine; if one is illegal, nothing is
+    /// written. Events that end the task give the lease up, as [`TaskStore::append`] does.
+    ///
+    /// The default validates everything first, then creates and appends (two writes);
+    /// the built-in stores do it in one.
     async fn create_leased(
         &self,
         owner: &str,
@@ -214,10 +242,15 @@ pub trait TaskStore: Send + Sync + Debug + 'static {
         task: Task,
         holder: &str,
         ttl: Duration,
+        events: &[TaskEvent],
     ) -> StoreResult<TaskRecord> {
+        fold_created(route, task.clone(), events)?;
         let record = self.create(owner, route, task).await?;
         self.try_lease(&record.task.id, holder, ttl).await?;
-        Ok(record)
+        if events.is_empty() {
+            return Ok(record);
+        }
+        self.append(&record.task.id, events).await
     }
 
     /// Appends `events` to the task's log in one transaction, each applied through the

@@ -17,8 +17,8 @@
 //! to [`PostgresOptions::max_batch`]) and runs them in **one** transaction: it locks the
 //! tasks' rows (`SELECT … FOR UPDATE`, in id order so writers cannot deadlock), applies
 //! each request's events through [`crate::machine::apply`] on the locked snapshot, inserts
-//! the accepted events, updates the snapshots and queues one `pg_notify` per append, then
-//! commits. Each caller is answered only after that commit, so an acknowledged append is
+//! the accepted events and updates the snapshots, then commits and announces each append.
+//! Each caller is answered only after that commit, so an acknowledged append is
 //! durable exactly as with one transaction per append; a request with an illegal event gets
 //! [`StoreError::Transition`] and writes nothing, without affecting the others in its batch.
 //! Several requests for the same task in one batch are applied in the order they were
@@ -30,16 +30,19 @@
 //! memory ([`PostgresOptions::snapshot_cache_bytes`]) is used and the row's is not sent.
 //!
 //! # Announcements: `watch`
-//! Every append notifies the channel `a2agw_events` (`a2agw_events_<schema>` with a
-//! schema) from inside its transaction, with the payload `<instance>:<last_seq>:<task_id>`:
-//! PostgreSQL delivers it only if the transaction commits, after the commit, to every
-//! listener, in commit order. Each store keeps one connection `LISTEN`ing on that channel
-//! and re-broadcasts on [`TaskStore::watch`] the notifications of **other** instances. Its
-//! own appends it broadcasts itself, right after their commit and before `append` returns,
-//! in commit order (commits and these broadcasts take one lock). So each append is
-//! announced once per instance; on the instance that made it, a receiver created after
-//! `append` returned never sees it, and a task's announcements come in sequence order.
-//! Announcements of appends made through different instances may interleave out of order.
+//! Every append is notified on the channel `a2agw_events` (`a2agw_events_<schema>` with a
+//! schema) with the payload `<instance>:<last_seq>:<task_id>`, after its commit, in
+//! batches, by a notifier task outside the writing transactions (inside them, PostgreSQL
+//! would serialize every notifying commit database-wide, fsync included: `notify.rs` has
+//! the figures). Each store keeps one connection `LISTEN`ing on that channel and
+//! re-broadcasts on [`TaskStore::watch`] the notifications of **other** instances. Its own
+//! appends it broadcasts itself, right after their commit and before `append` returns, in
+//! commit order (the writers' commits and these broadcasts take one lock; a create needs
+//! none, since nothing writes a task before it exists). So each append is announced once
+//! per instance; on the instance that made it, a receiver created after `append` returned
+//! never sees it, and a task's announcements come in sequence order. Announcements of
+//! appends made through different instances may interleave out of order, and one whose
+//! process died between its commit and its notification never reaches the others.
 //!
 //! When the listening connection is lost it is re-established, but notifications sent in
 //! between are gone and cannot be known. **Subscribers must therefore not rely on `watch`
@@ -63,11 +66,11 @@
 
 mod cache;
 mod listener;
+mod notify;
 mod push;
 mod writer;
 
 use super::*;
-use crate::machine::apply;
 use a2agw_types::DEFAULT_PAGE_SIZE;
 use sqlx::postgres::{PgConnectOptions, PgConnection, PgPool, PgPoolOptions};
 use sqlx::{AssertSqlSafe, Connection as _};
@@ -174,10 +177,11 @@ struct Announcer {
     channel: String,
     /// What [`TaskStore::watch`] subscribes to.
     tx: broadcast::Sender<Appended>,
-    /// Held across each commit that appends and the broadcast after it, so that this
-    /// store's announcements go out in commit order (PostgreSQL serializes commits that
-    /// notify anyway, so this costs no concurrency).
+    /// Held by the append writers across each commit and the broadcast after it, so that
+    /// this store's announcements of appends go out in commit order.
     commit: tokio::sync::Mutex<()>,
+    /// Sends the announcements to the other instances, after the commit.
+    notifier: notify::Notifier,
 }
 
 impl Announcer {
@@ -186,7 +190,9 @@ impl Announcer {
         format!("{}:{last_seq}:{task_id}", self.instance)
     }
 
+    /// Announces a committed append here and, by NOTIFY, to the other instances.
     fn announce(&self, task_id: &str, last_seq: u64) {
+        self.notifier.notify(self.payload(task_id, last_seq));
         let _ = self.tx.send(Appended {
             task_id: task_id.to_owned(),
             last_seq,
@@ -247,6 +253,7 @@ impl PostgresStore {
             channel: channel.clone(),
             tx: broadcast::channel(WATCH_CAPACITY).0,
             commit: tokio::sync::Mutex::new(()),
+            notifier: notify::Notifier::start(pool.clone(), channel.clone()),
         });
         let listener = listener::start(connect, Arc::clone(&announcer))
             .await
@@ -303,44 +310,46 @@ impl PostgresStore {
 }
 
 impl PostgresStore {
-    /// Creates a task, with its lease when `lease` (`(holder, ttl)`) is given, in one
-    /// statement.
+    /// Creates a task, with its lease when `lease` (`(holder, ttl)`) is given and `events`
+    /// after its `Created` event, in one statement.
     async fn insert(
         &self,
         owner: &str,
         route: &Route,
         task: Task,
         lease: Option<(&str, Duration)>,
+        events: &[TaskEvent],
     ) -> StoreResult<TaskRecord> {
         let id = task.id.clone();
 
-        let event = TaskEvent::created(task, route);
-        let record =
-            apply(&TaskRecord::default(), &event).map_err(|source| StoreError::Transition {
-                task_id: id.clone(),
-                source,
-            })?;
-        let event_json = to_json(&event)?;
+        let (created, _, record) = fold_created(route, task, events)?;
+        let mut log = Vec::with_capacity(1 + events.len());
+        log.push(to_json(&created)?);
+        for e in events {
+            log.push(to_json(e)?);
+        }
+        let seqs: Vec<i64> = (1..).take(log.len()).collect();
+        let last_seq = i64::try_from(record.last_seq)
+            .map_err(|_| StoreError::Backend("sequence number too large".into()))?;
         let snapshot_json = to_json(&record)?;
+        // A task created already ended is nobody's to drive.
+        let lease = lease.filter(|_| !record.task.status.state.is_terminal());
         let state = record.task.status.state;
         let incarnation = i64::from_ne_bytes(uuid::Uuid::new_v4().as_u64_pair().0.to_ne_bytes());
-        // One statement, so one implicit transaction: the task, its first event and the
-        // notification (sent at commit). Under the commit lock, like the writers' commits,
-        // taken with a connection in hand: the writers wait for the lock holding theirs.
-        let mut conn = self.pool.acquire().await.map_err(backend)?;
-        let commit = self.announcer.commit.lock().await;
+        // One statement, so one implicit transaction: the task and its log. Announced after
+        // the commit; no lock: nothing else can write a task before it exists, so its
+        // announcements stay in order.
         let result = sqlx::query(
             "WITH t AS (
                 INSERT INTO tasks
                     (id, owner, context_id, state, active, status_millis, snapshot, last_seq,
                      incarnation, agent, lease_holder, lease_until)
-                VALUES ($1, $2, $3, $4, $5, $6, $7::json, 1, $11, $12, $13,
-                        CASE WHEN $13::text IS NULL THEN NULL
-                             ELSE now() + make_interval(secs => $14) END)
-            ), e AS (
-                INSERT INTO events (task_id, seq, event) VALUES ($1, 1, $8::json)
+                VALUES ($1, $2, $3, $4, $5, $6, $7::json, $14, $9, $10, $11,
+                        CASE WHEN $11::text IS NULL THEN NULL
+                             ELSE now() + make_interval(secs => $12) END)
             )
-            SELECT pg_notify($9, $10)",
+            INSERT INTO events (task_id, seq, event)
+            SELECT $1, s, e::json FROM UNNEST($13::int8[], $8::text[]) AS u(s, e)",
         )
         .bind(&id)
         .bind(owner)
@@ -349,19 +358,18 @@ impl PostgresStore {
         .bind(is_active(state))
         .bind(status_millis(&record.task))
         .bind(&snapshot_json)
-        .bind(&event_json)
-        .bind(&self.announcer.channel)
-        .bind(self.announcer.payload(&id, 1))
+        .bind(&log)
         .bind(incarnation)
         .bind(&record.agent)
         .bind(lease.map(|(holder, _)| holder))
         .bind(lease.map_or(0.0, |(_, ttl)| ttl.min(MAX_LEASE).as_secs_f64()))
-        .execute(&mut *conn)
+        .bind(&seqs)
+        .bind(last_seq)
+        .execute(&self.pool)
         .await;
         match result {
             Ok(_) => {
-                self.announcer.announce(&id, 1);
-                drop(commit);
+                self.announcer.announce(&id, record.last_seq);
                 let record = Arc::new(record);
                 self.cache
                     .put(&id, incarnation, Arc::clone(&record), snapshot_json.len());
@@ -378,7 +386,7 @@ impl PostgresStore {
 #[async_trait::async_trait]
 impl TaskStore for PostgresStore {
     async fn create(&self, owner: &str, route: &Route, task: Task) -> StoreResult<TaskRecord> {
-        self.insert(owner, route, task, None).await
+        self.insert(owner, route, task, None, &[]).await
     }
 
     async fn create_leased(
@@ -388,8 +396,10 @@ impl TaskStore for PostgresStore {
         task: Task,
         holder: &str,
         ttl: Duration,
+        events: &[TaskEvent],
     ) -> StoreResult<TaskRecord> {
-        self.insert(owner, route, task, Some((holder, ttl))).await
+        self.insert(owner, route, task, Some((holder, ttl)), events)
+            .await
     }
 
     async fn append(&self, task_id: &str, events: &[TaskEvent]) -> StoreResult<TaskRecord> {

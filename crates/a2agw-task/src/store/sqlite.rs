@@ -58,7 +58,6 @@
 mod writer;
 
 use super::*;
-use crate::machine::apply;
 use a2agw_types::{DEFAULT_PAGE_SIZE, TaskPushNotificationConfig};
 use rusqlite::{Connection, OpenFlags, OptionalExtension as _, params};
 use sqlx::Connection as _;
@@ -352,23 +351,25 @@ impl SqliteStore {
         route: &Route,
         task: Task,
         lease: Option<(String, Duration)>,
+        events: &[TaskEvent],
     ) -> StoreResult<TaskRecord> {
         let id = task.id.clone();
-
-        let event = TaskEvent::created(task, route);
-        let record =
-            apply(&TaskRecord::default(), &event).map_err(|source| StoreError::Transition {
-                task_id: id.clone(),
-                source,
-            })?;
-        let event_json = to_json("event", &id, &event)?;
+        // Validated and serialized here, on the caller's task; the writer only writes.
+        let (created, _, record) = fold_created(route, task, events)?;
+        let mut log = Vec::with_capacity(1 + events.len());
+        log.push(to_json("event", &id, &created)?);
+        for e in events {
+            log.push(to_json("event", &id, e)?);
+        }
         let snapshot = to_json("snapshot", &id, &record)?;
+        // A task created already ended is nobody's to drive.
+        let lease = lease.filter(|_| !record.task.status.state.is_terminal());
         match self
             .submit(Op::Create {
                 owner: owner.to_owned(),
                 record: Box::new(record),
                 snapshot,
-                event_json,
+                log,
                 lease,
             })
             .await?
@@ -382,7 +383,7 @@ impl SqliteStore {
 #[async_trait::async_trait]
 impl TaskStore for SqliteStore {
     async fn create(&self, owner: &str, route: &Route, task: Task) -> StoreResult<TaskRecord> {
-        self.insert(owner, route, task, None).await
+        self.insert(owner, route, task, None, &[]).await
     }
 
     async fn create_leased(
@@ -392,8 +393,9 @@ impl TaskStore for SqliteStore {
         task: Task,
         holder: &str,
         ttl: Duration,
+        events: &[TaskEvent],
     ) -> StoreResult<TaskRecord> {
-        self.insert(owner, route, task, Some((holder.to_owned(), ttl)))
+        self.insert(owner, route, task, Some((holder.to_owned(), ttl)), events)
             .await
     }
 

@@ -62,6 +62,8 @@ macro_rules! conformance_tests {
             push_backlog_skips_live_claims_of_others,
             lease_take_conflict_renew_release,
             lease_with_create_and_released_by_the_end,
+            create_leased_with_events,
+            create_leased_with_illegal_events_writes_nothing,
             lease_expiry,
             lease_unknown_task,
             orphaned,
@@ -2207,7 +2209,7 @@ pub(crate) async fn lease_take_conflict_renew_release(store: Arc<dyn TaskStore>)
 /// up, one that leaves it running (or interrupted) does not.
 pub(crate) async fn lease_with_create_and_released_by_the_end(store: Arc<dyn TaskStore>) {
     store
-        .create_leased("alice", &route(), new_task("l1", "c"), "a", LONG)
+        .create_leased("alice", &route(), new_task("l1", "c"), "a", LONG, &[])
         .await
         .unwrap();
     assert!(
@@ -2246,6 +2248,106 @@ pub(crate) async fn lease_with_create_and_released_by_the_end(store: Arc<dyn Tas
         "released by the terminal append"
     );
     assert_eq!(all_events(&*store, "l1").await.len(), 5);
+}
+
+/// `create_leased` with events: the task, its lease and the events in one write, numbered
+/// after the `Created` event, announced once; events that end the task leave no lease.
+pub(crate) async fn create_leased_with_events(store: Arc<dyn TaskStore>) {
+    let mut rx = store.watch();
+    let running = store
+        .create_leased(
+            "alice",
+            &route(),
+            new_task("cle-1", "c"),
+            "a",
+            LONG,
+            &[
+                status(TaskState::Working),
+                artifact("a1", "part", false, false),
+            ],
+        )
+        .await
+        .unwrap();
+    assert_eq!(running.last_seq, 3);
+    assert_eq!(running.task.status.state, TaskState::Working);
+    assert_eq!(next_for(&mut rx, "cle-1").await.last_seq, 3);
+    assert!(
+        !store.try_lease("cle-1", "b", LONG).await.unwrap(),
+        "held by a"
+    );
+    let stored = assert_consistent(&*store, "alice", "cle-1").await;
+    assert_eq!(stored, running);
+
+    let done = store
+        .create_leased(
+            "alice",
+            &route(),
+            new_task("cle-2", "c"),
+            "a",
+            LONG,
+            &[
+                status(TaskState::Working),
+                artifact("a1", "answer", false, true),
+                status(TaskState::Completed),
+            ],
+        )
+        .await
+        .unwrap();
+    assert_eq!(done.last_seq, 4);
+    assert_eq!(done.task.status.state, TaskState::Completed);
+    assert_eq!(done.task.artifacts.as_ref().map(Vec::len), Some(1));
+    assert_eq!(next_for(&mut rx, "cle-2").await.last_seq, 4);
+    assert_eq!(assert_consistent(&*store, "alice", "cle-2").await, done);
+    assert!(
+        !store
+            .orphaned(10)
+            .await
+            .unwrap()
+            .contains(&"cle-2".to_owned()),
+        "a finished task is nobody's"
+    );
+    assert!(
+        store.try_lease("cle-2", "b", LONG).await.unwrap(),
+        "no lease left on a task created finished"
+    );
+    // A later append continues the numbering.
+    store
+        .append("cle-1", &[status(TaskState::Completed)])
+        .await
+        .unwrap();
+    assert_eq!(all_events(&*store, "cle-1").await.last().unwrap().seq, 4);
+}
+
+/// An illegal event among those given to `create_leased`: nothing is written, not even the
+/// task, and nothing is announced.
+pub(crate) async fn create_leased_with_illegal_events_writes_nothing(store: Arc<dyn TaskStore>) {
+    let mut rx = store.watch();
+    let err = store
+        .create_leased(
+            "alice",
+            &route(),
+            new_task("cli-1", "c"),
+            "a",
+            LONG,
+            &[status(TaskState::Completed), status(TaskState::Working)],
+        )
+        .await
+        .unwrap_err();
+    assert!(matches!(err, StoreError::Transition { .. }), "{err:?}");
+    assert!(store.get(scope("alice"), "cli-1").await.unwrap().is_none());
+    assert!(
+        store
+            .events_after("cli-1", 0, 10)
+            .await
+            .map_or(true, |events| events.is_empty()),
+        "no events"
+    );
+    // The id is still free.
+    store
+        .create("alice", &route(), new_task("cli-1", "c"))
+        .await
+        .unwrap();
+    assert_eq!(next_for(&mut rx, "cli-1").await.last_seq, 1);
 }
 
 pub(crate) async fn lease_expiry(store: Arc<dyn TaskStore>) {

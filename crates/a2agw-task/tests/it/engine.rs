@@ -223,7 +223,7 @@ async fn cancel_a_slow_task() {
 async fn streaming_send_and_subscribe() {
     let e = engine();
     let SendOutcome::Task(rec) = e
-        .send("alice", "demo", send_req("abcdef chunks 3"))
+        .send_streaming("alice", "demo", send_req("abcdef chunks 3"))
         .await
         .unwrap()
     else {
@@ -818,4 +818,172 @@ async fn a_task_belongs_to_its_agent() {
         .await
         .unwrap();
     assert_eq!(listed.total_size, 1);
+}
+
+/// Sends `ready` at once, then, after `pause`, `later`.
+#[derive(Debug)]
+struct Scripted {
+    ready: Vec<a2agw_provider::ProviderEvent>,
+    pause: Duration,
+    later: Vec<a2agw_provider::ProviderEvent>,
+}
+
+#[async_trait::async_trait]
+impl Provider for Scripted {
+    fn kind(&self) -> &'static str {
+        "scripted"
+    }
+
+    async fn run(
+        &self,
+        _ctx: a2agw_provider::TaskContext,
+        _message: Message,
+    ) -> a2agw_provider::Result<a2agw_provider::EventStream> {
+        let pause = self.pause;
+        let later = futures::stream::iter(self.later.clone().into_iter().map(Ok));
+        let later =
+            futures::stream::once(tokio::time::sleep(pause)).flat_map(move |()| later.clone());
+        Ok(
+            futures::stream::iter(self.ready.clone().into_iter().map(Ok))
+                .chain(later)
+                .boxed(),
+        )
+    }
+
+    async fn cancel(&self, _ctx: a2agw_provider::TaskContext) -> a2agw_provider::Result<()> {
+        Ok(())
+    }
+}
+
+fn status_of(state: TaskState, text: Option<&str>) -> a2agw_provider::ProviderEvent {
+    a2agw_provider::ProviderEvent::Status {
+        state,
+        message: text.map(a2agw_provider::agent_text),
+    }
+}
+
+fn engine_with(provider: impl Provider) -> Arc<Engine> {
+    let p: Arc<dyn Provider> = Arc::new(provider);
+    Engine::new(
+        Arc::new(MemoryStore::new()),
+        HashMap::from([("demo".to_owned(), p)]),
+        EngineConfig::default(),
+    )
+}
+
+/// An agent that answers at once: `SendMessage` writes the task with its whole answer in
+/// one store write and starts no driver; the log is the same as event by event.
+#[tokio::test]
+async fn an_answer_at_once_is_written_with_the_task() {
+    let e = engine_with(a2agw_provider::EchoProvider);
+    let SendOutcome::Task(rec) = e.send("alice", "demo", send_req("hi")).await.unwrap() else {
+        panic!("expected a task")
+    };
+    assert_eq!(rec.task.status.state, TaskState::Completed);
+    assert_eq!(texts(&rec.task.artifacts()[0].parts), "hi");
+    assert_eq!(e.running_count(), 0, "no driver for a finished task");
+    let log = e.store().events_after(&rec.task.id, 0, 100).await.unwrap();
+    let seqs: Vec<u64> = log.iter().map(|e| e.seq).collect();
+    assert_eq!(seqs, (1..=rec.last_seq).collect::<Vec<_>>());
+    assert!(matches!(log[0].event, TaskEvent::Created { .. }));
+    // Nothing holds it: recovery has nothing to take over.
+    assert!(e.store().orphaned(10).await.unwrap().is_empty());
+
+    // A stream still sees every event on its own, after the SUBMITTED task.
+    let SendOutcome::Task(rec) = e
+        .send_streaming("alice", "demo", send_req("hi"))
+        .await
+        .unwrap()
+    else {
+        panic!("expected a task")
+    };
+    assert_eq!(rec.task.status.state, TaskState::Submitted);
+    let events: Vec<StreamResponse> = e
+        .stream_after_send(&rec)
+        .map(|r| r.unwrap().1)
+        .collect()
+        .await;
+    assert!(matches!(events[0], StreamResponse::Task(_)));
+    assert!(
+        events
+            .iter()
+            .any(|e| matches!(e, StreamResponse::ArtifactUpdate(_)))
+    );
+    assert!(matches!(
+        events.last(),
+        Some(StreamResponse::StatusUpdate(u)) if u.status.state == TaskState::Completed
+    ));
+}
+
+/// What is ready goes in with the task; the driver takes the rest.
+#[tokio::test]
+async fn a_partial_answer_is_written_with_the_task_and_the_driver_finishes_it() {
+    let e = engine_with(Scripted {
+        ready: vec![status_of(TaskState::Working, Some("on it"))],
+        pause: Duration::from_millis(50),
+        later: vec![status_of(TaskState::Completed, Some("done"))],
+    });
+    let SendOutcome::Task(rec) = e.send("alice", "demo", send_req("go")).await.unwrap() else {
+        panic!("expected a task")
+    };
+    assert_eq!(rec.task.status.state, TaskState::Working);
+    assert_eq!(rec.last_seq, 2);
+    let t = e.wait_settled(demo("alice"), &rec, None).await.unwrap();
+    assert_eq!(t.status.state, TaskState::Completed);
+
+    // Ready, and then the stream ends with the task still working: it fails, saying so.
+    let e = engine_with(Scripted {
+        ready: vec![status_of(TaskState::Working, None)],
+        pause: Duration::ZERO,
+        later: vec![],
+    });
+    let t = send_blocking(&e, "alice", send_req("go")).await;
+    assert_eq!(t.status.state, TaskState::Failed);
+    let why = texts(&t.status.message.unwrap().parts);
+    assert!(why.contains("stopped before"), "{why}");
+}
+
+/// An illegal update among the ready ones: nothing of them is written with the task; the
+/// driver ends it FAILED with the reason, as it would event by event. What follows a final
+/// state is dropped, as it is event by event.
+#[tokio::test]
+async fn an_illegal_ready_update_fails_the_task_with_the_reason() {
+    for streaming in [false, true] {
+        let e = engine_with(Scripted {
+            ready: vec![
+                status_of(TaskState::Completed, Some("done")),
+                status_of(TaskState::Working, None),
+            ],
+            pause: Duration::ZERO,
+            later: vec![],
+        });
+        let req = send_req("go");
+        let out = if streaming {
+            e.send_streaming("alice", "demo", req).await
+        } else {
+            e.send("alice", "demo", req).await
+        };
+        let SendOutcome::Task(rec) = out.unwrap() else {
+            panic!("expected a task")
+        };
+        let t = e.wait_settled(demo("alice"), &rec, None).await.unwrap();
+        assert_eq!(
+            t.status.state,
+            TaskState::Completed,
+            "streaming: {streaming}"
+        );
+    }
+
+    let e = engine_with(Scripted {
+        ready: vec![
+            status_of(TaskState::InputRequired, Some("which?")),
+            status_of(TaskState::Completed, None),
+        ],
+        pause: Duration::ZERO,
+        later: vec![],
+    });
+    let t = send_blocking(&e, "alice", send_req("go")).await;
+    assert_eq!(t.status.state, TaskState::Failed);
+    let why = texts(&t.status.message.unwrap().parts);
+    assert!(why.contains("invalid update"), "{why}");
 }

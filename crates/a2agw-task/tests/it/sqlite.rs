@@ -44,6 +44,19 @@ impl TaskStore for TempSqlite {
     ) -> StoreResult<a2agw_task::TaskRecord> {
         self.store.create(owner, route, task).await
     }
+    async fn create_leased(
+        &self,
+        owner: &str,
+        route: &a2agw_provider::Route,
+        task: Task,
+        holder: &str,
+        ttl: Duration,
+        events: &[a2agw_task::TaskEvent],
+    ) -> StoreResult<a2agw_task::TaskRecord> {
+        self.store
+            .create_leased(owner, route, task, holder, ttl, events)
+            .await
+    }
     async fn append(
         &self,
         task_id: &str,

@@ -136,7 +136,6 @@ struct Rows<'a> {
     task_millis: Vec<i64>,
     task_snapshot: Vec<String>,
     task_seq: Vec<i64>,
-    notify: Vec<String>,
 }
 
 /// A task's snapshot as written by a batch, for the cache once committed.
@@ -239,10 +238,7 @@ async fn try_commit(
                         rows.event_seq.push(to_i64(seq)?);
                         rows.event_json.push(json);
                     }
-                    // One announcement per append, as with one transaction each; distinct
-                    // payloads, so PostgreSQL does not fold them together.
-                    rows.notify
-                        .push(shared.announcer.payload(id, next.last_seq));
+                    // One announcement per append, as with one transaction each.
                     announce.push((id, next.last_seq));
                     record = Arc::new(next);
                     results[i] = Some(Ok(Arc::clone(&record)));
@@ -284,17 +280,15 @@ async fn try_commit(
             "WITH ins AS (
                 INSERT INTO events (task_id, seq, event)
                 SELECT t, s, e::json FROM UNNEST($1::text[], $2::int8[], $3::text[]) AS u(t, s, e)
-            ), upd AS (
-                UPDATE tasks SET state = u.state, active = u.active, status_millis = u.ms,
-                                 snapshot = u.snap::json, last_seq = u.seq,
-                                 lease_holder = CASE WHEN u.done THEN NULL ELSE tasks.lease_holder END,
-                                 lease_until = CASE WHEN u.done THEN NULL ELSE tasks.lease_until END
-                FROM UNNEST($4::text[], $5::text[], $6::bool[], $7::int8[], $8::text[], $9::int8[],
-                            $12::bool[])
-                     AS u(id, state, active, ms, snap, seq, done)
-                WHERE tasks.id = u.id
             )
-            SELECT pg_notify($10, p) FROM UNNEST($11::text[]) AS p",
+            UPDATE tasks SET state = u.state, active = u.active, status_millis = u.ms,
+                             snapshot = u.snap::json, last_seq = u.seq,
+                             lease_holder = CASE WHEN u.done THEN NULL ELSE tasks.lease_holder END,
+                             lease_until = CASE WHEN u.done THEN NULL ELSE tasks.lease_until END
+            FROM UNNEST($4::text[], $5::text[], $6::bool[], $7::int8[], $8::text[], $9::int8[],
+                        $10::bool[])
+                 AS u(id, state, active, ms, snap, seq, done)
+            WHERE tasks.id = u.id",
         )
         .bind(&rows.event_task)
         .bind(&rows.event_seq)
@@ -305,8 +299,6 @@ async fn try_commit(
         .bind(&rows.task_millis)
         .bind(&rows.task_snapshot)
         .bind(&rows.task_seq)
-        .bind(&shared.announcer.channel)
-        .bind(&rows.notify)
         .bind(&rows.task_done)
         .execute(&mut *tx)
         .await?;

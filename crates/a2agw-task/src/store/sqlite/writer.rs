@@ -12,12 +12,13 @@ use tokio::sync::{broadcast, mpsc, oneshot};
 /// A write request.
 #[derive(Debug)]
 pub(super) enum Op {
-    /// Insert a new task (its `Created` event already applied and serialized by the caller).
+    /// Insert a new task: its log (the `Created` event, then any events appended with it)
+    /// already applied and serialized by the caller; `record` is the snapshot after it.
     Create {
         owner: String,
         record: Box<TaskRecord>,
         snapshot: String,
-        event_json: String,
+        log: Vec<String>,
         /// The lease to take with it: `(holder, ttl)`.
         lease: Option<(String, Duration)>,
     },
@@ -232,7 +233,7 @@ impl Batch {
                 owner,
                 record,
                 snapshot,
-                event_json,
+                log,
                 lease,
             } => {
                 let lease = lease.as_ref().map(|(holder, ttl)| {
@@ -241,7 +242,7 @@ impl Batch {
                         now.saturating_add(clamp_i64(ttl.as_millis())),
                     )
                 });
-                self.create(conn, owner, record, snapshot, event_json, lease)
+                self.create(conn, owner, record, snapshot, log, lease)
             }
             Op::Append { task_id, events } => self.append(conn, task_id, events),
             Op::PutPush { task_id, id, json } => {
@@ -382,7 +383,7 @@ impl Batch {
         owner: &str,
         record: &TaskRecord,
         snapshot: &str,
-        event_json: &str,
+        log: &[String],
         lease: Option<(&str, i64)>,
     ) -> Outcome {
         let task = &record.task;
@@ -391,7 +392,7 @@ impl Batch {
                 "INSERT INTO tasks \
                      (id, owner, agent, context_id, state, status_millis, snapshot, last_seq, \
                       lease_holder, lease_until_millis) \
-                 VALUES (?1, ?2, ?7, ?3, ?4, ?5, ?6, 1, ?8, ?9) ON CONFLICT (id) DO NOTHING",
+                 VALUES (?1, ?2, ?7, ?3, ?4, ?5, ?6, ?10, ?8, ?9) ON CONFLICT (id) DO NOTHING",
             )?
             .execute(params![
                 task.id,
@@ -403,16 +404,24 @@ impl Batch {
                 record.agent,
                 lease.map(|(holder, _)| holder),
                 lease.map(|(_, until)| until),
+                clamp_i64(record.last_seq),
             ])?;
         if changed == 0 {
             return Ok(Err(StoreError::AlreadyExists(task.id.clone())));
         }
-        conn.prepare_cached("INSERT INTO events (task_id, seq, event) VALUES (?1, 1, ?2)")?
-            .execute(params![task.id, event_json])?;
-        self.snapshots.insert(task.id.clone(), record.clone());
+        {
+            let mut insert = conn
+                .prepare_cached("INSERT INTO events (task_id, seq, event) VALUES (?1, ?2, ?3)")?;
+            for (seq, json) in (1..).zip(log) {
+                insert.execute(params![task.id, seq, json])?;
+            }
+        }
+        if !task.status.state.is_terminal() {
+            self.snapshots.insert(task.id.clone(), record.clone());
+        }
         self.appended.push(Appended {
             task_id: task.id.clone(),
-            last_seq: 1,
+            last_seq: record.last_seq,
         });
         Ok(Ok(Reply::Record(Box::new(record.clone()))))
     }
