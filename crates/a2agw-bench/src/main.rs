@@ -406,17 +406,22 @@ async fn two_processes(o: &Options, run_no: usize, baseline: Option<f64>) -> Res
     let mut rows = Vec::new();
     for addrs in [vec![a.addr], vec![a.addr, b.addr]] {
         let before = (a.cpu()?, b.cpu()?);
+        let machine_before = process::machine_cpu()?;
         let outcome = load::run_on(&addrs, &req, clients, o.duration).await?;
         let cpu = a.cpu()?.since(before.0) + b.cpu()?.since(before.1);
+        let machine = process::machine_cpu()?;
+        let busy = (machine.0 - machine_before.0) as f64
+            / (machine.1 - machine_before.1).max(1) as f64;
         let per_req = cpu.as_secs_f64() / outcome.ok.max(1) as f64;
         eprintln!(
-            "  {} process(es): {:.0} req/s, {:.0} µs CPU/req, {} errors",
+            "  {} process(es): {:.0} req/s, {:.0} µs CPU/req, machine {:.0}% busy, {} errors",
             addrs.len(),
             outcome.rate(),
             per_req * 1e6,
+            busy * 100.0,
             outcome.errors
         );
-        rows.push((addrs.len(), outcome, per_req));
+        rows.push((addrs.len(), outcome, per_req, busy));
     }
     a.stop().await;
     b.stop().await;
@@ -424,19 +429,20 @@ async fn two_processes(o: &Options, run_no: usize, baseline: Option<f64>) -> Res
     let mut s = String::new();
     let _ = writeln!(
         s,
-        "\n| SendMessage JSON-RPC, postgres, echo, {clients} clients | req/s | × baseline | × one process | p50 ms | p99 ms | server CPU µs/req (all processes) | errors |"
+        "\n| SendMessage JSON-RPC, postgres, echo, {clients} clients | req/s | × baseline | × one process | p50 ms | p99 ms | server CPU µs/req (all processes) | machine CPU busy | errors |"
     );
-    let _ = writeln!(s, "|---|---|---|---|---|---|---|---|");
-    for (n, outcome, per_req) in &rows {
+    let _ = writeln!(s, "|---|---|---|---|---|---|---|---|---|");
+    for (n, outcome, per_req, busy) in &rows {
         let ratio = baseline.map_or("–".into(), |b| format!("{:.3}×", outcome.rate() / b));
         let _ = writeln!(
             s,
-            "| {n} process(es) | {:.0} | {ratio} | {:.2}× | {:.3} | {:.3} | {:.0} | {} |",
+            "| {n} process(es) | {:.0} | {ratio} | {:.2}× | {:.3} | {:.3} | {:.0} | {:.0}% | {} |",
             outcome.rate(),
             outcome.rate() / one.max(1e-9),
             outcome.quantile_ms(0.5),
             outcome.quantile_ms(0.99),
             per_req * 1e6,
+            busy * 100.0,
             outcome.errors
         );
     }

@@ -154,3 +154,18 @@ impl Server {
         let _ = self.child.kill().await;
     }
 }
+
+/// The machine's CPU time so far, from `/proc/stat`: `(busy, total)` in clock ticks over
+/// every core (busy = total − idle − iowait).
+pub(crate) fn machine_cpu() -> Result<(u64, u64)> {
+    let stat = std::fs::read_to_string("/proc/stat")?;
+    let line = stat.lines().next().context("empty /proc/stat")?;
+    let ticks: Vec<u64> = line
+        .split_whitespace()
+        .skip(1)
+        .filter_map(|f| f.parse().ok())
+        .collect();
+    let total: u64 = ticks.iter().sum();
+    let idle = ticks.get(3).copied().unwrap_or(0) + ticks.get(4).copied().unwrap_or(0);
+    Ok((total - idle, total))
+}

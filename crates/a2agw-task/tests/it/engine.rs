@@ -987,3 +987,54 @@ async fn an_illegal_ready_update_fails_the_task_with_the_reason() {
     let why = texts(&t.status.message.unwrap().parts);
     assert!(why.contains("invalid update"), "{why}");
 }
+
+/// Works, then fails at once: both are ready together.
+#[derive(Debug)]
+struct WorksThenFails;
+
+#[async_trait::async_trait]
+impl Provider for WorksThenFails {
+    fn kind(&self) -> &'static str {
+        "works-then-fails"
+    }
+
+    async fn run(
+        &self,
+        _ctx: a2agw_provider::TaskContext,
+        _message: Message,
+    ) -> a2agw_provider::Result<a2agw_provider::EventStream> {
+        Ok(futures::stream::iter([
+            Ok(status_of(TaskState::Working, None)),
+            Err(a2agw_provider::ProviderError::new(
+                a2agw_provider::ProviderErrorKind::Unavailable,
+                "upstream down",
+            )),
+        ])
+        .boxed())
+    }
+
+    async fn cancel(&self, _ctx: a2agw_provider::TaskContext) -> a2agw_provider::Result<()> {
+        Ok(())
+    }
+}
+
+/// An error ready right behind an update is not lost in the batching: the task fails
+/// with it, whether the update was written with the task or by the driver.
+#[tokio::test]
+async fn an_error_ready_behind_an_update_fails_the_task_with_it() {
+    for streaming in [false, true] {
+        let e = engine_with(WorksThenFails);
+        let out = if streaming {
+            e.send_streaming("alice", "demo", send_req("go")).await
+        } else {
+            e.send("alice", "demo", send_req("go")).await
+        };
+        let SendOutcome::Task(rec) = out.unwrap() else {
+            panic!("expected a task")
+        };
+        let t = e.wait_settled(demo("alice"), &rec, None).await.unwrap();
+        assert_eq!(t.status.state, TaskState::Failed, "streaming: {streaming}");
+        let why = texts(&t.status.message.unwrap().parts);
+        assert!(why.contains("upstream down"), "streaming: {streaming}: {why}");
+    }
+}
