@@ -25,13 +25,22 @@ const STREAM: &str = concat!(
     "id: 3\ndata: {\"jsonrpc\":\"2.0\",\"id\":1,\"result\":{\"statusUpdate\":{\"taskId\":\"t\",\"contextId\":\"c\",\"status\":{\"state\":\"TASK_STATE_COMPLETED\"}}}}\n\n",
 );
 
-/// Serves on `listen` (`127.0.0.1:0` picks a port) and prints `listening <addr>` once bound.
+/// Serves on `listen` (`127.0.0.1:0` picks a port), and the gRPC baseline
+/// ([`crate::grpc_baseline`]) on another port of the same host, and prints
+/// `listening <addr> grpc <addr>` once both are bound.
 pub(crate) async fn serve(listen: &str) -> Result<()> {
     let listener = TcpListener::bind(listen).await?;
+    let addr = listener.local_addr()?;
+    let grpc = TcpListener::bind((addr.ip(), 0)).await?;
     let mut out = std::io::stdout().lock();
-    writeln!(out, "listening {}", listener.local_addr()?)?;
+    writeln!(out, "listening {addr} grpc {}", grpc.local_addr()?)?;
     out.flush()?;
     drop(out);
+    tokio::spawn(async move {
+        if let Err(e) = crate::grpc_baseline::serve(grpc).await {
+            eprintln!("the gRPC baseline stopped: {e}");
+        }
+    });
     loop {
         let (tcp, _) = listener.accept().await?;
         let _ = tcp.set_nodelay(true);

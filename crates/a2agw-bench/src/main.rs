@@ -22,6 +22,7 @@
 
 mod baseline;
 mod fanout;
+mod grpc_baseline;
 mod load;
 mod process;
 
@@ -127,7 +128,11 @@ async fn measure(
     baseline_rate: f64,
 ) -> Result<Point> {
     let before = server.cpu()?;
-    let outcome = load::run(server.addr, request, clients, duration).await?;
+    let addr = match request {
+        Request::Grpc { .. } => server.grpc_addr.unwrap_or(server.addr),
+        Request::Http { .. } => server.addr,
+    };
+    let outcome = load::run(addr, request, clients, duration).await?;
     let cpu = server.cpu()?.since(before);
     let cpu_per_req = if outcome.ok == 0 {
         Duration::ZERO
@@ -255,6 +260,11 @@ async fn run(o: Options) -> Result<()> {
         };
         let p = measure(&base, "baseline stream".into(), &req, c, o.duration, 0.0).await?;
         base_rate.insert(("stream", c), p.outcome.rate());
+        points.push(p);
+        // The gRPC ceiling (tonic, HTTP/2), as a ratio to the HTTP/1.1 one.
+        let req = Request::Grpc { text: TEXT.into() };
+        let rate = base_rate.get(&("send", c)).copied().unwrap_or(0.0);
+        let p = measure(&base, "baseline gRPC".into(), &req, c, o.duration, rate).await?;
         points.push(p);
     }
     base.stop().await;
@@ -410,8 +420,8 @@ async fn two_processes(o: &Options, run_no: usize, baseline: Option<f64>) -> Res
         let outcome = load::run_on(&addrs, &req, clients, o.duration).await?;
         let cpu = a.cpu()?.since(before.0) + b.cpu()?.since(before.1);
         let machine = process::machine_cpu()?;
-        let busy = (machine.0 - machine_before.0) as f64
-            / (machine.1 - machine_before.1).max(1) as f64;
+        let busy =
+            (machine.0 - machine_before.0) as f64 / (machine.1 - machine_before.1).max(1) as f64;
         let per_req = cpu.as_secs_f64() / outcome.ok.max(1) as f64;
         eprintln!(
             "  {} process(es): {:.0} req/s, {:.0} µs CPU/req, machine {:.0}% busy, {} errors",

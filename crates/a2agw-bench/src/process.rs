@@ -15,6 +15,8 @@ pub(crate) struct Server {
     child: Child,
     /// Where it listens.
     pub addr: SocketAddr,
+    /// Where it serves gRPC, when not at `addr` (the baseline's gRPC server).
+    pub grpc_addr: Option<SocketAddr>,
     /// From spawn to ready (the gateway's `/readyz` answering 200).
     pub ready_after: Duration,
 }
@@ -51,13 +53,14 @@ impl Server {
             .await
             .context("the baseline server did not start")??
             .unwrap_or_default();
-        let addr = line
+        let (addr, grpc) = line
             .strip_prefix("listening ")
-            .context("the baseline server said something else")?
-            .parse()?;
+            .and_then(|rest| rest.split_once(" grpc "))
+            .context("the baseline server said something else")?;
         Ok(Server {
             child,
-            addr,
+            addr: addr.parse()?,
+            grpc_addr: Some(grpc.parse()?),
             ready_after: started.elapsed(),
         })
     }
@@ -110,6 +113,7 @@ impl Server {
         Ok(Server {
             child,
             addr,
+            grpc_addr: None,
             ready_after: started.elapsed(),
         })
     }

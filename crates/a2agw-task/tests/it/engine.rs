@@ -1035,6 +1035,9 @@ async fn an_error_ready_behind_an_update_fails_the_task_with_it() {
         let t = e.wait_settled(demo("alice"), &rec, None).await.unwrap();
         assert_eq!(t.status.state, TaskState::Failed, "streaming: {streaming}");
         let why = texts(&t.status.message.unwrap().parts);
-        assert!(why.contains("upstream down"), "streaming: {streaming}: {why}");
+        assert!(
+            why.contains("upstream down"),
+            "streaming: {streaming}: {why}"
+        );
     }
 }
