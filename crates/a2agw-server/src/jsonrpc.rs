@@ -18,12 +18,11 @@ use bytes::Bytes;
 use futures::StreamExt;
 use std::collections::HashMap;
 
-fn json_response(body: &JsonRpcResponse) -> Response {
-    let bytes = serde_json::to_vec(body).unwrap_or_default();
+fn json_response(body: String) -> Response {
     (
         StatusCode::OK,
         [(header::CONTENT_TYPE, "application/json")],
-        bytes,
+        body,
     )
         .into_response()
 }
@@ -50,12 +49,13 @@ fn is_json_content_type(headers: &HeaderMap) -> bool {
     }
 }
 
-/// Encodes one result in the caller's version; a value 0.3 cannot express is an internal error.
+/// Encodes one result in the caller's version, as JSON text (written directly, no `Value`
+/// in between); a value 0.3 cannot express is an internal error.
 pub(crate) fn encode_result(
     resp: &A2aResponse,
     version: ProtocolVersion,
-) -> Result<serde_json::Value, A2aError> {
-    resp.to_json(version)
+) -> Result<String, A2aError> {
+    resp.to_json_text(version)
         .map_err(|e| A2aError::internal(e.to_string()))
 }
 
@@ -134,23 +134,27 @@ pub(crate) async fn handle(
         .await;
     match result {
         Ok(Reply::Unary(resp)) => match encode_result(&resp, version) {
-            Ok(v) => json_response(&JsonRpcResponse::success(id, v)),
+            Ok(text) => json_response(JsonRpcResponse::success_text(&id, &text)),
             Err(e) => jsonrpc_error(id, version, &e),
         },
         Ok(Reply::Stream(items)) => {
             let events = items.map(move |r| {
+                let error = |e: &A2aError| {
+                    serde_json::to_string(&jsonrpc_error_object(id.clone(), version, e))
+                        .unwrap_or_default()
+                };
                 let (seq, body) = match r {
                     Ok(StreamItem { seq, event, last }) => {
                         let resp = A2aResponse::StreamEvent { event, last };
                         let body = match encode_result(&resp, version) {
-                            Ok(v) => JsonRpcResponse::success(id.clone(), v),
-                            Err(e) => jsonrpc_error_object(id.clone(), version, &e),
+                            Ok(text) => JsonRpcResponse::success_text(&id, &text),
+                            Err(e) => error(&e),
                         };
                         (seq, body)
                     }
-                    Err(e) => (0, jsonrpc_error_object(id.clone(), version, &e)),
+                    Err(e) => (0, error(&e)),
                 };
-                (seq, None, serde_json::to_string(&body).unwrap_or_default())
+                (seq, None, body)
             });
             sse_response(state.limits.keep_alive, &state.shutdown, events)
         }

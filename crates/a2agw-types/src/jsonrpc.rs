@@ -183,6 +183,23 @@ impl JsonRpcResponse {
     }
 }
 
+impl JsonRpcResponse {
+    /// The text of [`JsonRpcResponse::success`] for a `result` that is JSON text already
+    /// (from [`A2aResponse::to_json_text`]): the same bytes, without parsing it back.
+    pub fn success_text(id: &RequestId, result: &str) -> String {
+        let id = serde_json::to_string(id).unwrap_or_else(|_| "null".to_owned());
+        let mut out = String::with_capacity(result.len() + id.len() + 32);
+        out.push_str("{\"jsonrpc\":\"");
+        out.push_str(JSONRPC_VERSION);
+        out.push_str("\",\"id\":");
+        out.push_str(&id);
+        out.push_str(",\"result\":");
+        out.push_str(result);
+        out.push('}');
+        out
+    }
+}
+
 impl Serialize for JsonRpcResponse {
     fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
         let mut m = s.serialize_map(Some(3))?;
@@ -734,5 +751,25 @@ impl A2aResponse {
                 Ok(v.unwrap_or(Value::Null))
             }
         }
+    }
+
+    /// [`A2aResponse::to_json`] as JSON text. For 1.0 the response is written directly,
+    /// without building a [`Value`] first (the same text: fields in declaration order).
+    pub fn to_json_text(&self, version: ProtocolVersion) -> Result<String, crate::ConversionError> {
+        let text = match version {
+            ProtocolVersion::V0_3 => serde_json::to_string(&crate::v03::encode_response(self)?),
+            ProtocolVersion::V1_0 => match self {
+                A2aResponse::SendMessage(r) => serde_json::to_string(r),
+                A2aResponse::Task(t) => serde_json::to_string(t),
+                A2aResponse::ListTasks(r) => serde_json::to_string(r),
+                A2aResponse::PushConfig(c) => serde_json::to_string(c),
+                A2aResponse::PushConfigs(r) => serde_json::to_string(r),
+                A2aResponse::Empty => Ok("{}".to_owned()),
+                A2aResponse::AgentCard(c) => serde_json::to_string(c),
+                A2aResponse::StreamEvent { event, .. } => serde_json::to_string(event),
+            },
+        };
+        // Plain data with string keys: serialization cannot fail.
+        Ok(text.unwrap_or_else(|_| "null".to_owned()))
     }
 }

@@ -302,11 +302,6 @@ impl FromRequest<AppState> for RestCall {
 }
 
 /// A JSON response with the surface's content type.
-fn json_response(api: Api, status: StatusCode, body: &Value) -> Response {
-    let bytes = serde_json::to_vec(body).unwrap_or_default();
-    (status, [(header::CONTENT_TYPE, api.content_type())], bytes).into_response()
-}
-
 /// The `google.rpc.Status` body of `err` with its mapped HTTP status.
 fn error_response(api: Api, err: &A2aError) -> Response {
     rest_error(api.content_type(), err)
@@ -516,9 +511,24 @@ fn encode(api: Api, resp: &A2aResponse) -> Result<Value, A2aError> {
     .map_err(|e| A2aError::internal(e.to_string()))
 }
 
+/// [`encode`] as JSON text: written directly, without a `Value` in between, for 1.0.
+fn encode_text(api: Api, resp: &A2aResponse) -> Result<String, A2aError> {
+    match api {
+        Api::V1_0 => resp
+            .to_json_text(ProtocolVersion::V1_0)
+            .map_err(|e| A2aError::internal(e.to_string())),
+        Api::V0_3 => encode(api, resp).map(|v| v.to_string()),
+    }
+}
+
 fn unary_response(api: Api, resp: &A2aResponse) -> Response {
-    match encode(api, resp) {
-        Ok(v) => json_response(api, StatusCode::OK, &v),
+    match encode_text(api, resp) {
+        Ok(text) => (
+            StatusCode::OK,
+            [(header::CONTENT_TYPE, api.content_type())],
+            text,
+        )
+            .into_response(),
         Err(e) => error_response(api, &e),
     }
 }
@@ -536,8 +546,8 @@ fn stream_response(
     };
     let events = items.map(move |r| match r {
         Ok(StreamItem { seq, event, last }) => {
-            match encode(api, &A2aResponse::StreamEvent { event, last }) {
-                Ok(v) => (seq, None, v.to_string()),
+            match encode_text(api, &A2aResponse::StreamEvent { event, last }) {
+                Ok(text) => (seq, None, text),
                 Err(e) => error_event(&e),
             }
         }

@@ -390,3 +390,49 @@ fn responses_have_exactly_one_of_result_and_error() {
     assert!(v.get("result").is_none());
     assert_eq!(v["error"]["code"], -32004);
 }
+
+/// The text path of a success response (`to_json_text` + `success_text`) gives exactly the
+/// bytes of the `Value` path, in both versions, for every id kind.
+#[test]
+fn success_text_is_the_serialized_success() {
+    let task = Task {
+        id: "t-1".into(),
+        context_id: "c-1".into(),
+        status: TaskStatus::now(TaskState::Completed),
+        artifacts: Some(vec![Artifact {
+            artifact_id: "a-1".into(),
+            name: "echo \"quoted\" é".into(),
+            parts: vec![Part::text("hello\nworld")],
+            ..Artifact::default()
+        }]),
+        history: vec![Message::text(Role::User, "m-1", "hi")],
+        ..Task::default()
+    };
+    let responses = [
+        A2aResponse::Task(task.clone()),
+        A2aResponse::SendMessage(SendMessageResponse::Task(task.clone())),
+        A2aResponse::Empty,
+        A2aResponse::StreamEvent {
+            event: StreamResponse::Task(task),
+            last: true,
+        },
+    ];
+    let ids = [
+        RequestId::String("req \"1\"".into()),
+        RequestId::Number(serde_json::Number::from(42)),
+        RequestId::Null,
+    ];
+    for version in [ProtocolVersion::V1_0, ProtocolVersion::V0_3] {
+        for resp in &responses {
+            let value = resp.to_json(version).unwrap();
+            let text = resp.to_json_text(version).unwrap();
+            assert_eq!(serde_json::to_string(&value).unwrap(), text, "{version}");
+            for id in &ids {
+                let expected =
+                    serde_json::to_string(&JsonRpcResponse::success(id.clone(), value.clone()))
+                        .unwrap();
+                assert_eq!(JsonRpcResponse::success_text(id, &text), expected);
+            }
+        }
+    }
+}
