@@ -411,15 +411,19 @@ impl Engine {
         if let Some(e) = failed {
             stream = futures::stream::iter([Err(e)]).chain(stream).boxed();
         }
-        // Converted up front; one that is invalid leaves them all to the driver, which
-        // ends the task with the reason.
-        let events: Vec<TaskEvent> = ready
-            .iter()
-            .map_while(|ev| self.to_task_events(&ctx, ev.clone()).ok())
-            .collect();
+        // Converted up front (only when they are to be written with the task); one that is
+        // invalid leaves them all to the driver, which ends the task with the reason.
+        let events: Vec<TaskEvent> = if fold {
+            ready
+                .iter()
+                .map_while(|ev| self.to_task_events(&ctx, ev.clone()).ok())
+                .collect()
+        } else {
+            Vec::new()
+        };
         // The route is written with the task, in its `Created` event; the task is created
         // with this instance's lease and what the agent had ready, in one write.
-        let folded = if !fold || events.is_empty() || events.len() < ready.len() {
+        let folded = if events.is_empty() || events.len() < ready.len() {
             None
         } else {
             match self

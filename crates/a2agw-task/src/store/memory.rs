@@ -112,10 +112,7 @@ impl MemoryStore {
         events: &[TaskEvent],
     ) -> StoreResult<TaskRecord> {
         let id = task.id.clone();
-        let (created, _, record) = fold_created(route, task, events)?;
-        let mut log = Vec::with_capacity(1 + events.len());
-        log.push(created);
-        log.extend(events.iter().cloned());
+        let (log, record) = fold_created(route, task, events)?;
         let lease = lease
             .filter(|_| !record.task.status.state.is_terminal())
             .map(|(holder, ttl)| (holder.to_owned(), expiry(Instant::now(), ttl)));

@@ -195,26 +195,26 @@ pub(crate) fn agent_conflict(name: &str, expected: i64, stored: i64) -> StoreErr
     ))
 }
 
-/// A new task's `Created` event (recording `route`) with `events` after it, each applied
-/// through the state machine: the event, the record it makes, and the record after
-/// `events`. Nothing is written; an illegal event is the error.
+/// A new task's log — its `Created` event (recording `route`), then `events` — each
+/// applied through the state machine, and the record after it. Nothing is written; an
+/// illegal event is the error.
 pub(crate) fn fold_created(
     route: &Route,
     task: Task,
     events: &[TaskEvent],
-) -> StoreResult<(TaskEvent, TaskRecord, TaskRecord)> {
+) -> StoreResult<(Vec<TaskEvent>, TaskRecord)> {
     let id = task.id.clone();
-    let created = TaskEvent::created(task, route);
-    let transition = |source| StoreError::Transition {
-        task_id: id.clone(),
-        source,
-    };
-    let first = crate::machine::apply(&TaskRecord::default(), &created).map_err(transition)?;
-    let mut last = first.clone();
-    for e in events {
-        last = crate::machine::apply(&last, e).map_err(transition)?;
+    let mut log = Vec::with_capacity(1 + events.len());
+    log.push(TaskEvent::created(task, route));
+    log.extend(events.iter().cloned());
+    let mut record = TaskRecord::default();
+    for e in &log {
+        record = crate::machine::apply(&record, e).map_err(|source| StoreError::Transition {
+            task_id: id.clone(),
+            source,
+        })?;
     }
-    Ok((created, first, last))
+    Ok((log, record))
 }
 
 /// The result type of stores.

@@ -322,12 +322,8 @@ impl PostgresStore {
     ) -> StoreResult<TaskRecord> {
         let id = task.id.clone();
 
-        let (created, _, record) = fold_created(route, task, events)?;
-        let mut log = Vec::with_capacity(1 + events.len());
-        log.push(to_json(&created)?);
-        for e in events {
-            log.push(to_json(e)?);
-        }
+        let (log, record) = fold_created(route, task, events)?;
+        let log = log.iter().map(to_json).collect::<StoreResult<Vec<_>>>()?;
         let seqs: Vec<i64> = (1..).take(log.len()).collect();
         let last_seq = i64::try_from(record.last_seq)
             .map_err(|_| StoreError::Backend("sequence number too large".into()))?;

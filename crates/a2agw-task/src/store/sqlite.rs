@@ -355,12 +355,11 @@ impl SqliteStore {
     ) -> StoreResult<TaskRecord> {
         let id = task.id.clone();
         // Validated and serialized here, on the caller's task; the writer only writes.
-        let (created, _, record) = fold_created(route, task, events)?;
-        let mut log = Vec::with_capacity(1 + events.len());
-        log.push(to_json("event", &id, &created)?);
-        for e in events {
-            log.push(to_json("event", &id, e)?);
-        }
+        let (log, record) = fold_created(route, task, events)?;
+        let log = log
+            .iter()
+            .map(|e| to_json("event", &id, e))
+            .collect::<StoreResult<Vec<_>>>()?;
         let snapshot = to_json("snapshot", &id, &record)?;
         // A task created already ended is nobody's to drive.
         let lease = lease.filter(|_| !record.task.status.state.is_terminal());
